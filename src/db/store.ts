@@ -1,0 +1,104 @@
+/** The storage contract. SQLite implements it today; PostgreSQL can implement the same one. */
+
+export type MessageStatus = 'sent' | 'delivered' | 'read'
+
+export interface User {
+  id: number
+  username: string
+  displayName: string | null
+  createdAt: number
+}
+
+export interface Group {
+  id: number
+  name: string
+  createdBy: number | null
+  createdAt: number
+  memberIds: number[]
+}
+
+export interface StoredMessage {
+  id: number
+  conv: string
+  senderId: number
+  recipientId: number | null
+  groupId: number | null
+  body: string
+  messageType: string
+  clientId: string | null
+  status: MessageStatus
+  createdAt: number
+  readAt: number | null
+}
+
+export type NewMessage = Omit<StoredMessage, 'id' | 'readAt'>
+
+export interface InsertResult {
+  message: StoredMessage
+  /** True when (sender, client_id) was already stored: `message` is the original. */
+  duplicate: boolean
+}
+
+export interface Page {
+  before?: number
+  after?: number
+  limit: number
+}
+
+export interface ConversationSummary {
+  conv: string
+  otherUserId: number | null
+  groupId: number | null
+  lastMessage: StoredMessage | null
+  unreadCount: number
+}
+
+export class ConflictError extends Error {}
+
+export interface Store {
+  createUser(input: { username: string; displayName?: string | null }): Promise<User>
+  getUser(id: number): Promise<User | undefined>
+  createGroup(input: { name: string; createdBy: number | null; memberIds: number[] }): Promise<Group>
+  getGroup(id: number): Promise<Group | undefined>
+  /** Adds a member; false when already a member. */
+  addMember(groupId: number, userId: number): Promise<boolean>
+  /** Removes a member; false when not a member. */
+  removeMember(groupId: number, userId: number): Promise<boolean>
+  groupIdsOf(userId: number): Promise<number[]>
+
+  /** Stores a batch in one transaction, in order; a repeated (sender, client_id) returns the original. */
+  insertMessages(batch: NewMessage[]): Promise<InsertResult[]>
+  getMessage(id: number): Promise<StoredMessage | undefined>
+  /** A page of one conversation, ascending by id. */
+  history(conv: string, page: Page): Promise<StoredMessage[]>
+  /** Messages after `sinceId` that concern the user (to them, in their groups, or sent by them), ascending. */
+  messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]>
+  /** Messages stored while the user was away: direct ones still `sent`, group ones past their delivered mark. */
+  undelivered(userId: number, afterId: number, limit: number): Promise<StoredMessage[]>
+  /** Marks direct messages delivered; returns the ids that changed. */
+  markDelivered(ids: number[]): Promise<number[]>
+  /** Raises the user's delivered mark in each of their groups to `upToId`. */
+  markGroupsDelivered(userId: number, upToId: number): Promise<void>
+  /** Marks a direct message read by its recipient; false when it was read already. */
+  markDirectRead(messageId: number, at: number): Promise<boolean>
+  /** Raises a member's read mark; false when it was already at or past `upToId`. */
+  markGroupRead(groupId: number, userId: number, upToId: number): Promise<boolean>
+  /** The members' read marks of a group, for the status of its messages. */
+  readMarks(groupId: number): Promise<Map<number, number>>
+  conversations(userId: number): Promise<ConversationSummary[]>
+  /** The largest message id stored, 0 when none. */
+  maxMessageId(): Promise<number>
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** The conversation key of a direct message between two users, the same both ways. */
+export function directConv(a: number, b: number): string {
+  return a < b ? `d:${a}:${b}` : `d:${b}:${a}`
+}
+
+/** The conversation key of a group. */
+export function groupConv(groupId: number): string {
+  return `g:${groupId}`
+}

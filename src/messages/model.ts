@@ -1,0 +1,68 @@
+import { t, type Static } from 'elysia'
+
+/** Fields shared by a message sent over REST and over the WebSocket. */
+export const messageFields = {
+  recipient_id: t.Optional(t.Integer({ minimum: 1, description: 'The recipient of a direct message' })),
+  group_id: t.Optional(t.Integer({ minimum: 1, description: 'The group of a group message' })),
+  // The configured length limit is checked by the service, so that it gets its own error code.
+  message: t.String({ description: 'The text; 1 to MAX_MESSAGE_LENGTH characters' }),
+  message_type: t.Optional(t.String({ pattern: '^[a-z][a-z0-9_.-]{0,31}$', default: 'text', description: "e.g. 'text', 'image'" })),
+  client_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Makes a retry idempotent: one (sender, client_id) is stored once' })),
+}
+
+export const MessageStatus = t.Union([t.Literal('sent'), t.Literal('delivered'), t.Literal('read')])
+
+/** POST /messages/ */
+export const SendMessageBody = t.Object({ sender_id: t.Integer({ minimum: 1 }), ...messageFields }, { additionalProperties: false })
+export type SendMessageBody = Static<typeof SendMessageBody>
+
+/** A stored message as REST returns it and as the `message` frame carries it (with `type`). */
+export const MessageView = t.Object({
+  id: t.Integer(),
+  sender_id: t.Integer(),
+  recipient_id: t.Optional(t.Integer()),
+  group_id: t.Optional(t.Integer()),
+  message: t.String(),
+  message_type: t.String(),
+  status: MessageStatus,
+  client_id: t.Union([t.String(), t.Null()]),
+  timestamp: t.String({ format: 'date-time' }),
+  read_count: t.Optional(t.Integer({ description: 'Group messages: members other than the sender who have read it' })),
+})
+export type MessageView = Static<typeof MessageView>
+
+/** GET /messages/ */
+export const HistoryQuery = t.Object({
+  user_id: t.Integer({ minimum: 1, description: 'The user reading' }),
+  other_user_id: t.Optional(t.Integer({ minimum: 1, description: 'The other side of a direct conversation' })),
+  group_id: t.Optional(t.Integer({ minimum: 1, description: 'The group' })),
+  before: t.Optional(t.Integer({ minimum: 1, description: 'Only messages with a smaller id (older page)' })),
+  after: t.Optional(t.Integer({ minimum: 0, description: 'Only messages with a larger id (newer page)' })),
+  limit: t.Integer({ minimum: 1, maximum: 200, default: 50 }),
+})
+
+export const HistoryPage = t.Object({
+  messages: t.Array(MessageView),
+  has_more: t.Boolean({ description: 'More messages exist in the direction of paging' }),
+  next_cursor: t.Union([t.Object({ before: t.Integer() }), t.Object({ after: t.Integer() }), t.Null()], {
+    description: 'Query parameters for the next page: older (before) by default, newer (after) when paging with after',
+  }),
+})
+
+/** PUT /messages/{id}/read */
+export const MarkReadQuery = t.Object({ user_id: t.Optional(t.Integer({ minimum: 1, description: 'The reader; defaults to the recipient of a direct message' })) })
+export const MarkReadResult = t.Object({
+  message_id: t.Integer(),
+  status: MessageStatus,
+  reader_id: t.Integer(),
+  changed: t.Boolean({ description: 'False when it was already read' }),
+})
+
+export const Conversation = t.Object({
+  kind: t.Union([t.Literal('direct'), t.Literal('group')]),
+  other_user_id: t.Optional(t.Integer()),
+  group_id: t.Optional(t.Integer()),
+  last_message: t.Union([MessageView, t.Null()]),
+  unread_count: t.Integer(),
+})
+export const ConversationList = t.Object({ user_id: t.Integer(), conversations: t.Array(Conversation) })

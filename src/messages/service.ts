@@ -1,0 +1,255 @@
+import type { ConversationSummary, InsertResult, NewMessage, Store, StoredMessage } from '../db/store'
+import { directConv, groupConv } from '../db/store'
+import { AppError, badRequest, forbidden, notFound } from '../http/errors'
+import type { Socket } from '../realtime/connection'
+import type { LocalConnections } from '../realtime/connections'
+import type { Delivery } from '../realtime/delivery'
+import { groupTarget, userTarget, type Target } from '../realtime/topics'
+import type { Directory } from './directory'
+import type { MessageView } from './model'
+import { messageFrame, toView } from './views'
+import type { MessageWriter } from './writer'
+
+export interface SendInput {
+  recipient_id?: number
+  group_id?: number
+  message: string
+  message_type?: string
+  client_id?: string
+}
+
+export interface SendOutcome {
+  message: StoredMessage
+  duplicate: boolean
+}
+
+/** Where a direct or group event goes, once checked. */
+type Route = { conv: string; recipientId: number | null; groupId: number | null; members?: Set<number> }
+
+type MaybeAsync<T> = T | Promise<T>
+
+/** Runs `fn` on a value now, or when its promise settles: the hot path stays synchronous on cache hits. */
+function after<T, R>(value: MaybeAsync<T>, fn: (v: T) => R): MaybeAsync<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value)
+}
+
+const now = () => new Date().toISOString()
+
+export interface MessagingDeps {
+  store: Store
+  directory: Directory
+  writer: MessageWriter
+  delivery: Delivery
+  connections: LocalConnections
+  maxMessageLength: number
+}
+
+/** Sending, reading and listing messages: the rules both REST and the WebSocket follow. */
+export class MessagingService {
+  constructor(private readonly deps: MessagingDeps) {}
+
+  /** Checks that the sender may address this user or group. */
+  resolveRoute(senderId: number, to: { recipient_id?: number; group_id?: number }): MaybeAsync<Route | AppError> {
+    const { recipient_id, group_id } = to
+    if ((recipient_id === undefined) === (group_id === undefined))
+      return badRequest('invalid_frame', 'give exactly one of recipient_id or group_id')
+    if (recipient_id !== undefined) {
+      return after(this.deps.directory.userExists(recipient_id), (exists) =>
+        exists
+          ? { conv: directConv(senderId, recipient_id), recipientId: recipient_id, groupId: null }
+          : notFound('unknown_recipient', `user ${recipient_id} does not exist`),
+      )
+    }
+    return after(this.deps.directory.membersOf(group_id!), (members) => {
+      if (!members) return notFound('unknown_group', `group ${group_id} does not exist`)
+      if (!members.has(senderId)) return forbidden('not_a_member', `user ${senderId} is not a member of group ${group_id}`)
+      return { conv: groupConv(group_id!), recipientId: null, groupId: group_id!, members }
+    })
+  }
+
+  /** Validates a send and builds the row to store, or says what is wrong. */
+  prepare(senderId: number, input: SendInput): MaybeAsync<NewMessage | AppError> {
+    const body = input.message
+    if (body.trim().length === 0) return badRequest('empty_message', 'message is empty')
+    if (body.length > this.deps.maxMessageLength)
+      return new AppError(413, 'message_too_long', `message is longer than ${this.deps.maxMessageLength} characters`)
+    return after(this.resolveRoute(senderId, input), (route) => {
+      if (route instanceof AppError) return route
+      return {
+        conv: route.conv,
+        senderId,
+        recipientId: route.recipientId,
+        groupId: route.groupId,
+        body,
+        messageType: input.message_type ?? 'text',
+        clientId: input.client_id ?? null,
+        status: this.someoneWillReceive(senderId, route) ? 'delivered' : 'sent',
+        createdAt: Date.now(),
+      } satisfies NewMessage
+    })
+  }
+
+  private someoneWillReceive(senderId: number, route: Route): boolean {
+    const { connections } = this.deps
+    if (route.recipientId !== null) return connections.isOnline(route.recipientId)
+    for (const member of route.members!) if (member !== senderId && connections.isOnline(member)) return true
+    return false
+  }
+
+  /** Stores a prepared message (group commit), then delivers it; `done` runs after the commit. */
+  commit(message: NewMessage, origin: Socket | undefined, done: (error: unknown, outcome?: SendOutcome) => void): void {
+    this.deps.writer.submit(message, (error, result?: InsertResult) => {
+      if (error) return done(error)
+      const { message: stored, duplicate } = result!
+      if (!duplicate) this.deliverMessage(stored, origin)
+      done(null, { message: stored, duplicate })
+    })
+  }
+
+  /** Publishes a committed message to its recipients and to the sender's other connections. */
+  private deliverMessage(m: StoredMessage, origin: Socket | undefined): void {
+    const { delivery } = this.deps
+    if (m.id > delivery.publishedUpTo) delivery.publishedUpTo = m.id
+    const targets: Target[] =
+      m.groupId !== null
+        ? [groupTarget(m.groupId)]
+        : m.recipientId === m.senderId
+          ? [userTarget(m.senderId)]
+          : [userTarget(m.recipientId!), userTarget(m.senderId)]
+    delivery.publish(targets, messageFrame(m), origin)
+  }
+
+  /** The REST path: prepare, store, deliver; resolves with the stored message. */
+  async send(senderId: number, input: SendInput): Promise<SendOutcome> {
+    const exists = await this.deps.directory.userExists(senderId)
+    if (!exists) throw notFound('unknown_sender', `user ${senderId} does not exist`)
+    const prepared = await this.prepare(senderId, input)
+    if (prepared instanceof AppError) throw prepared
+    return new Promise((resolve, reject) =>
+      this.commit(prepared, undefined, (error, outcome) => (error ? reject(unavailable(error)) : resolve(outcome!))),
+    )
+  }
+
+  /** Relays a typing indicator; never stored. */
+  typing(senderId: number, to: { recipient_id?: number; group_id?: number }, isTyping: boolean, origin?: Socket): MaybeAsync<AppError | undefined> {
+    return after(this.resolveRoute(senderId, to), (route) => {
+      if (route instanceof AppError) return route
+      const target = route.groupId !== null ? groupTarget(route.groupId) : userTarget(route.recipientId!)
+      const frame = route.groupId !== null
+        ? { type: 'typing' as const, sender_id: senderId, group_id: route.groupId, is_typing: isTyping, timestamp: now() }
+        : { type: 'typing' as const, sender_id: senderId, recipient_id: route.recipientId!, is_typing: isTyping, timestamp: now() }
+      this.deps.delivery.publish([target], frame, origin)
+      return undefined
+    })
+  }
+
+  /** The recipient of a direct message: the default reader when REST names none. */
+  async recipientOf(messageId: number): Promise<number> {
+    const m = await this.deps.store.getMessage(messageId)
+    if (!m) throw notFound('message_not_found', `message ${messageId} does not exist`)
+    if (m.recipientId === null) throw badRequest('user_id_required', 'give user_id: the reader of a group message')
+    return m.recipientId
+  }
+
+  /** Marks a message read by `readerId` and tells its sender. */
+  async markRead(readerId: number, messageId: number): Promise<{ message_id: number; status: 'read'; reader_id: number; changed: boolean }> {
+    const { store } = this.deps
+    const m = await store.getMessage(messageId)
+    if (!m) throw notFound('message_not_found', `message ${messageId} does not exist`)
+    let changed: boolean
+    if (m.groupId !== null) {
+      const members = await this.deps.directory.membersOf(m.groupId)
+      if (!members?.has(readerId)) throw forbidden('not_a_member', `user ${readerId} is not a member of group ${m.groupId}`)
+      if (m.senderId === readerId) return { message_id: m.id, status: 'read', reader_id: readerId, changed: false }
+      changed = await store.markGroupRead(m.groupId, readerId, m.id)
+    } else {
+      if (m.recipientId !== readerId) throw forbidden('not_recipient', `message ${messageId} was not sent to user ${readerId}`)
+      changed = await store.markDirectRead(m.id, Date.now())
+    }
+    if (changed) {
+      const timestamp = now()
+      const sender = [userTarget(m.senderId)]
+      const receipt = { type: 'read_receipt' as const, message_id: m.id, sender_id: m.senderId, reader_id: readerId, timestamp }
+      this.deps.delivery.publish(sender, m.groupId !== null ? { ...receipt, group_id: m.groupId } : receipt)
+      this.deps.delivery.publish(sender, { type: 'message_status', message_id: m.id, status: 'read', user_id: readerId, timestamp })
+    }
+    return { message_id: m.id, status: 'read', reader_id: readerId, changed }
+  }
+
+  /** Tells senders that messages stored for an offline user have now reached them. */
+  async reportDelivered(userId: number, sent: StoredMessage[]): Promise<void> {
+    const direct = sent.filter((m) => m.groupId === null && m.recipientId === userId && m.status === 'sent').map((m) => m.id)
+    const changed = new Set(await this.deps.store.markDelivered(direct))
+    const timestamp = now()
+    for (const m of sent) {
+      if (m.senderId === userId) continue
+      if (m.groupId === null && !changed.has(m.id)) continue
+      this.deps.delivery.publish([userTarget(m.senderId)], { type: 'message_status', message_id: m.id, status: 'delivered', user_id: userId, timestamp })
+    }
+  }
+
+  /** A page of a direct or group conversation, as `userId` sees it. */
+  async history(
+    userId: number,
+    with_: { other_user_id?: number; group_id?: number },
+    page: { before?: number; after?: number; limit: number },
+  ): Promise<{ messages: MessageView[]; has_more: boolean; next_cursor: { before: number } | { after: number } | null }> {
+    const { store, directory } = this.deps
+    if (!(await directory.userExists(userId))) throw notFound('unknown_user', `user ${userId} does not exist`)
+    if ((with_.other_user_id === undefined) === (with_.group_id === undefined))
+      throw badRequest('invalid_query', 'give exactly one of other_user_id or group_id')
+    let conv: string
+    let marks: Map<number, number> | undefined
+    if (with_.other_user_id !== undefined) {
+      if (!(await directory.userExists(with_.other_user_id))) throw notFound('unknown_user', `user ${with_.other_user_id} does not exist`)
+      conv = directConv(userId, with_.other_user_id)
+    } else {
+      const members = await directory.membersOf(with_.group_id!)
+      if (!members) throw notFound('unknown_group', `group ${with_.group_id} does not exist`)
+      if (!members.has(userId)) throw forbidden('not_a_member', `user ${userId} is not a member of group ${with_.group_id}`)
+      conv = groupConv(with_.group_id!)
+      marks = await store.readMarks(with_.group_id!)
+    }
+    // One extra row says whether another page exists.
+    const rows = await store.history(conv, { ...page, limit: page.limit + 1 })
+    const forward = page.after !== undefined
+    const has_more = rows.length > page.limit
+    const shown = has_more ? (forward ? rows.slice(0, page.limit) : rows.slice(1)) : rows
+    const messages = shown.map((m) => (marks ? this.groupView(m, userId, marks) : toView(m)))
+    const next_cursor = !has_more || !shown.length ? null : forward ? { after: shown[shown.length - 1].id } : { before: shown[0].id }
+    return { messages, has_more, next_cursor }
+  }
+
+  /** A group message's status as one member sees it: read marks decide. */
+  private groupView(m: StoredMessage, viewerId: number, marks: Map<number, number>): MessageView {
+    let readers = 0
+    let others = 0
+    for (const [member, mark] of marks) {
+      if (member === m.senderId) continue
+      others++
+      if (mark >= m.id) readers++
+    }
+    if (m.senderId !== viewerId) return toView(m, (marks.get(viewerId) ?? 0) >= m.id ? 'read' : 'delivered', readers)
+    return toView(m, others > 0 && readers === others ? 'read' : m.status, readers)
+  }
+
+  /** The user's conversations, newest activity first. */
+  async conversations(userId: number) {
+    if (!(await this.deps.directory.userExists(userId))) throw notFound('unknown_user', `user ${userId} does not exist`)
+    const list: ConversationSummary[] = await this.deps.store.conversations(userId)
+    return {
+      user_id: userId,
+      conversations: list.map((c) =>
+        c.groupId !== null
+          ? { kind: 'group' as const, group_id: c.groupId, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount }
+          : { kind: 'direct' as const, other_user_id: c.otherUserId!, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount },
+      ),
+    }
+  }
+}
+
+/** A storage failure as the client should see it: nothing stored, safe to retry. */
+export function unavailable(error: unknown): AppError {
+  console.error('storing messages failed', error)
+  return new AppError(503, 'unavailable', 'the message could not be stored; retry with the same client_id')
+}

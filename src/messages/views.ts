@@ -1,0 +1,34 @@
+import type { StoredMessage } from '../db/store'
+import type { MessageView } from './model'
+
+/** The wire view of a stored message; `status` overrides the stored one (e.g. per viewer). */
+export function toView(m: StoredMessage, status = m.status, readCount?: number): MessageView {
+  const view: MessageView = m.groupId !== null
+    ? {
+        id: m.id,
+        sender_id: m.senderId,
+        group_id: m.groupId,
+        message: m.body,
+        message_type: m.messageType,
+        status,
+        client_id: m.clientId,
+        timestamp: new Date(m.createdAt).toISOString(),
+      }
+    : {
+        id: m.id,
+        sender_id: m.senderId,
+        recipient_id: m.recipientId!,
+        message: m.body,
+        message_type: m.messageType,
+        status,
+        client_id: m.clientId,
+        timestamp: new Date(m.createdAt).toISOString(),
+      }
+  if (readCount !== undefined) view.read_count = readCount
+  return view
+}
+
+/** The `message` frame that recipients and the sender's other connections receive. */
+export function messageFrame(m: StoredMessage) {
+  return { type: 'message' as const, ...toView(m, 'delivered') }
+}

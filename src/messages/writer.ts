@@ -1,0 +1,73 @@
+import type { InsertResult, NewMessage, Store } from '../db/store'
+
+type Done = (error: unknown, result?: InsertResult) => void
+
+/** One submitter's failure must not keep the rest of its batch from hearing back. */
+function settle(done: Done, error: unknown, result?: InsertResult): void {
+  try {
+    done(error, result)
+  } catch (e) {
+    console.error('message callback failed', e)
+  }
+}
+
+/**
+ * Group commit: every message submitted during one event-loop turn is stored in one transaction,
+ * and each submitter hears back only after that transaction has committed. Batches run one at a
+ * time, in submission order, so ids follow the order messages arrived.
+ */
+export class MessageWriter {
+  private queue: NewMessage[] = []
+  private callbacks: Done[] = []
+  private scheduled = false
+  private inFlight: Promise<void> | null = null
+
+  constructor(
+    private readonly store: Store,
+    private readonly onBatch?: (size: number, ms: number) => void,
+  ) {}
+
+  /** Queues a message for the next commit. */
+  submit(message: NewMessage, done: Done): void {
+    this.queue.push(message)
+    this.callbacks.push(done)
+    if (!this.scheduled && !this.inFlight) {
+      this.scheduled = true
+      setImmediate(this.flush)
+    }
+  }
+
+  /** Resolves once everything submitted so far is committed (or failed). */
+  async drain(): Promise<void> {
+    while (this.inFlight || this.queue.length) {
+      if (this.inFlight) await this.inFlight
+      else await this.flush()
+    }
+  }
+
+  private readonly flush = (): Promise<void> => {
+    this.scheduled = false
+    if (this.inFlight || !this.queue.length) return this.inFlight ?? Promise.resolve()
+    const batch = this.queue
+    const callbacks = this.callbacks
+    this.queue = []
+    this.callbacks = []
+    const started = performance.now()
+    this.inFlight = this.store.insertMessages(batch).then(
+      (results) => {
+        this.onBatch?.(batch.length, performance.now() - started)
+        for (let i = 0; i < callbacks.length; i++) settle(callbacks[i], null, results[i])
+      },
+      (error) => {
+        for (const done of callbacks) settle(done, error)
+      },
+    ).finally(() => {
+      this.inFlight = null
+      if (this.queue.length && !this.scheduled) {
+        this.scheduled = true
+        setImmediate(this.flush)
+      }
+    })
+    return this.inFlight
+  }
+}

@@ -1,0 +1,24 @@
+import type { ServerWebSocket } from 'bun'
+import type { Format } from './protocol'
+
+/** What the server keeps for one WebSocket connection (Bun's `ws.data`). */
+export interface ConnState {
+  userId: number
+  format: Format
+  /** Resume point from `?since=`; undefined means "what was stored while I was away". */
+  since: number | undefined
+  wantsPresence: boolean
+  /** Groups whose topics this connection is (or will be, once synced) subscribed to. */
+  groups: Set<number>
+  /** False until the backlog has been sent and the topics subscribed. */
+  synced: boolean
+  /** Frames wait here while an earlier frame of this connection awaits the database. */
+  pending: Promise<void> | null
+  // Elysia's Bun adapter dispatches the socket callbacks to these (see gateway.ts).
+  open(ws: Socket): void
+  message(ws: Socket, raw: string | Buffer): void
+  close(ws: Socket, code: number, reason: string): void
+  drain(ws: Socket): void
+}
+
+export type Socket = ServerWebSocket<ConnState>

@@ -1,0 +1,51 @@
+import type { Socket } from './connection'
+
+/**
+ * The live sockets of each user on this instance. It answers presence, and lets a membership
+ * change (un)subscribe a user's sockets to a group topic: Bun cannot subscribe a topic's
+ * subscribers to another topic. Delivery never reads it; every event goes through Bun topics.
+ */
+export class LocalConnections {
+  private readonly byUser = new Map<number, Set<Socket>>()
+
+  /** Registers a socket; true when it is the user's first on this instance. */
+  add(ws: Socket): boolean {
+    const userId = ws.data.userId
+    let sockets = this.byUser.get(userId)
+    if (!sockets) this.byUser.set(userId, (sockets = new Set()))
+    sockets.add(ws)
+    return sockets.size === 1
+  }
+
+  /** Forgets a socket; true when it was the user's last on this instance. */
+  remove(ws: Socket): boolean {
+    const userId = ws.data.userId
+    const sockets = this.byUser.get(userId)
+    if (!sockets || !sockets.delete(ws)) return false
+    if (sockets.size > 0) return false
+    this.byUser.delete(userId)
+    return true
+  }
+
+  isOnline(userId: number): boolean {
+    return this.byUser.has(userId)
+  }
+
+  countOf(userId: number): number {
+    return this.byUser.get(userId)?.size ?? 0
+  }
+
+  onlineUserIds(): number[] {
+    return [...this.byUser.keys()].sort((a, b) => a - b)
+  }
+
+  socketsOf(userId: number): Iterable<Socket> {
+    return this.byUser.get(userId) ?? []
+  }
+
+  get size(): number {
+    let n = 0
+    for (const sockets of this.byUser.values()) n += sockets.size
+    return n
+  }
+}

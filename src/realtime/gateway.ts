@@ -1,0 +1,275 @@
+import { Elysia, t } from 'elysia'
+import type { Store, StoredMessage } from '../db/store'
+import { AppError, ErrorBody, errorBody } from '../http/errors'
+import type { Directory } from '../messages/directory'
+import type { MessagingService } from '../messages/service'
+import { unavailable } from '../messages/service'
+import { messageFrame } from '../messages/views'
+import { decodeFrame, negotiateFormat } from './codec'
+import type { ConnState, Socket } from './connection'
+import type { LocalConnections } from './connections'
+import type { Delivery } from './delivery'
+import { clientFrameCheckers, type ClientFrame, type Format } from './protocol'
+import { groupTarget, presenceTarget, topicOf, userTarget } from './topics'
+
+export interface GatewayDeps {
+  store: Store
+  directory: Directory
+  messaging: MessagingService
+  delivery: Delivery
+  connections: LocalConnections
+  maxMessageLength: number
+}
+
+/** Messages sent per backlog query while a connection catches up. */
+const CATCH_UP_CHUNK = 500
+/** Catch-up rounds before it subscribes anyway and closes the last gap with one more query. */
+const CATCH_UP_ROUNDS = 5
+
+const now = () => new Date().toISOString()
+
+/**
+ * The WebSocket gateway: the upgrade at /ws/{user_id} and the socket callbacks.
+ *
+ * The upgrade is an ordinary Elysia route calling `server.upgrade` with our own per-connection
+ * state. Elysia's Bun adapter dispatches each socket event to `ws.data.open/message/close/drain`;
+ * handling them directly gives the codec the raw frame (Elysia's `.ws()` would JSON-parse text
+ * itself and wrap every message in a new object) and keeps per-connection memory small.
+ */
+export function createGateway(deps: GatewayDeps) {
+  const { store, directory, messaging, delivery, connections } = deps
+
+  function sendError(ws: Socket, error: AppError, ref: string | null): void {
+    delivery.sendTo(ws, { type: 'error', code: error.code, message: error.message, ref })
+  }
+
+  function subscribeAll(ws: Socket): void {
+    const { userId, format, groups, wantsPresence } = ws.data
+    ws.subscribe(topicOf(userTarget(userId), format))
+    for (const groupId of groups) ws.subscribe(topicOf(groupTarget(groupId), format))
+    if (wantsPresence) ws.subscribe(topicOf(presenceTarget, format))
+  }
+
+  /**
+   * Sends the backlog in id order, then subscribes the socket to its topics. Subscribing only
+   * when no message was published during the last query means no message is missed and none
+   * arrives twice (see docs/PROTOCOL.md).
+   */
+  async function catchUp(ws: Socket): Promise<void> {
+    const { userId, since } = ws.data
+    const groupIds = [...ws.data.groups]
+    let cursor = since ?? 0
+    let count = 0
+    const sent: StoredMessage[] = []
+    for (let round = 0; ; round++) {
+      const publishedBefore = delivery.publishedUpTo
+      const rows = since !== undefined
+        ? await store.messagesSince(userId, groupIds, cursor, CATCH_UP_CHUNK)
+        : await store.undelivered(userId, cursor, CATCH_UP_CHUNK)
+      if (ws.readyState !== 1) return
+      for (const m of rows) {
+        delivery.sendTo(ws, messageFrame(m))
+        if (m.status === 'sent' || m.groupId !== null) sent.push(m)
+      }
+      count += rows.length
+      if (rows.length) cursor = rows[rows.length - 1].id
+      if (rows.length === CATCH_UP_CHUNK) continue
+      if (delivery.publishedUpTo === publishedBefore || round >= CATCH_UP_ROUNDS) break
+    }
+    subscribeAll(ws)
+    ws.data.synced = true
+    if (delivery.publishedUpTo > cursor) {
+      // Only reached under sustained load: messages published during the last query. One more
+      // query after subscribing closes the gap; a message may then also arrive live, and
+      // clients drop a repeated id.
+      const late = since !== undefined
+        ? await store.messagesSince(userId, groupIds, cursor, CATCH_UP_CHUNK)
+        : await store.undelivered(userId, cursor, CATCH_UP_CHUNK)
+      for (const m of late) delivery.sendTo(ws, messageFrame(m))
+      count += late.length
+      if (late.length) cursor = late[late.length - 1].id
+    }
+    delivery.sendTo(ws, { type: 'synced', last_id: cursor, count })
+    if (sent.length) await messaging.reportDelivered(userId, sent)
+    if (groupIds.length) await store.markGroupsDelivered(userId, Math.max(cursor, delivery.publishedUpTo))
+  }
+
+  function onOpen(ws: Socket): void {
+    const { userId, format } = ws.data
+    const first = connections.add(ws)
+    delivery.sendTo(ws, {
+      type: 'connection_established',
+      user_id: userId,
+      timestamp: now(),
+      format,
+      groups: [...ws.data.groups],
+      max_message_length: deps.maxMessageLength,
+    })
+    if (first) delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: true, timestamp: now() })
+    catchUp(ws).catch((error) => {
+      console.error('catch-up failed', error)
+      if (ws.readyState === 1) ws.close(1011, 'catch-up failed')
+    })
+  }
+
+  function onClose(ws: Socket): void {
+    const { userId } = ws.data
+    if (!connections.remove(ws)) return
+    delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp: now() })
+    // Everything published while the user was connected reached them: raise their group marks.
+    if (ws.data.groups.size && delivery.publishedUpTo > 0)
+      store.markGroupsDelivered(userId, delivery.publishedUpTo).catch((e) => console.error('marking delivered failed', e))
+  }
+
+  function onMessage(ws: Socket, raw: string | Buffer): void {
+    const conn = ws.data
+    // A frame that waits on the database holds back the frames behind it, so each connection's
+    // frames are handled, and its messages stored, in the order they arrived.
+    if (conn.pending) {
+      conn.pending = conn.pending.then(() => handleFrame(ws, raw))
+      return
+    }
+    const result = handleFrame(ws, raw)
+    if (result) {
+      const chained: Promise<void> = result.finally(() => {
+        if (conn.pending === chained) conn.pending = null
+      })
+      conn.pending = chained
+    }
+  }
+
+  function handleFrame(ws: Socket, raw: string | Buffer): Promise<void> | void {
+    const decoded = decodeFrame(raw)
+    if (!decoded.ok) return sendError(ws, new AppError(400, decoded.code, decoded.message), null)
+    const frame = decoded.value as Partial<ClientFrame> | null
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
+      return sendError(ws, new AppError(400, 'invalid_frame', 'a frame must be an object with a type'), null)
+    const ref = typeof frame.ref === 'string' ? frame.ref : typeof (frame as any).client_id === 'string' ? (frame as any).client_id : null
+    const type = frame.type
+    const checker = typeof type === 'string' && Object.hasOwn(clientFrameCheckers, type) ? clientFrameCheckers[type as ClientFrame['type']] : undefined
+    if (!checker) {
+      if (typeof type !== 'string') return sendError(ws, new AppError(400, 'invalid_frame', 'a frame must have a string type'), ref)
+      return sendError(ws, new AppError(400, 'unknown_type', `unknown frame type ${JSON.stringify(type.slice(0, 64))}`), ref)
+    }
+    if (!checker.Check(frame)) {
+      const first = checker.Errors(frame).First()
+      const where = first?.path ? `${first.path}: ` : ''
+      return sendError(ws, new AppError(400, 'invalid_frame', `${where}${first?.message ?? 'invalid frame'}`), ref)
+    }
+    const f = frame as ClientFrame
+    switch (f.type) {
+      case 'message':
+        return sendMessage(ws, f, ref)
+      case 'typing': {
+        const result = messaging.typing(ws.data.userId, f, f.is_typing, ws)
+        if (result instanceof Promise) return result.then((e) => e && sendError(ws, e, ref))
+        if (result) sendError(ws, result, ref)
+        return
+      }
+      case 'read_receipt':
+        if (f.sender_id !== undefined) {
+          // The seed's receipt names the original sender; a wrong one is an error, not ignored.
+          return store.getMessage(f.message_id).then((m) =>
+            m && m.senderId !== f.sender_id
+              ? sendError(ws, new AppError(400, 'invalid_frame', `message ${f.message_id} was not sent by user ${f.sender_id}`), ref)
+              : markRead(ws, f.message_id, ref),
+          )
+        }
+        return markRead(ws, f.message_id, ref)
+      case 'ping':
+        return delivery.sendTo(ws, { type: 'pong', timestamp: now() })
+    }
+  }
+
+  function markRead(ws: Socket, messageId: number, ref: string | null): Promise<void> {
+    return messaging.markRead(ws.data.userId, messageId).then(
+      () => undefined,
+      (error) => sendError(ws, error instanceof AppError ? error : new AppError(500, 'internal', 'internal error'), ref),
+    )
+  }
+
+  function sendMessage(ws: Socket, f: ClientFrame & { type: 'message' }, ref: string | null): Promise<void> | void {
+    const prepared = messaging.prepare(ws.data.userId, f)
+    const commit = (message: Exclude<Awaited<typeof prepared>, AppError>) =>
+      messaging.commit(message, ws, (error, outcome) => {
+        if (error) return sendError(ws, unavailable(error), ref)
+        const { message: stored, duplicate } = outcome!
+        delivery.sendTo(ws, {
+          type: 'message_sent',
+          message_id: stored.id,
+          client_id: stored.clientId,
+          status: stored.status,
+          timestamp: new Date(stored.createdAt).toISOString(),
+          duplicate,
+        })
+      })
+    if (prepared instanceof Promise)
+      return prepared.then((p) => (p instanceof AppError ? sendError(ws, p, ref) : commit(p)))
+    if (prepared instanceof AppError) return sendError(ws, prepared, ref)
+    commit(prepared)
+  }
+
+  function onDrain(): void {}
+
+  /** Subscribes or unsubscribes a user's live sockets to a group after a membership change. */
+  function applyMembership(groupId: number, userId: number, isMember: boolean): void {
+    for (const ws of connections.socketsOf(userId)) {
+      if (isMember) ws.data.groups.add(groupId)
+      else ws.data.groups.delete(groupId)
+      if (!ws.data.synced) continue
+      const topic = topicOf(groupTarget(groupId), ws.data.format)
+      if (isMember) ws.subscribe(topic)
+      else ws.unsubscribe(topic)
+    }
+  }
+
+  const Params = t.Object({ user_id: t.Integer({ minimum: 1, description: 'The connecting user' }) })
+  const Query = t.Object({
+    format: t.Optional(t.String({ description: "'json' (default) or 'msgpack'" })),
+    since: t.Optional(t.Integer({ minimum: 0, description: 'Resume after this message id' })),
+    presence: t.Optional(t.Union([t.Literal('1'), t.Literal('0'), t.Literal('true'), t.Literal('false')], { description: 'Receive presence frames' })),
+  })
+
+  const routes = new Elysia({ name: 'gateway' }).get(
+    '/ws/:user_id',
+    async ({ params, query, request, server, status }) => {
+      const userId = params.user_id
+      const negotiated = negotiateFormat(query.format, request.headers.get('sec-websocket-protocol'))
+      if (!negotiated) return status(422, errorBody('invalid_format', "format must be 'json' or 'msgpack'"))
+      if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+        return status(426, errorBody('upgrade_required', 'this endpoint speaks WebSocket'))
+      if (!(await directory.userExists(userId))) return status(404, errorBody('unknown_user', `user ${userId} does not exist`))
+      const groups = new Set(await store.groupIdsOf(userId))
+      const data: ConnState = {
+        userId,
+        format: negotiated.format,
+        since: query.since,
+        wantsPresence: query.presence === '1' || query.presence === 'true',
+        groups,
+        synced: false,
+        pending: null,
+        open: onOpen,
+        message: onMessage,
+        close: onClose,
+        drain: onDrain,
+      }
+      const headers = negotiated.protocol ? { 'Sec-WebSocket-Protocol': negotiated.protocol } : undefined
+      if (!server?.upgrade(request, { data, headers })) return status(400, errorBody('upgrade_failed', 'the WebSocket upgrade failed'))
+    },
+    {
+      params: Params,
+      query: Query,
+      detail: {
+        summary: 'Open the WebSocket',
+        description: 'Upgrades to a WebSocket speaking the protocol in docs/PROTOCOL.md.',
+        tags: ['realtime'],
+      },
+      response: { 404: ErrorBody, 422: ErrorBody, 426: ErrorBody, 400: ErrorBody },
+    },
+  )
+
+  return { routes, applyMembership }
+}
+
+export type Gateway = ReturnType<typeof createGateway>
+export type { Format }

@@ -1,0 +1,109 @@
+import { t, type Static } from 'elysia'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { MessageStatus, MessageView, messageFields } from '../messages/model'
+
+// Client → server frames. Strict: a misspelt field is an error, not a silent no-op. `timestamp` is
+// accepted (and ignored) because the seed's examples send it.
+const common = {
+  timestamp: t.Optional(t.Union([t.String({ maxLength: 64 }), t.Number()])),
+  ref: t.Optional(t.String({ maxLength: 64, description: 'Echoed in an error caused by this frame' })),
+}
+const strict = { additionalProperties: false } as const
+
+export const SendFrame = t.Object({ type: t.Literal('message'), ...messageFields, ...common }, strict)
+export const TypingFrame = t.Object(
+  {
+    type: t.Literal('typing'),
+    recipient_id: messageFields.recipient_id,
+    group_id: messageFields.group_id,
+    is_typing: t.Boolean(),
+    ...common,
+  },
+  strict,
+)
+export const ReadReceiptFrame = t.Object(
+  { type: t.Literal('read_receipt'), message_id: t.Integer({ minimum: 1 }), sender_id: t.Optional(t.Integer({ minimum: 1 })), ...common },
+  strict,
+)
+export const PingFrame = t.Object({ type: t.Literal('ping'), ...common }, strict)
+
+export type SendFrame = Static<typeof SendFrame>
+export type TypingFrame = Static<typeof TypingFrame>
+export type ReadReceiptFrame = Static<typeof ReadReceiptFrame>
+export type PingFrame = Static<typeof PingFrame>
+export type ClientFrame = SendFrame | TypingFrame | ReadReceiptFrame | PingFrame
+
+/** Compiled once: checking a frame is on the hot path. */
+export const clientFrameCheckers = {
+  message: TypeCompiler.Compile(SendFrame),
+  typing: TypeCompiler.Compile(TypingFrame),
+  read_receipt: TypeCompiler.Compile(ReadReceiptFrame),
+  ping: TypeCompiler.Compile(PingFrame),
+} as const
+
+// Server → client frames. Documented here; built by code that produces exactly these shapes.
+const Timestamp = t.String({ format: 'date-time' })
+export const Format = t.Union([t.Literal('json'), t.Literal('msgpack')])
+export type Format = Static<typeof Format>
+
+export const ConnectionEstablishedFrame = t.Object({
+  type: t.Literal('connection_established'),
+  user_id: t.Integer(),
+  timestamp: Timestamp,
+  format: Format,
+  groups: t.Array(t.Integer()),
+  max_message_length: t.Integer(),
+})
+export const MessageFrame = t.Composite([t.Object({ type: t.Literal('message') }), MessageView])
+export const MessageSentFrame = t.Object({
+  type: t.Literal('message_sent'),
+  message_id: t.Integer(),
+  client_id: t.Union([t.String(), t.Null()]),
+  status: MessageStatus,
+  timestamp: Timestamp,
+  duplicate: t.Boolean(),
+})
+export const MessageStatusFrame = t.Object({
+  type: t.Literal('message_status'),
+  message_id: t.Integer(),
+  status: MessageStatus,
+  user_id: t.Integer(),
+  timestamp: Timestamp,
+})
+export const TypingEventFrame = t.Object({
+  type: t.Literal('typing'),
+  sender_id: t.Integer(),
+  recipient_id: t.Optional(t.Integer()),
+  group_id: t.Optional(t.Integer()),
+  is_typing: t.Boolean(),
+  timestamp: Timestamp,
+})
+export const ReadReceiptEventFrame = t.Object({
+  type: t.Literal('read_receipt'),
+  message_id: t.Integer(),
+  sender_id: t.Integer(),
+  reader_id: t.Integer(),
+  group_id: t.Optional(t.Integer()),
+  timestamp: Timestamp,
+})
+export const PresenceFrame = t.Object({ type: t.Literal('presence'), user_id: t.Integer(), online: t.Boolean(), timestamp: Timestamp })
+export const SyncedFrame = t.Object({ type: t.Literal('synced'), last_id: t.Integer(), count: t.Integer() })
+export const PongFrame = t.Object({ type: t.Literal('pong'), timestamp: Timestamp })
+export const ErrorFrame = t.Object({
+  type: t.Literal('error'),
+  code: t.String(),
+  message: t.String(),
+  ref: t.Union([t.String(), t.Null()]),
+})
+
+export type ServerFrame =
+  | Static<typeof ConnectionEstablishedFrame>
+  | Static<typeof MessageFrame>
+  | Static<typeof MessageSentFrame>
+  | Static<typeof MessageStatusFrame>
+  | Static<typeof TypingEventFrame>
+  | Static<typeof ReadReceiptEventFrame>
+  | Static<typeof PresenceFrame>
+  | Static<typeof SyncedFrame>
+  | Static<typeof PongFrame>
+  | Static<typeof ErrorFrame>

@@ -1,0 +1,19 @@
+import { t } from 'elysia'
+
+export const CreateUserBody = t.Object(
+  {
+    username: t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Unique; letters, digits, _ . -' }),
+    display_name: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+  },
+  { additionalProperties: false },
+)
+
+export const UserView = t.Object({
+  id: t.Integer(),
+  username: t.String(),
+  display_name: t.Union([t.String(), t.Null()]),
+  created_at: t.String({ format: 'date-time' }),
+  online: t.Boolean(),
+})
+
+export const UserParams = t.Object({ id: t.Integer({ minimum: 1 }) })

@@ -1,0 +1,40 @@
+import { Elysia } from 'elysia'
+import { ConflictError, type Store, type User } from '../db/store'
+import { AppError, ErrorBody } from '../http/errors'
+import type { Directory } from '../messages/directory'
+import { CreateUserBody, UserParams, UserView } from './model'
+
+/** REST: creating and reading users. */
+export function userRoutes(deps: { store: Store; directory: Directory; isOnline: (id: number) => boolean }) {
+  const view = (u: User) => ({
+    id: u.id,
+    username: u.username,
+    display_name: u.displayName,
+    created_at: new Date(u.createdAt).toISOString(),
+    online: deps.isOnline(u.id),
+  })
+  return new Elysia({ name: 'users' })
+    .post(
+      '/users',
+      async ({ body, status }) => {
+        try {
+          const user = await deps.store.createUser({ username: body.username, displayName: body.display_name })
+          deps.directory.rememberUser(user.id)
+          return status(201, view(user))
+        } catch (e) {
+          if (e instanceof ConflictError) throw new AppError(409, 'username_taken', e.message)
+          throw e
+        }
+      },
+      { body: CreateUserBody, response: { 201: UserView, 409: ErrorBody, 422: ErrorBody }, detail: { summary: 'Create a user', tags: ['users'] } },
+    )
+    .get(
+      '/users/:id',
+      async ({ params }) => {
+        const user = await deps.store.getUser(params.id)
+        if (!user) throw new AppError(404, 'unknown_user', `user ${params.id} does not exist`)
+        return view(user)
+      },
+      { params: UserParams, response: { 200: UserView, 404: ErrorBody }, detail: { summary: 'Get a user', tags: ['users'] } },
+    )
+}
