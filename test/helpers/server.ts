@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp } from '../../src/app'
+import { LocalBroker } from '../../src/broker/broker'
+import { defaultConfig, type Config } from '../../src/config'
+import { seedDemo } from '../../src/db/seed'
+import { openSqliteStore } from '../../src/db/sqlite-store'
+
+export interface TestServer {
+  url: string
+  wsUrl: string
+  port: number
+  dir: string
+  dbPath: string
+  switchboard: ReturnType<typeof createApp>
+  store: ReturnType<typeof openSqliteStore>
+  /** Stops the server and closes the database; the folder stays (see `remove`). */
+  stop(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/**
+ * A real server on port 0 over a real SQLite file in a temporary folder, seeded with
+ * alice (1), bob (2), carol (3) and group 1 of all three unless `seed: false`.
+ */
+export async function startServer(
+  options: { config?: Partial<Config>; seed?: boolean; dir?: string; port?: number } = {},
+): Promise<TestServer> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'switchboard-test-'))
+  const dbPath = join(dir, 'test.db')
+  const config = defaultConfig({ databaseUrl: dbPath, port: options.port ?? 0, host: '127.0.0.1', logLevel: 'silent', ...options.config })
+  const store = openSqliteStore(dbPath)
+  if (options.seed !== false) await seedDemo(store)
+  const switchboard = createApp({ store, broker: new LocalBroker(), config })
+  await switchboard.start()
+  switchboard.app.listen({ port: config.port, hostname: config.host })
+  const port = switchboard.app.server!.port!
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    await switchboard.stop()
+    await store.close()
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    dir,
+    dbPath,
+    switchboard,
+    store,
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop()
+      if (!options.dir) rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** JSON over fetch against a test server. */
+export async function api(server: { url: string }, method: string, path: string, body?: unknown) {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  })
+  const text = await res.text()
+  let json: any
+  try {
+    json = text ? JSON.parse(text) : undefined
+  } catch {
+    json = text
+  }
+  return { status: res.status, body: json, headers: res.headers }
+}

@@ -1,0 +1,16 @@
+import { expect, test } from 'bun:test'
+import { startServer } from './helpers/server'
+import { TestClient } from './helpers/ws-client'
+
+test('a message from alice reaches bob and alice gets message_sent', async () => {
+  await using server = await startServer()
+  const alice = await TestClient.connect(server.wsUrl, '/ws/1')
+  const bob = await TestClient.connect(server.wsUrl, '/ws/2')
+  alice.send({ type: 'message', recipient_id: 2, message: 'Hello!' })
+  const got = await bob.next('message')
+  expect(got).toMatchObject({ sender_id: 1, recipient_id: 2, message: 'Hello!', status: 'delivered' })
+  const sent = await alice.next('message_sent')
+  expect(sent).toMatchObject({ message_id: got.id, status: 'delivered' })
+  alice.close()
+  bob.close()
+})
