@@ -14,24 +14,53 @@ import { LocalConnections } from './realtime/connections'
 import { Delivery } from './realtime/delivery'
 import { createGateway } from './realtime/gateway'
 import { userRoutes } from './users/routes'
+import { accessPolicy } from './auth/policy'
+import { createJwtVerifier, type TokenVerifier } from './auth/verifier'
+import { restLimits } from './limits/rest-limits'
+import { createSocketGuard } from './limits/socket-guard'
+import { observability } from './observability/http'
+import { createLogger, type Logger } from './observability/logger'
+import { createMetrics } from './observability/metrics'
+import { CloseCode } from './realtime/close-codes'
 
 export interface AppDeps {
   store: Store
   broker: Broker
   config: Config
+  /** Defaults to pino at config.logLevel on stdout. */
+  logger?: Logger
+  /** Defaults to jose with the configured key (AUTH=jwt). */
+  verifier?: TokenVerifier
 }
 
 const PUBLIC_DIR = join(import.meta.dir, '..', 'public')
 
 /** Builds the whole server from its dependencies. Reads no environment and listens on nothing. */
-export function createApp({ store, broker, config }: AppDeps) {
+export function createApp({ store, broker, config, ...deps }: AppDeps) {
+  const logger = deps.logger ?? createLogger(config.logLevel)
   const directory = new Directory(store)
   const connections = new LocalConnections()
-  const writer = new MessageWriter(store)
+  const metrics = createMetrics({ connections: () => connections.size })
+  const writer = new MessageWriter(store, (size, ms) => {
+    metrics.batchSize.observe(size)
+    metrics.commitSeconds.observe(ms / 1000)
+  })
   let app: Elysia<any, any, any, any, any, any, any>
-  const delivery = new Delivery(() => app?.server ?? null, broker)
+  const delivery = new Delivery(() => app?.server ?? null, broker, (type, sockets) => metrics.framesOut.inc({ type }, sockets))
   const messaging = new MessagingService({ store, directory, writer, delivery, connections, maxMessageLength: config.maxMessageLength })
-  const gateway = createGateway({ store, directory, messaging, delivery, connections, maxMessageLength: config.maxMessageLength })
+  const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
+  const policy = accessPolicy({ config, verifier, store, directory })
+  const guard = createSocketGuard({
+    config,
+    metrics,
+    logger,
+    connections,
+    delivery,
+    principalOf: policy.principalOf,
+    sendTyping: (ws, f) => void messaging.typing(ws.data.userId, f, f.is_typing, ws),
+  })
+  const gateway = createGateway({ store, directory, messaging, delivery, connections, maxMessageLength: config.maxMessageLength, hooks: guard })
+  let stopping = false
 
   app = new Elysia({
     serve: { maxRequestBodySize: config.maxBodyBytes + 1024 },
@@ -67,7 +96,10 @@ export function createApp({ store, broker, config }: AppDeps) {
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length > config.maxBodyBytes) return status(413, errorBody('body_too_large', `the body is larger than ${config.maxBodyBytes} bytes`))
     })
+    .use(observability({ logger, metrics }))
+    .use(restLimits({ config, metrics, principalOf: policy.principalOf }))
     .onError(({ code, error, status }) => {
+      metrics.errors.inc({ code: error instanceof AppError ? error.code : String(code).toLowerCase(), transport: 'rest' })
       if (error instanceof AppError) return status(error.status, errorBody(error.code, error.message))
       switch (code) {
         case 'VALIDATION':
@@ -77,10 +109,11 @@ export function createApp({ store, broker, config }: AppDeps) {
         case 'NOT_FOUND':
           return status(404, errorBody('not_found', 'no such route'))
         default:
-          console.error('unhandled error', error)
+          logger.error({ err: error }, 'unhandled error')
           return status(500, errorBody('internal', 'internal error'))
       }
     })
+    .use(policy.plugin)
     .use(userRoutes({ store, directory, isOnline: (id) => connections.isOnline(id) }))
     .use(groupRoutes({ store, directory, onMembership: gateway.applyMembership }))
     .use(messageRoutes(messaging))
@@ -93,6 +126,8 @@ export function createApp({ store, broker, config }: AppDeps) {
     .get(
       '/ready',
       async ({ status }) => {
+        // Not ready while shutting down: a load balancer stops sending new clients here.
+        if (stopping) return status(503, { status: 'shutting_down' })
         try {
           await store.ping()
           return { status: 'ready' }
@@ -116,15 +151,22 @@ export function createApp({ store, broker, config }: AppDeps) {
     delivery,
     messaging,
     writer,
-    /** Starts receiving other instances' publications. */
+    metrics,
+    logger,
+    /** Loads the key material (throws when it is unusable) and starts receiving other instances' publications. */
     async start() {
+      await verifier?.init()
       await broker.start(delivery.onRemote)
+      guard.start()
     },
     /** Stops taking connections, stores what is queued, closes sockets with 1001. */
     async stop() {
+      stopping = true
+      guard.stop()
       await app.server?.stop(false)
+      // Every message already received is committed and confirmed before its socket closes.
       await writer.drain()
-      for (const userId of connections.onlineUserIds()) for (const ws of connections.socketsOf(userId)) ws.close(1001, 'server shutting down')
+      for (const ws of [...connections.all()]) ws.close(CloseCode.goingAway, 'server shutting down')
       await app.server?.stop(true)
       await broker.close()
     },
