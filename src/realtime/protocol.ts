@@ -33,12 +33,32 @@ export type ReadReceiptFrame = Static<typeof ReadReceiptFrame>
 export type PingFrame = Static<typeof PingFrame>
 export type ClientFrame = SendFrame | TypingFrame | ReadReceiptFrame | PingFrame
 
+/**
+ * Elysia's `t.Integer` also accepts a numeric string (`"2"`), which REST needs for query strings.
+ * A frame carries real numbers, so its checker keeps only the integer branch: `"2"` is refused
+ * rather than travelling on as a string id.
+ */
+function strictIntegers<T>(schema: T): T {
+  const walk = (node: any): any => {
+    if (Array.isArray(node)) return node.map(walk)
+    if (node === null || typeof node !== 'object') return node
+    if (Array.isArray(node.anyOf) && node.anyOf.length === 2 && node.anyOf[0].type === 'string' && node.anyOf[0].format === 'integer') {
+      const { anyOf, ...rest } = node
+      return walk({ ...rest, ...anyOf[1] })
+    }
+    const copy: any = {}
+    for (const key of Reflect.ownKeys(node)) copy[key] = walk(node[key])
+    return copy
+  }
+  return walk(schema)
+}
+
 /** Compiled once: checking a frame is on the hot path. */
 export const clientFrameCheckers = {
-  message: TypeCompiler.Compile(SendFrame),
-  typing: TypeCompiler.Compile(TypingFrame),
-  read_receipt: TypeCompiler.Compile(ReadReceiptFrame),
-  ping: TypeCompiler.Compile(PingFrame),
+  message: TypeCompiler.Compile(strictIntegers(SendFrame)),
+  typing: TypeCompiler.Compile(strictIntegers(TypingFrame)),
+  read_receipt: TypeCompiler.Compile(strictIntegers(ReadReceiptFrame)),
+  ping: TypeCompiler.Compile(strictIntegers(PingFrame)),
 } as const
 
 // Server → client frames. Documented here; built by code that produces exactly these shapes.
