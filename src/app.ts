@@ -58,6 +58,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     delivery,
     principalOf: policy.principalOf,
     sendTyping: (ws, f) => void messaging.typing(ws.data.userId, f, f.is_typing, ws),
+    committed: () => writer.drain(),
   })
   const gateway = createGateway({ store, directory, messaging, delivery, connections, maxMessageLength: config.maxMessageLength, hooks: guard })
   let stopping = false
@@ -163,7 +164,8 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     async stop() {
       stopping = true
       guard.stop()
-      await app.server?.stop(false)
+      // Stop listening. Not awaited: with sockets open it would only resolve once they all closed.
+      void app.server?.stop(false)
       // Every message already received is committed and confirmed before its socket closes.
       await writer.drain()
       for (const ws of [...connections.all()]) ws.close(CloseCode.goingAway, 'server shutting down')

@@ -18,6 +18,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 const MAX_PENDING_TYPING = 32
 /** After a 4002 close frame is queued behind the backlog, how long the client gets to read it. */
 const SLOW_CONSUMER_GRACE_MS = 2000
+/** Longest a flooder's close waits for its accepted messages to be confirmed. */
+const FLOOD_CLOSE_WAIT_MS = 1000
 
 export interface SocketGuardDeps {
   config: Config
@@ -28,6 +30,8 @@ export interface SocketGuardDeps {
   principalOf(request: Request): Principal | undefined
   /** Relays a typing frame that the typing rate held back. */
   sendTyping(ws: Socket, frame: TypingFrame): void
+  /** Resolves once the messages submitted so far are committed (so their confirmations go out before a close). */
+  committed(): Promise<void>
 }
 
 /**
@@ -138,6 +142,8 @@ export function createSocketGuard(deps: SocketGuardDeps): GatewayHooks & { start
       metrics.framesIn.inc({ type: kind === 'invalid' ? 'invalid' : frame!.type })
       if (!config.rateLimit) return true
       const guard = ws.data.guard!
+      // Closing a flooder: whatever else it sends is dropped without a word.
+      if (guard.closing) return false
       const limiter = kind === 'message' ? limiters.message : kind === 'typing' ? limiters.typing : limiters.frame
       const wait = limiter.take(ws.data.userId)
       if (wait === 0) {
@@ -150,10 +156,10 @@ export function createSocketGuard(deps: SocketGuardDeps): GatewayHooks & { start
         return false
       }
       if (++guard.strikes >= config.floodCloseAfter) {
-        if (!guard.closing) {
-          guard.closing = 'flooding'
-          ws.close(CloseCode.policyViolation, 'rate limit exceeded repeatedly')
-        }
+        guard.closing = 'flooding'
+        // The messages it had accepted are stored and confirmed first; then the close.
+        const waited = Promise.race([deps.committed(), new Promise((resolve) => setTimeout(resolve, FLOOD_CLOSE_WAIT_MS))])
+        waited.then(() => ws.readyState === 1 && ws.close(CloseCode.policyViolation, 'rate limit exceeded repeatedly'))
         return false
       }
       delivery.sendTo(ws, {
