@@ -60,7 +60,16 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     sendTyping: (ws, f) => void messaging.typing(ws.data.userId, f, f.is_typing, ws),
     committed: () => writer.drain(),
   })
-  const gateway = createGateway({ store, directory, messaging, delivery, connections, maxMessageLength: config.maxMessageLength, hooks: guard })
+  const gateway = createGateway({
+    store,
+    directory,
+    messaging,
+    delivery,
+    connections,
+    maxMessageLength: config.maxMessageLength,
+    hooks: guard,
+    catchUpPauseBytes: Math.floor(config.slowConsumerBytes / 4),
+  })
   let stopping = false
 
   app = new Elysia({

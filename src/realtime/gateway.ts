@@ -22,14 +22,14 @@ export interface GatewayDeps {
   maxMessageLength: number
   /** Limits, token expiry, metrics and logs (src/limits/socket-guard.ts). */
   hooks?: GatewayHooks
+  /** Catch-up waits for Bun to send what is queued beyond this, so a long backlog never looks like a slow consumer. */
+  catchUpPauseBytes?: number
 }
 
 /** Messages sent per backlog query while a connection catches up. */
 const CATCH_UP_CHUNK = 500
 /** Catch-up rounds before it subscribes anyway and closes the last gap with one more query. */
 const CATCH_UP_ROUNDS = 5
-/** Catch-up waits for Bun to send what is queued beyond this, so a long backlog never counts as a slow consumer. */
-const CATCH_UP_PAUSE_BYTES = 256 * 1024
 
 const now = () => new Date().toISOString()
 
@@ -43,6 +43,7 @@ const now = () => new Date().toISOString()
  */
 export function createGateway(deps: GatewayDeps) {
   const { store, directory, messaging, delivery, connections, hooks } = deps
+  const catchUpPauseBytes = deps.catchUpPauseBytes ?? 256 * 1024
 
   function sendError(ws: Socket, error: AppError, ref: string | null): void {
     delivery.sendTo(ws, { type: 'error', code: error.code, message: error.message, ref })
@@ -83,11 +84,11 @@ export function createGateway(deps: GatewayDeps) {
         ? await store.messagesSince(userId, groupIds, cursor, CATCH_UP_CHUNK)
         : await store.undelivered(userId, cursor, CATCH_UP_CHUNK)
       if (ws.readyState !== 1) return
-      if (ws.getBufferedAmount() > CATCH_UP_PAUSE_BYTES) {
-        await waitForDrain(ws)
-        if (ws.readyState !== 1) return
-      }
       for (const m of rows) {
+        if (ws.getBufferedAmount() > catchUpPauseBytes) {
+          await waitForDrain(ws)
+          if (ws.readyState !== 1) return
+        }
         delivery.sendTo(ws, messageFrame(m))
         if (m.status === 'sent' || m.groupId !== null) sent.push(m)
       }
