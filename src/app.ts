@@ -70,7 +70,6 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     hooks: guard,
     catchUpPauseBytes: Math.floor(config.slowConsumerBytes / 4),
   })
-  let stopping = false
 
   app = new Elysia({
     serve: { maxRequestBodySize: config.maxBodyBytes + 1024 },
@@ -136,8 +135,6 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     .get(
       '/ready',
       async ({ status }) => {
-        // Not ready while shutting down: a load balancer stops sending new clients here.
-        if (stopping) return status(503, { status: 'shutting_down' })
         try {
           await store.ping()
           return { status: 'ready' }
@@ -171,7 +168,6 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     },
     /** Stops taking connections, stores what is queued, closes sockets with 1001. */
     async stop() {
-      stopping = true
       guard.stop()
       // Stop listening. Not awaited: with sockets open it would only resolve once they all closed.
       void app.server?.stop(false)

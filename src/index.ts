@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs'
 import { createApp } from './app'
 import { LocalBroker } from './broker/broker'
-import { ConfigError, loadConfig } from './config'
+import { ConfigError, loadConfig, type Config } from './config'
 import { seedDemo } from './db/seed'
 import { openSqliteStore } from './db/sqlite-store'
 import { createLogger } from './observability/logger'
 
 // The entry point: the only place that reads the environment, opens files and listens.
-let config
+let config: Config
 try {
   config = loadConfig()
 } catch (e) {

@@ -40,7 +40,7 @@ export class Delivery {
         const topic = topicOf(target, format)
         const subscribers = server.subscriberCount(topic)
         if (subscribers === 0) continue
-        this.onSent?.(frame.type, subscribers)
+        if (this.onSent) this.onSent(frame.type, via === origin && origin.isSubscribed(topic) ? subscribers - 1 : subscribers)
         const payload = format === 'json' ? (json ??= encodeFrame(frame, 'json')) : (msgpack ??= encodeFrame(frame, 'msgpack'))
         via.publish(topic, payload)
       }

@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net'
  * read what was queued, down to the close frame and its code.
  */
 export class RawWebSocket {
-  private buffer = Buffer.alloc(0)
+  private buffer: Buffer<ArrayBufferLike> = Buffer.alloc(0)
   private waiters: (() => void)[] = []
   ended = false
 
