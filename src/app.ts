@@ -106,7 +106,9 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       if (length > config.maxBodyBytes) return status(413, errorBody('body_too_large', `the body is larger than ${config.maxBodyBytes} bytes`))
     })
     .use(observability({ logger, metrics }))
-    .use(restLimits({ config, metrics, principalOf: policy.principalOf }))
+    // Order matters: who is calling (401/403) is settled before per-user limits (429) look at it.
+    .use(policy.plugin)
+    .use(restLimits({ config, metrics, principalOf: policy.principalOf, connectionsOf: (id) => connections.countOf(id) }))
     .onError(({ code, error, status }) => {
       metrics.errors.inc({ code: error instanceof AppError ? error.code : String(code).toLowerCase(), transport: 'rest' })
       if (error instanceof AppError) return status(error.status, errorBody(error.code, error.message))
@@ -122,7 +124,6 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
           return status(500, errorBody('internal', 'internal error'))
       }
     })
-    .use(policy.plugin)
     .use(userRoutes({ store, directory, isOnline: (id) => connections.isOnline(id) }))
     .use(groupRoutes({ store, directory, onMembership: gateway.applyMembership }))
     .use(messageRoutes(messaging))

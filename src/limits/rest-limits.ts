@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
 import type { Principal } from '../auth/verifier'
 import type { Config } from '../config'
-import { errorBody } from '../http/errors'
+import { AppError, errorBody } from '../http/errors'
 import type { Metrics } from '../observability/metrics'
 import { RateLimiter } from './rate-limiter'
 
@@ -13,7 +13,13 @@ const UNLIMITED = new Set(['/health', '/ready', '/metrics'])
  * authenticated user (after the token is verified). A refused request gets 429, `Retry-After`
  * and a JSON error with `retry_after` in seconds. The WebSocket upgrade counts as a request.
  */
-export function restLimits(deps: { config: Config; metrics: Metrics; principalOf: (request: Request) => Principal | undefined }) {
+export function restLimits(deps: {
+  config: Config
+  metrics: Metrics
+  principalOf: (request: Request) => Principal | undefined
+  /** Live WebSockets of a user on this instance, for MAX_CONNECTIONS_PER_USER. */
+  connectionsOf: (userId: number) => number
+}) {
   const { config, metrics } = deps
   const byIp = new RateLimiter<string>(config.restIpPerSecond, config.restIpBurst)
   const byUser = new RateLimiter<number>(config.restPerSecond, config.restBurst)
@@ -34,7 +40,13 @@ export function restLimits(deps: { config: Config; metrics: Metrics; principalOf
       const wait = byIp.take(ip)
       if (wait > 0) return refuse('rest_ip', wait, set)
     })
-    .onBeforeHandle({ as: 'global' }, ({ request, set }) => {
+    .onBeforeHandle({ as: 'global' }, ({ request, route, params, set }) => {
+      // The connection cap holds whether or not rate limiting is on: it bounds memory, not pace.
+      if (route === '/ws/:user_id') {
+        const userId = (params as { user_id: number }).user_id
+        if (deps.connectionsOf(userId) >= config.maxConnectionsPerUser)
+          throw new AppError(429, 'too_many_connections', `user ${userId} already has ${config.maxConnectionsPerUser} connections open here`)
+      }
       if (!config.rateLimit) return
       const principal = deps.principalOf(request)
       if (!principal) return

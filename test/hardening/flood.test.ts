@@ -97,6 +97,22 @@ test('random junk at a rate-limited server ends in the documented 1008 close', a
   expect(errors.filter((e) => e.code === 'rate_limited').length).toBe(limits.floodCloseAfter - 1)
 })
 
+test('MAX_CONNECTIONS_PER_USER: one connection too many is refused with 429 before the upgrade', async () => {
+  await using server = await startServer({ config: { maxConnectionsPerUser: 2 } })
+  const first = await TestClient.connect(server.wsUrl, '/ws/1')
+  const second = await TestClient.connect(server.wsUrl, '/ws/1')
+  const third = await call(server, 'GET', '/ws/1')
+  expect(third.status).toBe(429)
+  expect(third.body.error.code).toBe('too_many_connections')
+  // Other users are not affected, and a slot frees up when a connection closes.
+  const bob = await TestClient.connect(server.wsUrl, '/ws/2')
+  first.close()
+  await first.waitClosed()
+  await Bun.sleep(20)
+  const again = await TestClient.connect(server.wsUrl, '/ws/1')
+  for (const c of [second, bob, again]) c.close()
+})
+
 test('REST: 429 with Retry-After per user and per IP; health stays reachable', async () => {
   await using server = await startServer({ config: { auth: 'jwt', jwtSecret: SECRET, rateLimit: true, restPerSecond: 1, restBurst: 3, restIpPerSecond: 1, restIpBurst: 8 } })
   const alice = await mintToken(SECRET, { sub: '1' })

@@ -168,3 +168,17 @@ test('/metrics and logs: the figures move, one line per connection open and clos
     await store.close()
   }
 })
+
+test('npm run token -- <user_id> mints a token the server accepts for that user', async () => {
+  const proc = Bun.spawn([join(import.meta.dir, '..', '..', 'node_modules', '.bin', 'bun'), 'scripts/token.ts', '7', '600'], {
+    cwd: join(import.meta.dir, '..', '..'),
+    env: { PATH: process.env.PATH ?? '', JWT_SECRET: SECRET },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const token = (await new Response(proc.stdout).text()).trim()
+  expect(await proc.exited).toBe(0)
+  const principal = await createJwtVerifier(defaultConfig({ auth: 'jwt', jwtSecret: SECRET })).verify(token)
+  expect(principal.userId).toBe(7)
+  expect(principal.expiresAt! - Date.now()).toBeLessThanOrEqual(600_000)
+}, 30_000)
