@@ -52,3 +52,36 @@ test('a slow consumer is closed with 4002, others are unaffected, and `since` br
   alice.close()
   carol.close()
 }, 30_000)
+
+test("at Bun's hard BACKPRESSURE_LIMIT_BYTES the socket is dropped (1006), never left open with a gap", async () => {
+  // The 4002 check is effectively off here (one check a minute), so only Bun's own limit acts.
+  await using server = await startServer({
+    config: { maxMessageLength: 60_000, slowConsumerBytes: 64 * 1024, backpressureLimitBytes: 256 * 1024, slowConsumerCheckMs: 60_000 },
+  })
+  const slow = await RawWebSocket.open(server.port, '/ws/2')
+  slow.pause()
+  const alice = await TestClient.connect(server.wsUrl, '/ws/1')
+  const N = 300
+  const body = 'y'.repeat(50_000)
+  let confirmed = 0
+  for (let i = 0; i < N; i++) {
+    alice.send({ type: 'message', recipient_id: 2, message: `${i} ${body}`, client_id: `h${i}` })
+    if (i % 50 === 49) while (confirmed < i + 1) (await alice.next('message_sent'), confirmed++)
+  }
+  const deadline = Date.now() + 5000
+  while (server.switchboard.connections.countOf(2) > 0 && Date.now() < deadline) await Bun.sleep(20)
+  expect(server.switchboard.connections.countOf(2)).toBe(0)
+  slow.resume()
+  const { texts, closeCode } = await slow.readUntilClose(3000)
+  const ids = texts.map((t) => JSON.parse(t)).filter((f) => f.type === 'message').map((f) => f.id as number)
+  // What arrived is a gap-free prefix; then the connection ended without a close frame.
+  expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1))
+  expect(closeCode).toBeNull()
+  expect(await server.switchboard.metrics.registry.getSingleMetricAsString('switchboard_connections_closed_total')).toContain('code="1006"} 1')
+  console.log(`hard limit: ${ids.length} of ${N} messages reached the client before Bun dropped the socket (1006)`)
+  slow.destroy()
+  const bob = await TestClient.connect(server.wsUrl, `/ws/2?since=${ids.at(-1) ?? 0}`, { waitSynced: false })
+  expect((await bob.next('synced', 10_000)).count).toBe(N - ids.length)
+  bob.close()
+  alice.close()
+}, 30_000)
