@@ -46,7 +46,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     metrics.commitSeconds.observe(ms / 1000)
   })
   let app: Elysia<any, any, any, any, any, any, any>
-  const delivery = new Delivery(() => app?.server ?? null, broker, (type, sockets) => metrics.framesOut.inc({ type }, sockets))
+  const delivery = new Delivery(() => app?.server ?? null, broker, (type, sockets) => metrics.framesOut.inc(type, sockets))
   const messaging = new MessagingService({ store, directory, writer, delivery, connections, maxMessageLength: config.maxMessageLength })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })

@@ -43,7 +43,7 @@ export function restLimits(deps: {
     .onBeforeHandle({ as: 'global' }, ({ request, route, params, set }) => {
       // The connection cap holds whether or not rate limiting is on: it bounds memory, not pace.
       if (route === '/ws/:user_id') {
-        const userId = (params as { user_id: number }).user_id
+        const userId = (params as unknown as { user_id: number }).user_id
         if (deps.connectionsOf(userId) >= config.maxConnectionsPerUser)
           throw new AppError(429, 'too_many_connections', `user ${userId} already has ${config.maxConnectionsPerUser} connections open here`)
       }

@@ -139,7 +139,7 @@ export function createSocketGuard(deps: SocketGuardDeps): GatewayHooks & { start
     },
 
     admit(ws, kind: FrameKind, frame, ref) {
-      metrics.framesIn.inc({ type: kind === 'invalid' ? 'invalid' : frame!.type })
+      metrics.framesIn.inc(kind === 'invalid' ? 'invalid' : frame!.type)
       if (!config.rateLimit) return true
       const guard = ws.data.guard!
       // Closing a flooder: whatever else it sends is dropped without a word.
