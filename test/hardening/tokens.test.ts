@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { exportSPKI, generateKeyPair } from 'jose'
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import { startServer, type TestServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { call, mintToken, SECRET, tempDir, tryWebSocket, unsignedToken } from './fixtures'
@@ -117,6 +117,18 @@ describe('accepted tokens', () => {
     expect((await call(es, 'GET', '/messages/conversations/1', await mintToken(ec.privateKey, { sub: '1' }, 'ES256'))).status).toBe(200)
     // An RS256 token means nothing to an ES256 server.
     expect((await call(es, 'GET', '/messages/conversations/1', token)).status).toBe(401)
+  })
+
+  test('JWKS: a key served by the identity provider verifies tokens naming its kid; another kid or key does not', async () => {
+    const ec = await generateKeyPair('ES256', { extractable: true })
+    const jwk = { ...(await exportJWK(ec.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }
+    using idp = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response.json({ keys: [jwk] }) })
+    await using server = await startServer({ config: { auth: 'jwt', jwtJwksUrl: `http://127.0.0.1:${idp.port}/jwks.json` } })
+    const sign = (kid: string, key: CryptoKey) => new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('1').setExpirationTime('1h').sign(key)
+    expect((await call(server, 'GET', '/messages/conversations/1', await sign('k1', ec.privateKey))).status).toBe(200)
+    const other = await generateKeyPair('ES256')
+    expect((await call(server, 'GET', '/messages/conversations/1', await sign('k1', other.privateKey))).body.error.code).toBe('invalid_token')
+    expect((await call(server, 'GET', '/messages/conversations/1', await sign('k2', ec.privateKey))).body.error.code).toBe('invalid_token')
   })
 
   test('when the token expires, the server closes the socket with 4001', async () => {
