@@ -2,6 +2,7 @@
 // and nothing changes. The right user doing the same thing succeeds, so the refusals mean something.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { startServer, type TestServer } from '../helpers/server'
+import { isPublicRoute, restRules } from '../../src/auth/policy'
 import { call, mintToken, SECRET } from './fixtures'
 
 let server: TestServer
@@ -33,6 +34,14 @@ test('every route but the public ones needs a token', async () => {
     expect({ route: `${r.method} ${r.path}`, status: res.status, code: res.body?.error?.code }).toEqual({ route: `${r.method} ${r.path}`, status: 401, code: 'missing_token' })
   }
   for (const path of ['/health', '/ready', '/metrics']) expect((await call(server, 'GET', path)).status).toBe(200)
+})
+
+test('every non-public route has an explicit rule in src/auth/policy.ts (a new route must say who may call it)', () => {
+  const missing = (server.switchboard.app.routes as { method: string; path: string }[])
+    .filter((r) => r.method !== 'WS' && !isPublicRoute(r.method, r.path))
+    .map((r) => `${r.method} ${r.path}`)
+    .filter((key) => !(key in restRules))
+  expect(missing).toEqual([])
 })
 
 /** [what, as whom, method, path, body, expected status, expected code] */
