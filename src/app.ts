@@ -34,7 +34,10 @@ export function createApp({ store, broker, config }: AppDeps) {
   const gateway = createGateway({ store, directory, messaging, delivery, connections, maxMessageLength: config.maxMessageLength })
 
   app = new Elysia({
-    serve: { maxRequestBodySize: config.maxBodyBytes + 1024 },
+    // Unknown fields are refused (422), as on the WebSocket, instead of silently dropped.
+    normalize: false,
+    // Bun's own cap only stops bodies without Content-Length; declared sizes get a JSON 413 below.
+    serve: { maxRequestBodySize: config.maxBodyBytes + 1024 * 1024 },
     websocket: {
       maxPayloadLength: config.maxFrameBytes,
       idleTimeout: config.idleTimeoutSeconds,

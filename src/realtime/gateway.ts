@@ -126,15 +126,29 @@ export function createGateway(deps: GatewayDeps) {
     // A frame that waits on the database holds back the frames behind it, so each connection's
     // frames are handled, and its messages stored, in the order they arrived.
     if (conn.pending) {
-      conn.pending = conn.pending.then(() => handleFrame(ws, raw))
+      conn.pending = conn.pending.then(() => handleSafely(ws, raw))
       return
     }
-    const result = handleFrame(ws, raw)
+    const result = handleSafely(ws, raw)
     if (result) {
       const chained: Promise<void> = result.finally(() => {
         if (conn.pending === chained) conn.pending = null
       })
       conn.pending = chained
+    }
+  }
+
+  /** A bug in handling one frame answers that frame with `internal` and never stalls the ones behind it. */
+  function handleSafely(ws: Socket, raw: string | Buffer): Promise<void> | void {
+    const internal = (error: unknown) => {
+      console.error('frame handling failed', error)
+      sendError(ws, new AppError(500, 'internal', 'internal error; the frame was not processed'), null)
+    }
+    try {
+      const result = handleFrame(ws, raw)
+      if (result) return result.catch(internal)
+    } catch (error) {
+      internal(error)
     }
   }
 

@@ -1,4 +1,5 @@
 import { t, type Static } from 'elysia'
+import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { MessageStatus, MessageView, messageFields } from '../messages/model'
 
@@ -22,7 +23,7 @@ export const TypingFrame = t.Object(
   strict,
 )
 export const ReadReceiptFrame = t.Object(
-  { type: t.Literal('read_receipt'), message_id: t.Integer({ minimum: 1 }), sender_id: t.Optional(t.Integer({ minimum: 1 })), ...common },
+  { type: t.Literal('read_receipt'), message_id: Type.Integer({ minimum: 1 }), sender_id: t.Optional(Type.Integer({ minimum: 1 })), ...common },
   strict,
 )
 export const PingFrame = t.Object({ type: t.Literal('ping'), ...common }, strict)
