@@ -125,9 +125,13 @@ export function createApp({ store, broker, config }: AppDeps) {
     },
     /** Stops taking connections, stores what is queued, closes sockets with 1001. */
     async stop() {
-      await app.server?.stop(false)
+      // Stop listening now; the promise would wait for the open sockets we are about to close.
+      void app.server?.stop(false)
+      // Store and acknowledge what is queued, then close; anything sent in between is stored by
+      // the second drain, and its sender resends it with the same client_id (stored once).
       await writer.drain()
-      for (const userId of connections.onlineUserIds()) for (const ws of connections.socketsOf(userId)) ws.close(1001, 'server shutting down')
+      for (const userId of connections.onlineUserIds()) for (const ws of [...connections.socketsOf(userId)]) ws.close(1001, 'server shutting down')
+      await writer.drain()
       await app.server?.stop(true)
       await broker.close()
     },

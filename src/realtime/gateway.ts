@@ -69,7 +69,9 @@ export function createGateway(deps: GatewayDeps) {
       if (ws.readyState !== 1) return
       for (const m of rows) {
         delivery.sendTo(ws, messageFrame(m))
-        if (m.status === 'sent' || m.groupId !== null) sent.push(m)
+        // Only what reaches the user for the first time: resuming with `since` re-sends group
+        // messages that were delivered before, and those senders were told already.
+        if ((m.groupId === null && m.status === 'sent') || (m.groupId !== null && since === undefined)) sent.push(m)
       }
       count += rows.length
       if (rows.length) cursor = rows[rows.length - 1].id
