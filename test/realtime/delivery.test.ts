@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { api, startServer } from '../helpers/server'
-import { TestClient } from '../helpers/ws-client'
+import { TestClient, type Frame } from '../helpers/ws-client'
 
-const text = (frames: { message: string }[]) => frames.map((f) => f.message)
+const text = (frames: Frame[]) => frames.map((f) => f.message)
 
 async function nextMessages(client: TestClient, n: number) {
   const got = []
