@@ -119,7 +119,8 @@ export function createGateway(deps: GatewayDeps) {
     if (!connections.remove(ws)) return
     delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp: now() })
     // Everything published while the user was connected reached them: raise their group marks.
-    if (ws.data.groups.size && delivery.publishedUpTo > 0)
+    // Not when this socket was still catching up: the rest of its backlog is still owed.
+    if (ws.data.synced && ws.data.groups.size && delivery.publishedUpTo > 0)
       store.markGroupsDelivered(userId, delivery.publishedUpTo).catch((e) => console.error('marking delivered failed', e))
   }
 
