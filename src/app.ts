@@ -72,7 +72,10 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   })
 
   app = new Elysia({
-    serve: { maxRequestBodySize: config.maxBodyBytes + 1024 },
+    // Unknown fields are refused (422), as on the WebSocket, instead of silently dropped.
+    normalize: false,
+    // Bun's own cap only stops bodies without Content-Length; declared sizes get a JSON 413 below.
+    serve: { maxRequestBodySize: config.maxBodyBytes + 1024 * 1024 },
     websocket: {
       maxPayloadLength: config.maxFrameBytes,
       idleTimeout: config.idleTimeoutSeconds,
@@ -173,11 +176,13 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     /** Stops taking connections, stores what is queued, closes sockets with 1001. */
     async stop() {
       guard.stop()
-      // Stop listening. Not awaited: with sockets open it would only resolve once they all closed.
+      // Stop listening now; the promise would wait for the open sockets we are about to close.
       void app.server?.stop(false)
-      // Every message already received is committed and confirmed before its socket closes.
+      // Store and acknowledge what is queued, then close; anything sent in between is stored by
+      // the second drain, and its sender resends it with the same client_id (stored once).
       await writer.drain()
       for (const ws of [...connections.all()]) ws.close(CloseCode.goingAway, 'server shutting down')
+      await writer.drain()
       await app.server?.stop(true)
       await broker.close()
     },

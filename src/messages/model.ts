@@ -1,9 +1,13 @@
 import { t, type Static } from 'elysia'
+import { Type } from '@sinclair/typebox'
 
-/** Fields shared by a message sent over REST and over the WebSocket. */
+/**
+ * Fields shared by a message sent over REST and over the WebSocket. Integers are TypeBox's strict
+ * `Type.Integer`: Elysia's `t.Integer` also accepts numeric strings, which suits only the URL.
+ */
 export const messageFields = {
-  recipient_id: t.Optional(t.Integer({ minimum: 1, description: 'The recipient of a direct message' })),
-  group_id: t.Optional(t.Integer({ minimum: 1, description: 'The group of a group message' })),
+  recipient_id: t.Optional(Type.Integer({ minimum: 1, description: 'The recipient of a direct message' })),
+  group_id: t.Optional(Type.Integer({ minimum: 1, description: 'The group of a group message' })),
   // The configured length limit is checked by the service, so that it gets its own error code.
   message: t.String({ description: 'The text; 1 to MAX_MESSAGE_LENGTH characters' }),
   message_type: t.Optional(t.String({ pattern: '^[a-z][a-z0-9_.-]{0,31}$', default: 'text', description: "e.g. 'text', 'image'" })),
@@ -13,7 +17,7 @@ export const messageFields = {
 export const MessageStatus = t.Union([t.Literal('sent'), t.Literal('delivered'), t.Literal('read')])
 
 /** POST /messages/ */
-export const SendMessageBody = t.Object({ sender_id: t.Integer({ minimum: 1 }), ...messageFields }, { additionalProperties: false })
+export const SendMessageBody = t.Object({ sender_id: Type.Integer({ minimum: 1 }), ...messageFields }, { additionalProperties: false })
 export type SendMessageBody = Static<typeof SendMessageBody>
 
 /** A stored message as REST returns it and as the `message` frame carries it (with `type`). */

@@ -90,7 +90,9 @@ export function createGateway(deps: GatewayDeps) {
           if (ws.readyState !== 1) return
         }
         delivery.sendTo(ws, messageFrame(m))
-        if (m.status === 'sent' || m.groupId !== null) sent.push(m)
+        // Only what reaches the user for the first time: resuming with `since` re-sends group
+        // messages that were delivered before, and those senders were told already.
+        if ((m.groupId === null && m.status === 'sent') || (m.groupId !== null && since === undefined)) sent.push(m)
       }
       count += rows.length
       if (rows.length) cursor = rows[rows.length - 1].id
@@ -141,7 +143,8 @@ export function createGateway(deps: GatewayDeps) {
     if (!connections.remove(ws)) return
     delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp: now() })
     // Everything published while the user was connected reached them: raise their group marks.
-    if (ws.data.groups.size && delivery.publishedUpTo > 0)
+    // Not when this socket was still catching up: the rest of its backlog is still owed.
+    if (ws.data.synced && ws.data.groups.size && delivery.publishedUpTo > 0)
       store.markGroupsDelivered(userId, delivery.publishedUpTo).catch((e) => console.error('marking delivered failed', e))
   }
 
@@ -150,15 +153,29 @@ export function createGateway(deps: GatewayDeps) {
     // A frame that waits on the database holds back the frames behind it, so each connection's
     // frames are handled, and its messages stored, in the order they arrived.
     if (conn.pending) {
-      conn.pending = conn.pending.then(() => handleFrame(ws, raw))
+      conn.pending = conn.pending.then(() => handleSafely(ws, raw))
       return
     }
-    const result = handleFrame(ws, raw)
+    const result = handleSafely(ws, raw)
     if (result) {
       const chained: Promise<void> = result.finally(() => {
         if (conn.pending === chained) conn.pending = null
       })
       conn.pending = chained
+    }
+  }
+
+  /** A bug in handling one frame answers that frame with `internal` and never stalls the ones behind it. */
+  function handleSafely(ws: Socket, raw: string | Buffer): Promise<void> | void {
+    const internal = (error: unknown) => {
+      console.error('frame handling failed', error)
+      sendError(ws, new AppError(500, 'internal', 'internal error; the frame was not processed'), null)
+    }
+    try {
+      const result = handleFrame(ws, raw)
+      if (result) return result.catch(internal)
+    } catch (error) {
+      internal(error)
     }
   }
 

@@ -1,4 +1,5 @@
 import { t, type Static } from 'elysia'
+import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { MessageStatus, MessageView, messageFields } from '../messages/model'
 
@@ -22,7 +23,7 @@ export const TypingFrame = t.Object(
   strict,
 )
 export const ReadReceiptFrame = t.Object(
-  { type: t.Literal('read_receipt'), message_id: t.Integer({ minimum: 1 }), sender_id: t.Optional(t.Integer({ minimum: 1 })), ...common },
+  { type: t.Literal('read_receipt'), message_id: Type.Integer({ minimum: 1 }), sender_id: t.Optional(Type.Integer({ minimum: 1 })), ...common },
   strict,
 )
 export const PingFrame = t.Object({ type: t.Literal('ping'), ...common }, strict)
@@ -33,32 +34,12 @@ export type ReadReceiptFrame = Static<typeof ReadReceiptFrame>
 export type PingFrame = Static<typeof PingFrame>
 export type ClientFrame = SendFrame | TypingFrame | ReadReceiptFrame | PingFrame
 
-/**
- * Elysia's `t.Integer` also accepts a numeric string (`"2"`), which REST needs for query strings.
- * A frame carries real numbers, so its checker keeps only the integer branch: `"2"` is refused
- * rather than travelling on as a string id.
- */
-function strictIntegers<T>(schema: T): T {
-  const walk = (node: any): any => {
-    if (Array.isArray(node)) return node.map(walk)
-    if (node === null || typeof node !== 'object') return node
-    if (Array.isArray(node.anyOf) && node.anyOf.length === 2 && node.anyOf[0].type === 'string' && node.anyOf[0].format === 'integer') {
-      const { anyOf, ...rest } = node
-      return walk({ ...rest, ...anyOf[1] })
-    }
-    const copy: any = {}
-    for (const key of Reflect.ownKeys(node)) copy[key] = walk(node[key])
-    return copy
-  }
-  return walk(schema)
-}
-
 /** Compiled once: checking a frame is on the hot path. */
 export const clientFrameCheckers = {
-  message: TypeCompiler.Compile(strictIntegers(SendFrame)),
-  typing: TypeCompiler.Compile(strictIntegers(TypingFrame)),
-  read_receipt: TypeCompiler.Compile(strictIntegers(ReadReceiptFrame)),
-  ping: TypeCompiler.Compile(strictIntegers(PingFrame)),
+  message: TypeCompiler.Compile(SendFrame),
+  typing: TypeCompiler.Compile(TypingFrame),
+  read_receipt: TypeCompiler.Compile(ReadReceiptFrame),
+  ping: TypeCompiler.Compile(PingFrame),
 } as const
 
 // Server → client frames. Documented here; built by code that produces exactly these shapes.

@@ -48,11 +48,11 @@ export class TestClient {
   }
 
   send(frame: unknown): void {
-    this.ws.send(this.format === 'json' ? JSON.stringify(frame) : packr.pack(frame))
+    this.ws.send(this.format === 'json' ? JSON.stringify(frame) : new Uint8Array(packr.pack(frame)))
   }
 
   sendRaw(data: string | Uint8Array): void {
-    this.ws.send(data)
+    this.ws.send(typeof data === 'string' ? data : new Uint8Array(data))
   }
 
   /** The next frame of `type` (queued or future); rejects after `timeoutMs`. */

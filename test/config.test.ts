@@ -1,0 +1,57 @@
+import { expect, test } from 'bun:test'
+import { ConfigError, loadConfig } from '../src/config'
+import { startServer } from './helpers/server'
+import { TestClient } from './helpers/ws-client'
+
+test('defaults: port 8000, SQLite under data/, AUTH=jwt with rate limits on (key material required)', () => {
+  expect(() => loadConfig({})).toThrow('JWT_SECRET')
+  const config = loadConfig({ JWT_SECRET: 'a-development-secret-of-32-bytes-or-more' })
+  expect(config).toMatchObject({ port: 8000, databaseUrl: 'data/switchboard.db', auth: 'jwt', rateLimit: true, seedDemo: false, maxMessageLength: 4000 })
+  expect(loadConfig({ AUTH: 'none' })).toMatchObject({ auth: 'none' })
+})
+
+test('values are read from the environment', () => {
+  const config = loadConfig({ AUTH: 'none', PORT: '9001', HOST: '127.0.0.1', DATABASE_URL: ':memory:', SEED_DEMO: '1', LOG_LEVEL: 'debug', MAX_MESSAGE_LENGTH: '100' })
+  expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', databaseUrl: ':memory:', seedDemo: true, logLevel: 'debug', maxMessageLength: 100 })
+})
+
+test.each([
+  ['PORT', 'eighty'],
+  ['PORT', '70000'],
+  ['LOG_LEVEL', 'loud'],
+  ['AUTH', 'maybe'],
+  ['SEED_DEMO', 'yes please'],
+  ['MAX_MESSAGE_LENGTH', '0'],
+  ['DATABASE_URL', 'mysql://localhost/db'],
+])('%s=%s is refused with a message naming the variable', (name, value) => {
+  expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
+  expect(() => loadConfig({ [name]: value })).toThrow(name)
+})
+
+test('a bad value stops `bun src/index.ts` with a clear message and exit code 2', () => {
+  const result = Bun.spawnSync([process.execPath, 'src/index.ts'], { env: { ...process.env, PORT: 'eighty' }, stderr: 'pipe' })
+  expect(result.exitCode).toBe(2)
+  expect(result.stderr.toString()).toContain('PORT="eighty"')
+})
+
+test('MAX_MESSAGE_LENGTH is what the server enforces and announces', async () => {
+  await using server = await startServer({ config: { maxMessageLength: 10 } })
+  const alice = await TestClient.connect(server.wsUrl, '/ws/1', { waitSynced: false })
+  alice.send({ type: 'message', recipient_id: 2, message: '12345678901' })
+  expect((await alice.next('error')).code).toBe('message_too_long')
+  alice.send({ type: 'message', recipient_id: 2, message: '1234567890' })
+  expect((await alice.next('message_sent')).status).toBe('sent')
+  alice.close()
+})
+
+test('stopping the server stores what was queued and closes sockets with 1001', async () => {
+  await using server = await startServer()
+  const alice = await TestClient.connect(server.wsUrl, '/ws/1')
+  for (let i = 0; i < 20; i++) alice.send({ type: 'message', recipient_id: 2, message: `m${i}`, client_id: `s${i}` })
+  await alice.next('message_sent')
+  await server.switchboard.stop()
+  expect((await alice.waitClosed()).code).toBe(1001)
+  const acked = 1 + alice.frames.filter((f) => f.type === 'message_sent').length
+  // Every acknowledged message is stored.
+  expect(await server.store.maxMessageId()).toBeGreaterThanOrEqual(acked)
+})

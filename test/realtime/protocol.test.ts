@@ -1,0 +1,144 @@
+import { describe, expect, test } from 'bun:test'
+import { api, startServer } from '../helpers/server'
+import { TestClient } from '../helpers/ws-client'
+
+const FORMATS = ['json', 'msgpack'] as const
+
+describe.each(FORMATS)('every frame type over %s', (format) => {
+  test('connection_established, message/message_sent, typing, read_receipt/message_status, ping/pong', async () => {
+    await using server = await startServer()
+    const alice = await TestClient.connect(server.wsUrl, '/ws/1', { format, waitSynced: false })
+    expect(alice.format).toBe(format)
+    const bob = await TestClient.connect(server.wsUrl, '/ws/2', { format })
+    const synced = await alice.next('synced')
+    expect(synced).toEqual({ type: 'synced', last_id: 0, count: 0 })
+
+    alice.send({ type: 'message', recipient_id: 2, message: 'Hello!', message_type: 'text', client_id: 'c1', timestamp: new Date().toISOString() })
+    const got = await bob.next('message')
+    expect(got).toEqual({
+      type: 'message',
+      id: got.id,
+      sender_id: 1,
+      recipient_id: 2,
+      message: 'Hello!',
+      message_type: 'text',
+      status: 'delivered',
+      client_id: 'c1',
+      timestamp: expect.any(String),
+    })
+    expect(await alice.next('message_sent')).toEqual({
+      type: 'message_sent',
+      message_id: got.id,
+      client_id: 'c1',
+      status: 'delivered',
+      timestamp: got.timestamp,
+      duplicate: false,
+    })
+
+    alice.send({ type: 'typing', recipient_id: 2, is_typing: true, timestamp: new Date().toISOString() })
+    expect(await bob.next('typing')).toMatchObject({ sender_id: 1, recipient_id: 2, is_typing: true })
+    alice.send({ type: 'typing', recipient_id: 2, is_typing: false })
+    expect(await bob.next('typing')).toMatchObject({ sender_id: 1, is_typing: false })
+
+    bob.send({ type: 'read_receipt', message_id: got.id, sender_id: 1, timestamp: new Date().toISOString() })
+    expect(await alice.next('read_receipt')).toMatchObject({ message_id: got.id, sender_id: 1, reader_id: 2 })
+    expect(await alice.next('message_status')).toMatchObject({ message_id: got.id, status: 'read', user_id: 2 })
+
+    alice.send({ type: 'ping', timestamp: new Date().toISOString() })
+    expect((await alice.next('pong')).timestamp).toBeString()
+    alice.close()
+    bob.close()
+  })
+})
+
+test('a JSON user and a MessagePack user talk to each other, frames in their own format', async () => {
+  await using server = await startServer()
+  const json = await TestClient.connect(server.wsUrl, '/ws/1')
+  const packed = await TestClient.connect(server.wsUrl, '/ws/2', { format: 'msgpack' })
+  let binary = 0
+  packed.ws.addEventListener('message', (e) => (binary += typeof e.data === 'string' ? 0 : 1))
+  json.send({ type: 'message', recipient_id: 2, message: 'from json' })
+  expect(await packed.next('message')).toMatchObject({ message: 'from json', sender_id: 1 })
+  packed.send({ type: 'message', recipient_id: 1, message: 'from msgpack ✓ é 🎉' })
+  expect(await json.next('message')).toMatchObject({ message: 'from msgpack ✓ é 🎉', sender_id: 2 })
+  expect(binary).toBeGreaterThan(0)
+  json.close()
+  packed.close()
+})
+
+test('the subprotocol chooses the format and is echoed', async () => {
+  await using server = await startServer()
+  const packed = await TestClient.connect(server.wsUrl, '/ws/1', { protocols: ['msgpack'] })
+  expect(packed.ws.protocol).toBe('msgpack')
+  packed.send({ type: 'ping' })
+  expect((await packed.next('pong')).type).toBe('pong')
+  const json = await TestClient.connect(server.wsUrl, '/ws/2', { protocols: ['json'] })
+  expect(json.ws.protocol).toBe('json')
+  packed.close()
+  json.close()
+})
+
+describe('upgrade refusals', () => {
+  test.each([
+    ['/ws/99', 404, 'unknown_user'],
+    ['/ws/abc', 422, 'validation_failed'],
+    ['/ws/1?format=xml', 422, 'invalid_format'],
+    ['/ws/1?since=-1', 422, 'validation_failed'],
+  ])('%s is refused with %d before the upgrade', async (path, status, code) => {
+    await using server = await startServer()
+    const res = await fetch(server.url + path, { headers: { upgrade: 'websocket', connection: 'upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } })
+    expect(res.status).toBe(status)
+    expect((await res.json()).error.code).toBe(code)
+  })
+
+  test('a WebSocket to an unknown user fails to open', async () => {
+    await using server = await startServer()
+    await expect(TestClient.connect(server.wsUrl, '/ws/99')).rejects.toThrow()
+  })
+
+  test('a plain GET is told to upgrade', async () => {
+    await using server = await startServer()
+    expect((await api(server, 'GET', '/ws/1')).status).toBe(426)
+  })
+})
+
+test('the seed’s JavaScript client example works as written', async () => {
+  await using server = await startServer()
+  const bob = await TestClient.connect(server.wsUrl, '/ws/2')
+  const received: any[] = []
+  const console = { log: (_label: string, data: any) => received.push(data) }
+  // The seed's README example, verbatim but for the port.
+  const ws = new WebSocket(`ws://localhost:${server.port}/ws/1`)
+  await new Promise((r) => (ws.onopen = r))
+
+  // Send a message
+  ws.send(JSON.stringify({
+      type: 'message',
+      recipient_id: 2,
+      message: 'Hello!',
+      message_type: 'text',
+      timestamp: new Date().toISOString()
+  }));
+
+  // Send typing indicator
+  ws.send(JSON.stringify({
+      type: 'typing',
+      recipient_id: 2,
+      is_typing: true,
+      timestamp: new Date().toISOString()
+  }));
+
+  // Listen for messages
+  ws.onmessage = function(event) {
+      const data = JSON.parse(event.data);
+      console.log('Received:', data);
+  };
+
+  expect(await bob.next('message')).toMatchObject({ sender_id: 1, message: 'Hello!' })
+  expect(await bob.next('typing')).toMatchObject({ sender_id: 1, is_typing: true })
+  await Bun.sleep(100)
+  expect(received.map((f) => f.type)).toContain('message_sent')
+  expect(received.filter((f) => f.type === 'error')).toEqual([])
+  ws.close()
+  bob.close()
+})

@@ -1,0 +1,88 @@
+import { describe, expect, test } from 'bun:test'
+import { api, startServer } from '../helpers/server'
+
+describe('users', () => {
+  test('POST /users creates a user, GET /users/{id} reads it, a taken username is 409', async () => {
+    await using server = await startServer()
+    const created = await api(server, 'POST', '/users', { username: 'dave', display_name: 'Dave' })
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ id: 4, username: 'dave', display_name: 'Dave', online: false })
+    expect((await api(server, 'GET', '/users/4')).body.username).toBe('dave')
+    const again = await api(server, 'POST', '/users/', { username: 'dave' })
+    expect(again.status).toBe(409)
+    expect(again.body.error.code).toBe('username_taken')
+  })
+
+  test.each([
+    ['no username', {}],
+    ['empty username', { username: '' }],
+    ['username with spaces', { username: 'a b' }],
+    ['unknown field', { username: 'eve', admin: true }],
+    ['wrong type', { username: 42 }],
+  ])('POST /users with %s is 422 with a JSON error', async (_, body) => {
+    await using server = await startServer()
+    const res = await api(server, 'POST', '/users', body)
+    expect(res.status).toBe(422)
+    expect(res.body.error.code).toBe('validation_failed')
+    expect(typeof res.body.error.message).toBe('string')
+  })
+
+  test('malformed JSON is 400, an unknown user 404, a bad id 422, an unknown route 404', async () => {
+    await using server = await startServer()
+    const bad = await api(server, 'POST', '/users', '{"username":')
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.code).toBe('invalid_json')
+    expect((await api(server, 'GET', '/users/99')).status).toBe(404)
+    expect((await api(server, 'GET', '/users/abc')).status).toBe(422)
+    const route = await api(server, 'GET', '/nothing-here')
+    expect(route.status).toBe(404)
+    expect(route.body.error.code).toBe('not_found')
+  })
+
+  test('a body larger than the limit is 413 with a JSON error', async () => {
+    await using server = await startServer({ config: { maxBodyBytes: 2048 } })
+    const res = await api(server, 'POST', '/users', { username: 'x', display_name: 'y'.repeat(5000) })
+    expect(res.status).toBe(413)
+    expect(res.body.error.code).toBe('body_too_large')
+  })
+})
+
+describe('groups', () => {
+  test('create, read, add and remove members', async () => {
+    await using server = await startServer()
+    const created = await api(server, 'POST', '/groups', { name: 'pair', member_ids: [1, 2] })
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ id: 2, name: 'pair', member_ids: [1, 2] })
+    expect((await api(server, 'GET', '/groups/2')).body.member_ids).toEqual([1, 2])
+    const added = await api(server, 'POST', '/groups/2/members', { user_id: 3 })
+    expect(added.status).toBe(201)
+    expect(added.body.member_ids).toEqual([1, 2, 3])
+    expect((await api(server, 'POST', '/groups/2/members', { user_id: 3 })).status).toBe(409)
+    const removed = await api(server, 'DELETE', '/groups/2/members/1')
+    expect(removed.status).toBe(200)
+    expect(removed.body.member_ids).toEqual([2, 3])
+    expect((await api(server, 'DELETE', '/groups/2/members/1')).status).toBe(404)
+  })
+
+  test('unknown members, unknown groups and bad bodies are refused', async () => {
+    await using server = await startServer()
+    const unknownMember = await api(server, 'POST', '/groups', { name: 'x', member_ids: [1, 99] })
+    expect(unknownMember.status).toBe(404)
+    expect(unknownMember.body.error.code).toBe('unknown_user')
+    expect((await api(server, 'POST', '/groups', { name: 'x', member_ids: [] })).status).toBe(422)
+    expect((await api(server, 'GET', '/groups/42')).status).toBe(404)
+    expect((await api(server, 'POST', '/groups/42/members', { user_id: 1 })).status).toBe(404)
+    expect((await api(server, 'POST', '/groups/1/members', { user_id: 99 })).status).toBe(404)
+  })
+})
+
+test('OpenAPI: /docs serves the interactive page and /docs/json describes every route', async () => {
+  await using server = await startServer()
+  const page = await fetch(server.url + '/docs')
+  expect(page.status).toBe(200)
+  expect(page.headers.get('content-type')).toContain('text/html')
+  const doc = (await api(server, 'GET', '/docs/json')).body
+  for (const path of ['/users', '/users/{id}', '/groups', '/groups/{id}', '/groups/{id}/members', '/groups/{id}/members/{user_id}', '/messages', '/messages/{id}/read', '/messages/conversations/{user_id}', '/ws/online-users', '/ws/{user_id}'])
+    expect(Object.keys(doc.paths)).toContain(path)
+  expect(doc.paths['/messages'].post.requestBody).toBeDefined()
+})
