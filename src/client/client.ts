@@ -1,0 +1,457 @@
+import { backoffDelay } from './backoff'
+import { decodeServerFrame, encodeClientFrame } from './codec'
+import { Emitter } from './emitter'
+import { SeenIds } from './seen-ids'
+import { TypingSender, TypingTracker } from './typing'
+import type {
+  ClientEvents,
+  ClientFrame,
+  ConnectionState,
+  Format,
+  SendResult,
+  ServerFrame,
+  Target,
+} from './types'
+
+export interface ClientOptions {
+  /** The server: 'http://host:port', 'https://…', 'ws://…' or 'wss://…' (a path prefix is kept). */
+  url: string
+  userId: number
+  /** Framing on the wire; both sides of a conversation may differ. Default 'json'. */
+  format?: Format
+  /** Sent as `?token=` (browsers cannot set headers on a WebSocket) and as a Bearer header on fetch. */
+  token?: string
+  /** Receive presence frames and keep the `online` list. */
+  presence?: boolean
+  /** Resume after this message id on the first connection (e.g. the newest one already shown). */
+  since?: number
+  reconnect?: {
+    initialDelayMs?: number
+    maxDelayMs?: number
+    /** A connection that lasted this long was healthy: the backoff starts over. */
+    healthyAfterMs?: number
+    /** Give up on an attempt that has not reached connection_established by then. */
+    connectTimeoutMs?: number
+  }
+  heartbeat?: {
+    /** A ping every intervalMs while open. */
+    intervalMs?: number
+    /** No frame at all within timeoutMs after a ping: the connection is dead. */
+    timeoutMs?: number
+  }
+  typing?: {
+    /** Silence after which a stop is sent. */
+    idleMs?: number
+    /** While typing goes on, repeat the start this often. */
+    refreshMs?: number
+    /** A remote indicator not refreshed for this long is ended. */
+    remoteExpiryMs?: number
+  }
+  /** Another WebSocket implementation (default: the global one). */
+  WebSocket?: typeof WebSocket
+  /** Another fetch (default: the global one). */
+  fetch?: typeof fetch
+}
+
+/** A send or call refused by the server or by the client itself. */
+export class SwitchboardError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'SwitchboardError'
+  }
+}
+
+interface Pending {
+  frame: Extract<ClientFrame, { type: 'message' }>
+  resolve: (result: SendResult) => void
+  reject: (error: SwitchboardError) => void
+}
+
+type Timer = ReturnType<typeof setTimeout>
+
+const RETRY_UNAVAILABLE_MS = 1000
+
+/**
+ * A Switchboard connection that survives drops: it reconnects with backoff, resumes with `since`,
+ * hands each message to the application once, and resends unconfirmed messages with their
+ * `client_id` so the server stores them once. Runs in browsers and in Bun (WebSocket + fetch only).
+ */
+export class SwitchboardClient extends Emitter<ClientEvents> {
+  readonly userId: number
+  readonly format: Format
+  private readonly opts: Required<Pick<ClientOptions, 'url' | 'presence'>> & ClientOptions
+  private readonly backoff: { initialDelayMs: number; maxDelayMs: number; healthyAfterMs: number; connectTimeoutMs: number }
+  private readonly heartbeat: { intervalMs: number; timeoutMs: number }
+  private readonly WS: typeof WebSocket
+
+  private _state: ConnectionState = 'idle'
+  private ws: WebSocket | null = null
+  private attempt = 0
+  private openedAt = 0
+  private reconnectTimer: Timer | null = null
+  private connectTimer: Timer | null = null
+  private pingTimer: Timer | null = null
+  private deadTimer: Timer | null = null
+
+  /** The newest message id received: the resume point. */
+  private lastId: number
+  private readonly seen = new SeenIds()
+  /** Sent messages not yet confirmed by message_sent, in send order, by client_id. */
+  private readonly outbox = new Map<string, Pending>()
+  private readonly readsToSend = new Set<number>()
+  private readonly pongWaiters: ((rtt: number) => void)[] = []
+  private pingSentAt = 0
+  private clientIdPrefix = randomId()
+  private clientIdCounter = 0
+  private maxMessageLength = Infinity
+  private readonly online = new Set<number>()
+  private presenceBuffer: Extract<ServerFrame, { type: 'presence' }>[] | null = null
+  private readonly typingSender: TypingSender
+  private readonly typingTracker: TypingTracker
+
+  constructor(options: ClientOptions) {
+    super()
+    if (!Number.isInteger(options.userId) || options.userId < 1) throw new SwitchboardError('invalid_user', 'userId must be a positive integer')
+    this.opts = { presence: false, ...options }
+    this.userId = options.userId
+    this.format = options.format ?? 'json'
+    this.lastId = options.since ?? 0
+    this.backoff = { initialDelayMs: 500, maxDelayMs: 15_000, healthyAfterMs: 5_000, connectTimeoutMs: 10_000, ...options.reconnect }
+    this.heartbeat = { intervalMs: 15_000, timeoutMs: 10_000, ...options.heartbeat }
+    const typing = { idleMs: 3_000, refreshMs: 3_000, remoteExpiryMs: 6_000, ...options.typing }
+    const WS = options.WebSocket ?? globalThis.WebSocket
+    if (!WS) throw new SwitchboardError('no_websocket', 'no WebSocket implementation available')
+    this.WS = WS
+    this.typingSender = new TypingSender((target, isTyping) => this.sendNow({ type: 'typing', ...target, is_typing: isTyping }), typing.idleMs, typing.refreshMs)
+    this.typingTracker = new TypingTracker((event) => this.emit('typing', event), typing.remoteExpiryMs)
+  }
+
+  get state(): ConnectionState {
+    return this._state
+  }
+
+  /** The newest message id this client has handed to the application (its resume point). */
+  get lastMessageId(): number {
+    return this.lastId
+  }
+
+  /** Messages sent but not yet confirmed as stored. */
+  get unconfirmed(): number {
+    return this.outbox.size
+  }
+
+  /** Online user ids (with `presence: true`). */
+  get onlineUsers(): number[] {
+    return [...this.online].sort((a, b) => a - b)
+  }
+
+  /** Starts connecting; resolves at the first `synced`. Keeps retrying until `close()`. */
+  connect(): Promise<void> {
+    if (this._state === 'closed') return Promise.reject(new SwitchboardError('closed', 'the client was closed'))
+    const synced = this.once('synced').then(() => undefined)
+    if (this._state === 'idle') {
+      this.setState('connecting')
+      this.openSocket()
+    }
+    return synced
+  }
+
+  /** Closes for good: no reconnect; unconfirmed sends are rejected. */
+  close(): void {
+    if (this._state === 'closed') return
+    this.clearTimers()
+    this.detach('closed by the application')
+    this.typingSender.reset()
+    this.typingTracker.clear()
+    for (const [clientId, p] of this.outbox) {
+      this.outbox.delete(clientId)
+      p.reject(new SwitchboardError('closed', 'the client was closed before the message was confirmed'))
+    }
+    this.setState('closed')
+  }
+
+  /**
+   * Sends a message; resolves once the server has stored it. If the connection drops first, it is
+   * resent on reconnect with the same client_id and still stored once.
+   */
+  send(target: Target, text: string, options: { messageType?: string; clientId?: string } = {}): Promise<SendResult> {
+    if (this._state === 'closed') return Promise.reject(new SwitchboardError('closed', 'the client was closed'))
+    const problem = checkTarget(target) ?? (text.trim() === '' ? ['empty_message', 'message is empty'] : null) ??
+      (text.length > this.maxMessageLength ? ['message_too_long', `message is longer than ${this.maxMessageLength} characters`] : null)
+    if (problem) return Promise.reject(new SwitchboardError(problem[0], problem[1]))
+    const clientId = options.clientId ?? `${this.clientIdPrefix}-${++this.clientIdCounter}`
+    const frame: Pending['frame'] = { type: 'message', ...target, message: text, client_id: clientId }
+    if (options.messageType) frame.message_type = options.messageType
+    this.typingSender.stop(target)
+    return new Promise<SendResult>((resolve, reject) => {
+      this.outbox.set(clientId, { frame, resolve, reject })
+      if (this._state === 'open') this.sendNow(frame)
+    })
+  }
+
+  /** Call on every keystroke in a composer: sends a debounced start, and a stop after silence. */
+  typing(target: Target): void {
+    if (checkTarget(target) || this._state !== 'open') return
+    this.typingSender.keystroke(target)
+  }
+
+  /** Sends the stop now (e.g. the composer was cleared or lost focus). */
+  stopTyping(target: Target): void {
+    this.typingSender.stop(target)
+  }
+
+  /** Tells the sender a message was read; queued while disconnected. */
+  markRead(messageId: number): void {
+    if (this._state === 'closed') return
+    if (this._state === 'open') this.sendNow({ type: 'read_receipt', message_id: messageId, ref: `read-${messageId}` })
+    else this.readsToSend.add(messageId)
+  }
+
+  /** Round trip in milliseconds to the next pong. */
+  ping(): Promise<number> {
+    if (this._state !== 'open') return Promise.reject(new SwitchboardError('not_open', 'not connected'))
+    return new Promise((resolve) => {
+      this.pongWaiters.push(resolve)
+      this.sendPing()
+    })
+  }
+
+  // --- connection lifecycle -------------------------------------------------------------------
+
+  private socketUrl(): string {
+    const base = this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')
+    const query = new URLSearchParams()
+    if (this.format !== 'json') query.set('format', this.format)
+    if (this.lastId > 0) query.set('since', String(this.lastId))
+    if (this.opts.presence) query.set('presence', '1')
+    if (this.opts.token) query.set('token', this.opts.token)
+    const qs = query.toString()
+    return `${base}/ws/${this.userId}${qs ? `?${qs}` : ''}`
+  }
+
+  private openSocket(): void {
+    let ws: WebSocket
+    try {
+      ws = new this.WS(this.socketUrl())
+    } catch (error) {
+      return this.connectionLost(`could not open: ${(error as Error).message}`)
+    }
+    ws.binaryType = 'arraybuffer'
+    this.ws = ws
+    this.connectTimer = setTimeout(() => this.connectionLost('connect timed out'), this.backoff.connectTimeoutMs)
+    ws.onmessage = (event) => this.onData(event.data)
+    ws.onclose = (event) => this.connectionLost(`closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`)
+    // An error is always followed by close; the close handler does the work.
+    ws.onerror = () => {}
+  }
+
+  /** The socket is gone or judged dead: schedule the next attempt. */
+  private connectionLost(reason: string): void {
+    if (this._state === 'closed') return
+    this.clearTimers()
+    this.detach(reason)
+    this.typingSender.reset()
+    this.typingTracker.clear()
+    if (this.openedAt && Date.now() - this.openedAt >= this.backoff.healthyAfterMs) this.attempt = 0
+    this.openedAt = 0
+    this.attempt++
+    const delayMs = backoffDelay(this.attempt, this.backoff)
+    this.setState('reconnecting', { delayMs, reason })
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null
+      this.openSocket()
+    }, delayMs)
+  }
+
+  /** Drops the current socket without letting its events reach us again. */
+  private detach(reason: string): void {
+    const ws = this.ws
+    if (!ws) return
+    this.ws = null
+    ws.onmessage = ws.onclose = ws.onerror = null
+    try {
+      // 4000: a private code; a dead socket may never answer, which is why the handlers are gone.
+      if (ws.readyState <= 1) ws.close(4000, reason.slice(0, 100))
+    } catch {}
+  }
+
+  private clearTimers(): void {
+    for (const timer of [this.reconnectTimer, this.connectTimer, this.pingTimer, this.deadTimer]) if (timer) clearTimeout(timer)
+    this.reconnectTimer = this.connectTimer = this.pingTimer = this.deadTimer = null
+  }
+
+  private setState(state: ConnectionState, extra: { delayMs?: number; reason?: string } = {}): void {
+    const previous = this._state
+    this._state = state
+    this.emit('state', { state, previous, attempt: this.attempt, ...extra })
+  }
+
+  // --- heartbeat --------------------------------------------------------------------------------
+
+  private schedulePing(): void {
+    if (this.pingTimer) clearTimeout(this.pingTimer)
+    this.pingTimer = setTimeout(() => this.sendPing(), this.heartbeat.intervalMs)
+  }
+
+  private sendPing(): void {
+    this.pingSentAt = Date.now()
+    this.sendNow({ type: 'ping' })
+    // Any frame proves the connection alive (see onData); silence past the timeout means dead,
+    // whether or not TCP has noticed.
+    if (!this.deadTimer) this.deadTimer = setTimeout(() => this.connectionLost('no answer to ping'), this.heartbeat.timeoutMs)
+    this.schedulePing()
+  }
+
+  // --- frames in --------------------------------------------------------------------------------
+
+  private onData(data: unknown): void {
+    if (this.deadTimer) {
+      clearTimeout(this.deadTimer)
+      this.deadTimer = null
+    }
+    let frame: ServerFrame
+    try {
+      frame = decodeServerFrame(data)
+    } catch {
+      this.emit('error', { type: 'error', code: 'invalid_frame', message: 'a frame from the server could not be decoded', ref: null })
+      return
+    }
+    switch (frame.type) {
+      case 'connection_established':
+        return this.onEstablished(frame)
+      case 'message':
+        return this.onMessage(frame)
+      case 'message_sent':
+        return this.onMessageSent(frame)
+      case 'synced':
+        if (frame.last_id > this.lastId) this.lastId = frame.last_id
+        this.emit('synced', frame)
+        if (this.opts.presence) void this.refreshOnline()
+        return
+      case 'typing':
+        return this.typingTracker.received(frame)
+      case 'read_receipt':
+        return this.emit('read_receipt', frame)
+      case 'message_status':
+        return this.emit('message_status', frame)
+      case 'presence':
+        return this.onPresence(frame)
+      case 'pong': {
+        const rtt = Date.now() - this.pingSentAt
+        for (const resolve of this.pongWaiters.splice(0)) resolve(rtt)
+        return
+      }
+      case 'error':
+        return this.onError(frame)
+    }
+  }
+
+  private onEstablished(frame: Extract<ServerFrame, { type: 'connection_established' }>): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer)
+    this.connectTimer = null
+    this.openedAt = Date.now()
+    this.maxMessageLength = frame.max_message_length
+    this.setState('open')
+    this.emit('established', frame)
+    // Unconfirmed messages go again, in their order, with their client_id: the server stores each once.
+    for (const p of this.outbox.values()) this.sendNow(p.frame)
+    for (const id of this.readsToSend) this.sendNow({ type: 'read_receipt', message_id: id, ref: `read-${id}` })
+    this.readsToSend.clear()
+    this.schedulePing()
+  }
+
+  private onMessage(frame: Extract<ServerFrame, { type: 'message' }>): void {
+    if (!this.seen.add(frame.id)) return
+    if (frame.id > this.lastId) this.lastId = frame.id
+    // A catch-up copy of our own unconfirmed message: the application already has it from send().
+    if (frame.sender_id === this.userId && frame.client_id !== null && this.outbox.has(frame.client_id)) return
+    this.typingTracker.messageFrom(frame.sender_id, frame.group_id)
+    this.emit('message', frame)
+  }
+
+  private onMessageSent(frame: Extract<ServerFrame, { type: 'message_sent' }>): void {
+    // Our own message may come back in a later catch-up (since covers our sends): drop it then.
+    this.seen.add(frame.message_id)
+    const pending = frame.client_id === null ? undefined : this.outbox.get(frame.client_id)
+    if (!pending) return
+    this.outbox.delete(frame.client_id!)
+    pending.resolve({ message_id: frame.message_id, client_id: frame.client_id!, status: frame.status, timestamp: frame.timestamp, duplicate: frame.duplicate })
+  }
+
+  private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
+    const pending = frame.ref === null ? undefined : this.outbox.get(frame.ref)
+    if (!pending) return this.emit('error', frame)
+    if (frame.code === 'unavailable') {
+      // Nothing was stored; the same client_id makes the retry safe.
+      setTimeout(() => {
+        if (this._state === 'open' && this.outbox.get(frame.ref!) === pending) this.sendNow(pending.frame)
+      }, RETRY_UNAVAILABLE_MS)
+      return
+    }
+    this.outbox.delete(frame.ref!)
+    pending.reject(new SwitchboardError(frame.code, frame.message))
+  }
+
+  private onPresence(frame: Extract<ServerFrame, { type: 'presence' }>): void {
+    this.emit('presence', frame)
+    if (this.presenceBuffer) this.presenceBuffer.push(frame)
+    if (frame.online) this.online.add(frame.user_id)
+    else this.online.delete(frame.user_id)
+    this.emit('online', this.onlineUsers)
+  }
+
+  /**
+   * Seeds the online list from GET /ws/online-users. Presence frames that arrive meanwhile are
+   * replayed on top of the snapshot: each sets one user's state, so the last one wins either way.
+   */
+  private async refreshOnline(): Promise<void> {
+    const doFetch = this.opts.fetch ?? globalThis.fetch
+    if (!doFetch) return
+    this.presenceBuffer = []
+    try {
+      const base = this.opts.url.replace(/^ws/, 'http').replace(/\/+$/, '')
+      const headers: Record<string, string> = this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}
+      const url = `${base}/ws/online-users${this.opts.token ? `?token=${encodeURIComponent(this.opts.token)}` : ''}`
+      const res = await doFetch(url, { headers })
+      if (!res.ok) return
+      const body = (await res.json()) as { online_users: number[] }
+      this.online.clear()
+      for (const id of body.online_users) this.online.add(id)
+      for (const frame of this.presenceBuffer) frame.online ? this.online.add(frame.user_id) : this.online.delete(frame.user_id)
+      this.emit('online', this.onlineUsers)
+    } catch {
+      // Presence frames keep the list current; the snapshot comes again on the next connection.
+    } finally {
+      this.presenceBuffer = null
+    }
+  }
+
+  private sendNow(frame: ClientFrame): void {
+    const ws = this.ws
+    if (!ws || ws.readyState !== 1) return
+    try {
+      ws.send(encodeClientFrame(frame, this.format))
+    } catch {
+      // The socket is failing; its close event starts the reconnect, and the outbox still holds messages.
+    }
+  }
+}
+
+function checkTarget(target: Target): [string, string] | null {
+  const isId = (v: unknown) => Number.isInteger(v) && (v as number) >= 1
+  const hasUser = target?.recipient_id !== undefined
+  const hasGroup = target?.group_id !== undefined
+  if (hasUser === hasGroup) return ['invalid_target', 'give exactly one of recipient_id or group_id']
+  if (!isId(hasUser ? target.recipient_id : target.group_id)) return ['invalid_target', 'the recipient or group id must be a positive integer']
+  return null
+}
+
+/** A random prefix for client_ids, so they stay unique across page loads (getRandomValues works on plain http too). */
+function randomId(): string {
+  const bytes = new Uint8Array(8)
+  globalThis.crypto.getRandomValues(bytes)
+  return Array.from(bytes, (b) => b.toString(36).padStart(2, '0')).join('')
+}
