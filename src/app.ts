@@ -170,6 +170,8 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     /** Loads the key material (throws when it is unusable) and starts receiving other instances' publications. */
     async start() {
       await verifier?.init()
+      // Messages stored before this process started count as published: catch-up resumes from here.
+      delivery.publishedUpTo = Math.max(delivery.publishedUpTo, await store.maxMessageId())
       await broker.start(delivery.onRemote)
       guard.start()
     },

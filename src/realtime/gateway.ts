@@ -71,50 +71,74 @@ export function createGateway(deps: GatewayDeps) {
    * Sends the backlog in id order, then subscribes the socket to its topics. Subscribing only
    * when no message was published during the last query means no message is missed and none
    * arrives twice (see docs/PROTOCOL.md).
+   *
+   * Without `since`, the first queries select by status (what was stored while the user was away).
+   * A message published while they run may already be stored as delivered (this user is online
+   * now) without having reached this socket, so every later query selects by id, from where
+   * publication stood when catch-up began, skipping what was already sent.
    */
   async function catchUp(ws: Socket): Promise<void> {
     const { userId, since } = ws.data
     const groupIds = [...ws.data.groups]
+    const startedAt = delivery.publishedUpTo
+    let byStatus = since === undefined
     let cursor = since ?? 0
+    let byIdCursor = since ?? startedAt
+    let lastSent = cursor
     let count = 0
+    const sentIds = new Set<number>()
     const sent: StoredMessage[] = []
-    for (let round = 0; ; round++) {
-      const publishedBefore = delivery.publishedUpTo
-      const rows = since !== undefined
-        ? await store.messagesSince(userId, groupIds, cursor, CATCH_UP_CHUNK)
-        : await store.undelivered(userId, cursor, CATCH_UP_CHUNK)
-      if (ws.readyState !== 1) return
+    const query = async () => {
+      if (byStatus) {
+        const rows = await store.undelivered(userId, cursor, CATCH_UP_CHUNK)
+        if (rows.length) cursor = rows[rows.length - 1].id
+        if (rows.length < CATCH_UP_CHUNK) byStatus = false
+        return rows
+      }
+      const rows = await store.messagesSince(userId, groupIds, byIdCursor, CATCH_UP_CHUNK)
+      if (rows.length) byIdCursor = rows[rows.length - 1].id
+      return rows
+    }
+    /** False when the socket closed meanwhile. */
+    const sendRows = async (rows: StoredMessage[]): Promise<boolean> => {
       for (const m of rows) {
+        if (sentIds.has(m.id)) continue
         if (ws.getBufferedAmount() > catchUpPauseBytes) {
           await waitForDrain(ws)
-          if (ws.readyState !== 1) return
+          if (ws.readyState !== 1) return false
         }
+        sentIds.add(m.id)
         delivery.sendTo(ws, messageFrame(m))
         // Only what reaches the user for the first time: resuming with `since` re-sends group
         // messages that were delivered before, and those senders were told already.
         if ((m.groupId === null && m.status === 'sent') || (m.groupId !== null && since === undefined)) sent.push(m)
+        count++
+        if (m.id > lastSent) lastSent = m.id
       }
-      count += rows.length
-      if (rows.length) cursor = rows[rows.length - 1].id
+      return true
+    }
+    for (let round = 0; ; round++) {
+      const publishedBefore = delivery.publishedUpTo
+      const rows = await query()
+      if (ws.readyState !== 1) return
+      if (!(await sendRows(rows))) return
       if (rows.length === CATCH_UP_CHUNK) continue
       if (delivery.publishedUpTo === publishedBefore || round >= CATCH_UP_ROUNDS) break
     }
     subscribeAll(ws)
     ws.data.synced = true
-    if (delivery.publishedUpTo > cursor) {
+    if (delivery.publishedUpTo > Math.max(lastSent, byIdCursor)) {
       // Only reached under sustained load: messages published during the last query. One more
       // query after subscribing closes the gap; a message may then also arrive live, and
       // clients drop a repeated id.
-      const late = since !== undefined
-        ? await store.messagesSince(userId, groupIds, cursor, CATCH_UP_CHUNK)
-        : await store.undelivered(userId, cursor, CATCH_UP_CHUNK)
-      for (const m of late) delivery.sendTo(ws, messageFrame(m))
-      count += late.length
-      if (late.length) cursor = late[late.length - 1].id
+      byStatus = false
+      if (!(await sendRows(await query()))) return
     }
-    delivery.sendTo(ws, { type: 'synced', last_id: cursor, count })
+    // A resume point: every message of this user up to here was sent or had been delivered before.
+    const upTo = Math.max(lastSent, byIdCursor, delivery.publishedUpTo)
+    delivery.sendTo(ws, { type: 'synced', last_id: upTo, count })
     if (sent.length) await messaging.reportDelivered(userId, sent)
-    if (groupIds.length) await store.markGroupsDelivered(userId, Math.max(cursor, delivery.publishedUpTo))
+    if (groupIds.length) await store.markGroupsDelivered(userId, upTo)
   }
 
   function onOpen(ws: Socket): void {

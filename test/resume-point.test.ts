@@ -1,0 +1,40 @@
+import { expect, test } from 'bun:test'
+import { api, startServer } from './helpers/server'
+import { TestClient } from './helpers/ws-client'
+
+// synced.last_id is a resume point: a client that reconnects with since=last_id misses nothing,
+// even when the connection that gave it received no message at all.
+test('synced.last_id covers messages already delivered elsewhere, so since=last_id misses nothing', async () => {
+  await using server = await startServer()
+  for (const text of ['one', 'two']) expect((await api(server, 'POST', '/messages', { sender_id: 1, recipient_id: 3, message: text })).status).toBe(201)
+  // Bob has nothing waiting, yet his resume point is the newest id, not 0 (which would replay everything).
+  const bob = await TestClient.connect(server.wsUrl, '/ws/2', { waitSynced: false })
+  const synced = await bob.next('synced')
+  expect(synced).toMatchObject({ count: 0, last_id: 2 })
+  bob.close()
+  await bob.waitClosed()
+
+  // Sent while he is away, and found by resuming from that point.
+  const away = await api(server, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: 'while away' })
+  const again = await TestClient.connect(server.wsUrl, `/ws/2?since=${synced.last_id}`, { waitSynced: false })
+  expect(await again.next('message')).toMatchObject({ id: away.body.id, message: 'while away' })
+  expect(await again.next('synced')).toMatchObject({ count: 1, last_id: away.body.id })
+  again.close()
+})
+
+test('a restarted server resumes from the stored ids, not from 0', async () => {
+  await using first = await startServer()
+  await api(first, 'POST', '/messages', { sender_id: 1, recipient_id: 3, message: 'stored' })
+  await first.stop()
+  await using second = await startServer({ dir: first.dir })
+  const bob = await TestClient.connect(second.wsUrl, '/ws/2', { waitSynced: false })
+  expect(await bob.next('synced')).toMatchObject({ count: 0, last_id: 1 })
+  bob.close()
+})
+
+test('stop() closes open WebSockets with 1001 and resolves', async () => {
+  await using server = await startServer()
+  const alice = await TestClient.connect(server.wsUrl, '/ws/1')
+  await server.stop()
+  expect((await alice.waitClosed()).code).toBe(1001)
+})
