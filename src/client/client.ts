@@ -91,12 +91,14 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private ws: WebSocket | null = null
   private attempt = 0
   private openedAt = 0
+  /** This connection has delivered its backlog: ids from now on arrive in order. */
+  private synced = false
   private reconnectTimer: Timer | null = null
   private connectTimer: Timer | null = null
   private pingTimer: Timer | null = null
   private deadTimer: Timer | null = null
 
-  /** The newest message id received: the resume point. */
+  /** The resume point: the newest message id received, or synced.last_id; -1 before the first sync. */
   private lastId: number
   private readonly seen = new SeenIds()
   /** Sent messages not yet confirmed by message_sent, in send order, by client_id. */
@@ -118,7 +120,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.opts = { presence: false, ...options }
     this.userId = options.userId
     this.format = options.format ?? 'json'
-    this.lastId = options.since ?? 0
+    this.lastId = options.since ?? -1
     this.backoff = { initialDelayMs: 500, maxDelayMs: 15_000, healthyAfterMs: 5_000, connectTimeoutMs: 10_000, ...options.reconnect }
     this.heartbeat = { intervalMs: 15_000, timeoutMs: 10_000, ...options.heartbeat }
     const typing = { idleMs: 3_000, refreshMs: 3_000, remoteExpiryMs: 6_000, ...options.typing }
@@ -133,9 +135,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return this._state
   }
 
-  /** The newest message id this client has handed to the application (its resume point). */
-  get lastMessageId(): number {
-    return this.lastId
+  /** The resume point sent as `since` on the next connection; undefined before the first sync. */
+  get resumePoint(): number | undefined {
+    return this.lastId >= 0 ? this.lastId : undefined
   }
 
   /** Messages sent but not yet confirmed as stored. */
@@ -225,7 +227,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const base = this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')
     const query = new URLSearchParams()
     if (this.format !== 'json') query.set('format', this.format)
-    if (this.lastId > 0) query.set('since', String(this.lastId))
+    if (this.lastId >= 0) query.set('since', String(this.lastId))
     if (this.opts.presence) query.set('presence', '1')
     if (this.opts.token) query.set('token', this.opts.token)
     const qs = query.toString()
@@ -257,6 +259,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.typingTracker.clear()
     if (this.openedAt && Date.now() - this.openedAt >= this.backoff.healthyAfterMs) this.attempt = 0
     this.openedAt = 0
+    this.synced = false
     this.attempt++
     const delayMs = backoffDelay(this.attempt, this.backoff)
     this.setState('reconnecting', { delayMs, reason })
@@ -327,6 +330,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       case 'message_sent':
         return this.onMessageSent(frame)
       case 'synced':
+        this.synced = true
         if (frame.last_id > this.lastId) this.lastId = frame.last_id
         this.emit('synced', frame)
         if (this.opts.presence) void this.refreshOnline()
@@ -375,6 +379,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private onMessageSent(frame: Extract<ServerFrame, { type: 'message_sent' }>): void {
     // Our own message may come back in a later catch-up (since covers our sends): drop it then.
     this.seen.add(frame.message_id)
+    // After the backlog, everything with a smaller id has reached us first, so our own id is a
+    // safe resume point too (before it, the catch-up may still be sending older messages).
+    if (this.synced && frame.message_id > this.lastId) this.lastId = frame.message_id
     const pending = frame.client_id === null ? undefined : this.outbox.get(frame.client_id)
     if (!pending) return
     this.outbox.delete(frame.client_id!)

@@ -7,7 +7,7 @@ import type { Socket } from 'bun'
  */
 export class TcpProxy {
   private pairs = new Set<{ client: Socket<any>; upstream: Socket<any> | null }>()
-  private dropping = false
+  private dropping: 'none' | 'down' | 'both' = 'none'
   private constructor(
     private listener: ReturnType<typeof Bun.listen>,
     private targetPort: number,
@@ -35,7 +35,7 @@ export class TcpProxy {
                 for (const chunk of client.data.queued.splice(0)) upstream.write(chunk)
               },
               data(_upstream, chunk) {
-                if (!proxy.dropping) client.write(chunk)
+                if (proxy.dropping === 'none') client.write(chunk)
               },
               close() {
                 proxy.pairs.delete(pair)
@@ -51,7 +51,7 @@ export class TcpProxy {
           })
         },
         data(client, chunk) {
-          if (proxy.dropping) return
+          if (proxy.dropping === 'both') return
           const upstream = client.data.pair.upstream
           if (upstream) upstream.write(chunk)
           else client.data.queued.push(new Uint8Array(chunk))
@@ -94,9 +94,12 @@ export class TcpProxy {
     this.pairs.clear()
   }
 
-  /** While on, connections stay open and every byte in either direction is dropped. */
-  blackhole(on: boolean): void {
-    this.dropping = on
+  /**
+   * While on, connections stay open and bytes are dropped: in both directions, or only from the
+   * server to the client ('down': the server acts on frames whose answers never arrive).
+   */
+  blackhole(mode: 'none' | 'down' | 'both'): void {
+    this.dropping = mode
   }
 
   stop(): void {
