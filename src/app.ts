@@ -8,6 +8,7 @@ import { groupRoutes } from './groups/routes'
 import { AppError, errorBody } from './http/errors'
 import { Directory } from './messages/directory'
 import { messageRoutes } from './messages/routes'
+import { pageRoutes } from './page/routes'
 import { MessagingService } from './messages/service'
 import { MessageWriter } from './messages/writer'
 import { LocalConnections } from './realtime/connections'
@@ -152,6 +153,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       { detail: { summary: 'Readiness: the database answers', tags: ['operations'] } },
     )
     .get('/', () => Bun.file(join(PUBLIC_DIR, 'index.html')), { detail: { hide: true } })
+    .use(pageRoutes())
     .get('/public/*', ({ params, status }) => {
       const path = join(PUBLIC_DIR, params['*'])
       if (!path.startsWith(PUBLIC_DIR)) return status(404, errorBody('not_found', 'no such file'))

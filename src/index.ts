@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config'
 import { seedDemo } from './db/seed'
 import { openSqliteStore } from './db/sqlite-store'
 import { createLogger } from './observability/logger'
+import { browserAssets } from './page/assets'
 
 // The entry point: the only place that reads the environment, opens files and listens.
 let config: Config
@@ -37,6 +38,8 @@ if (config.tlsCertFile && config.tlsKeyFile) {
 const store = openSqliteStore(config.databaseUrl)
 if (config.seedDemo && (await seedDemo(store))) logger.info('seeded demo data: alice (1), bob (2), carol (3), group 1 "everyone"')
 
+// Bundle the test page's scripts now rather than on the first page load.
+browserAssets().catch((error) => console.error('bundling the test page failed', error))
 const switchboard = createApp({ store, broker: new LocalBroker(), config, logger })
 try {
   await switchboard.start()

@@ -184,7 +184,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const problem = checkTarget(target) ?? (text.trim() === '' ? ['empty_message', 'message is empty'] : null) ??
       (text.length > this.maxMessageLength ? ['message_too_long', `message is longer than ${this.maxMessageLength} characters`] : null)
     if (problem) return Promise.reject(new SwitchboardError(problem[0], problem[1]))
-    const clientId = options.clientId ?? `${this.clientIdPrefix}-${++this.clientIdCounter}`
+    const clientId = options.clientId ?? this.newClientId()
     const frame: Pending['frame'] = { type: 'message', ...target, message: text, client_id: clientId }
     if (options.messageType) frame.message_type = options.messageType
     this.typingSender.stop(target)
@@ -192,6 +192,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.outbox.set(clientId, { frame, resolve, reject })
       if (this._state === 'open') this.sendNow(frame)
     })
+  }
+
+  /** A fresh client_id, for an application that wants to show a message before `send` resolves. */
+  newClientId(): string {
+    return `${this.clientIdPrefix}-${++this.clientIdCounter}`
   }
 
   /** Call on every keystroke in a composer: sends a debounced start, and a stop after silence. */

@@ -1,0 +1,144 @@
+// The open conversation's message list: one <li> per message, kept in id order, never twice.
+
+export type TickStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed'
+
+export interface ShownMessage {
+  id?: number
+  client_id?: string | null
+  sender_id: number
+  message: string
+  timestamp: string
+  status: TickStatus
+  group_id?: number
+}
+
+const RANK: Record<TickStatus, number> = { failed: -1, sending: 0, sent: 1, delivered: 2, read: 3 }
+const TICK_TEXT: Record<TickStatus, string> = { sending: '…', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' }
+
+const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+
+export class MessagesView {
+  private byId = new Map<number, HTMLLIElement>()
+  private byClientId = new Map<string, HTMLLIElement>()
+  /** Group messages: who has read each of mine. */
+  private readers = new Map<number, Set<number>>()
+
+  constructor(
+    private readonly list: HTMLOListElement,
+    private readonly me: number,
+    private readonly nameOf: (userId: number) => string,
+  ) {}
+
+  clear(): void {
+    this.list.replaceChildren()
+    this.byId.clear()
+    this.byClientId.clear()
+    this.readers.clear()
+  }
+
+  has(id: number): boolean {
+    return this.byId.has(id)
+  }
+
+  /** Adds a message or updates the one already shown (same id, or same client_id while sending). */
+  upsert(m: ShownMessage): HTMLLIElement {
+    let li = (m.id !== undefined && this.byId.get(m.id)) || (m.client_id ? this.byClientId.get(m.client_id) : undefined)
+    if (!li) {
+      li = this.render(m)
+      if (m.client_id) this.byClientId.set(m.client_id, li)
+    }
+    if (m.id !== undefined && li.dataset.id !== String(m.id)) {
+      li.dataset.id = String(m.id)
+      this.byId.set(m.id, li)
+      this.place(li, m.id)
+    } else if (m.id === undefined && !li.isConnected) this.list.append(li)
+    this.setStatus(li, m.status)
+    return li
+  }
+
+  /** Moves a status forward (a late "delivered" never undoes "read"). */
+  updateStatus(id: number, status: TickStatus): void {
+    const li = this.byId.get(id)
+    if (li) this.setStatus(li, status)
+  }
+
+  /** A group member read up to `upTo`: every earlier message of mine in that group counts as read by them. */
+  groupRead(groupId: number, upTo: number, readerId: number): void {
+    for (const [id, li] of this.byId) {
+      if (id > upTo || li.dataset.group !== String(groupId) || li.dataset.sender !== String(this.me)) continue
+      let set = this.readers.get(id)
+      if (!set) this.readers.set(id, (set = new Set()))
+      set.add(readerId)
+      this.setStatus(li, 'read', `read by ${set.size}`)
+    }
+  }
+
+  /** A send that the server refused. */
+  failed(clientId: string, reason: string): void {
+    const li = this.byClientId.get(clientId)
+    if (!li) return
+    li.dataset.status = 'failed'
+    const tick = li.querySelector<HTMLElement>('.tick')!
+    tick.textContent = TICK_TEXT.failed
+    tick.setAttribute('aria-label', `failed: ${reason}`)
+    tick.title = `not sent: ${reason}`
+  }
+
+  private render(m: ShownMessage): HTMLLIElement {
+    const mine = m.sender_id === this.me
+    const li = document.createElement('li')
+    li.className = `msg ${mine ? 'mine' : 'theirs'}`
+    li.dataset.sender = String(m.sender_id)
+    if (m.group_id !== undefined) li.dataset.group = String(m.group_id)
+    const bubble = document.createElement('div')
+    bubble.className = 'bubble'
+    if (!mine && m.group_id !== undefined) {
+      const who = document.createElement('span')
+      who.className = 'who'
+      who.textContent = this.nameOf(m.sender_id)
+      bubble.append(who)
+    }
+    const text = document.createElement('p')
+    text.className = 'text'
+    text.textContent = m.message
+    const meta = document.createElement('span')
+    meta.className = 'meta'
+    const when = document.createElement('time')
+    when.dateTime = m.timestamp
+    when.textContent = time(m.timestamp)
+    meta.append(when)
+    if (mine) {
+      const tick = document.createElement('span')
+      tick.className = 'tick'
+      tick.setAttribute('role', 'img')
+      meta.append(tick)
+    }
+    bubble.append(text, meta)
+    li.append(bubble)
+    return li
+  }
+
+  private setStatus(li: HTMLLIElement, status: TickStatus, label: string = status): void {
+    const current = (li.dataset.status as TickStatus | undefined) ?? 'sending'
+    if (li.dataset.status !== undefined && RANK[status] < RANK[current]) return
+    li.dataset.status = status
+    const tick = li.querySelector<HTMLElement>('.tick')
+    if (!tick) return
+    tick.textContent = TICK_TEXT[status]
+    tick.setAttribute('aria-label', label)
+    tick.title = label
+  }
+
+  /** Keeps id order: before the first shown message with a larger id, else after the last one with an id. */
+  private place(li: HTMLLIElement, id: number): void {
+    for (const other of this.list.children as HTMLCollectionOf<HTMLLIElement>) {
+      if (other === li) continue
+      const otherId = other.dataset.id === undefined ? Infinity : Number(other.dataset.id)
+      if (otherId > id) {
+        this.list.insertBefore(li, other)
+        return
+      }
+    }
+    this.list.append(li)
+  }
+}
