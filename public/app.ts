@@ -116,7 +116,7 @@ function connect(userId: number, format: Format): void {
   let syncs = 0
   c.on('state', showState)
   c.on('message', onMessage)
-  c.on('message_status', (s) => view?.updateStatus(s.message_id, s.status))
+  c.on('message_status', (s) => view?.updateStatus(s.message_id, s.status, s.user_id))
   c.on('read_receipt', (r) => {
     if (r.group_id !== undefined) view?.groupRead(r.group_id, r.message_id, r.reader_id)
     else view?.updateStatus(r.message_id, 'read')

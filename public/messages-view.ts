@@ -56,21 +56,25 @@ export class MessagesView {
     return li
   }
 
-  /** Moves a status forward (a late "delivered" never undoes "read"). */
-  updateStatus(id: number, status: TickStatus): void {
+  /** Moves a status forward (a late "delivered" never undoes "read"); `userId` is who caused it. */
+  updateStatus(id: number, status: TickStatus, userId?: number): void {
     const li = this.byId.get(id)
-    if (li) this.setStatus(li, status)
+    if (!li) return
+    if (status === 'read' && li.dataset.group !== undefined && userId !== undefined) this.readBy(id, li, userId)
+    else this.setStatus(li, status)
   }
 
   /** A group member read up to `upTo`: every earlier message of mine in that group counts as read by them. */
   groupRead(groupId: number, upTo: number, readerId: number): void {
-    for (const [id, li] of this.byId) {
-      if (id > upTo || li.dataset.group !== String(groupId) || li.dataset.sender !== String(this.me)) continue
-      let set = this.readers.get(id)
-      if (!set) this.readers.set(id, (set = new Set()))
-      set.add(readerId)
-      this.setStatus(li, 'read', `read by ${set.size}`)
-    }
+    for (const [id, li] of this.byId)
+      if (id <= upTo && li.dataset.group === String(groupId) && li.dataset.sender === String(this.me)) this.readBy(id, li, readerId)
+  }
+
+  private readBy(id: number, li: HTMLLIElement, readerId: number): void {
+    let set = this.readers.get(id)
+    if (!set) this.readers.set(id, (set = new Set()))
+    set.add(readerId)
+    this.setStatus(li, 'read', `read by ${set.size}`)
   }
 
   /** A send that the server refused. */

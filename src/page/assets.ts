@@ -21,7 +21,7 @@ export function browserAssets(): Promise<Map<AssetName, string>> {
   built ??= (async () => {
     const assets = new Map<AssetName, string>()
     for (const [name, entry] of Object.entries(ENTRIES) as [AssetName, string][]) {
-      const result = await Bun.build({ entrypoints: [entry], target: 'browser', format: 'esm', minify: true, sourcemap: 'inline' })
+      const result = await Bun.build({ entrypoints: [entry], target: 'browser', format: 'esm', minify: true })
       if (!result.success) throw new AggregateError(result.logs, `bundling ${entry} failed`)
       assets.set(name, await result.outputs[0].text())
     }

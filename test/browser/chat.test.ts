@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser } from 'playwright-core'
+import { SwitchboardClient } from '../../src/client'
+import { api, startServer } from '../helpers/server'
+import { artifactPath, bubble, chooseRecipient, hasChromium, launchChromium, openAs, sendMessage } from './browser'
+
+// A browser test does a lot per step; the default 5 s is for unit tests.
+const BROWSER_TEST_MS = 30_000
+
+describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
+  let browser: Browser
+  beforeAll(async () => {
+    browser = await launchChromium()
+  }, BROWSER_TEST_MS)
+  afterAll(async () => {
+    await browser?.close()
+  }, BROWSER_TEST_MS)
+
+  test('two users exchange messages both ways and the sender sees the read tick', async () => {
+    await using server = await startServer()
+    const alice = await openAs(browser, server.url, 1)
+    const bob = await openAs(browser, server.url, 2, { viewport: { width: 390, height: 760 } })
+    await chooseRecipient(bob, '1')
+
+    await chooseRecipient(alice, '2')
+    await sendMessage(alice, 'Hello Bob!')
+    await bubble(bob, 'Hello Bob!').waitFor()
+    // Bob's page shows it, so it is read: Alice's tick turns to "read".
+    await bubble(alice, 'Hello Bob!').locator('.tick[aria-label="read"]').waitFor()
+
+    await sendMessage(bob, 'Hi Alice, all good here.')
+    await bubble(alice, 'Hi Alice, all good here.').waitFor()
+    await bubble(bob, 'Hi Alice, all good here.').locator('.tick[aria-label="read"]').waitFor()
+
+    expect(await alice.locator('#messages li.msg').allInnerTexts()).toHaveLength(2)
+    expect(await bob.locator('#messages li.msg').allInnerTexts()).toHaveLength(2)
+    // Both see the other online and the conversation in the list, with nothing unread.
+    await alice.locator('#online-users button[data-user-id="2"]').waitFor()
+    await alice.locator('#conversations button[data-key="u:2"]').waitFor()
+    expect(await alice.locator('#conversations button[data-key="u:2"] .unread').count()).toBe(0)
+
+    await alice.screenshot({ path: artifactPath('two-users-alice-laptop.png') })
+    await bob.screenshot({ path: artifactPath('two-users-bob-phone.png') })
+    await alice.context().close()
+    await bob.context().close()
+  }, BROWSER_TEST_MS)
+
+  test('the typing indicator appears while the other types and goes away', async () => {
+    await using server = await startServer()
+    const alice = await openAs(browser, server.url, 1)
+    const bob = await openAs(browser, server.url, 2)
+    await chooseRecipient(bob, '1')
+    await chooseRecipient(alice, '2')
+
+    await alice.getByLabel('Message', { exact: true }).pressSequentially('I am wri')
+    await bob.locator('#typing', { hasText: 'Alice (1) is typing…' }).waitFor()
+    // Clearing the field sends the stop.
+    await alice.getByLabel('Message', { exact: true }).fill('')
+    await bob.locator('#typing:empty').waitFor()
+
+    // Typing again, then sending, also ends it.
+    await alice.getByLabel('Message', { exact: true }).pressSequentially('done')
+    await bob.locator('#typing', { hasText: 'is typing' }).waitFor()
+    await alice.getByRole('button', { name: 'Send' }).click()
+    await bubble(bob, 'done').waitFor()
+    await bob.locator('#typing:empty').waitFor()
+    await alice.context().close()
+    await bob.context().close()
+  }, BROWSER_TEST_MS)
+
+  test('a MessagePack page and a JSON page talk to each other, in a group too', async () => {
+    await using server = await startServer()
+    const alice = await openAs(browser, server.url, 1, { format: 'msgpack' })
+    const bob = await openAs(browser, server.url, 2, { format: 'json' })
+    expect(await alice.locator('#state').innerText()).toContain('MessagePack')
+    expect(await bob.locator('#state').innerText()).toContain('JSON')
+
+    await chooseRecipient(alice, '2')
+    await chooseRecipient(bob, '1')
+    await sendMessage(alice, 'packed')
+    await bubble(bob, 'packed').waitFor()
+    await sendMessage(bob, 'plain')
+    await bubble(alice, 'plain').waitFor()
+    await bubble(bob, 'plain').locator('.tick[aria-label="read"]').waitFor()
+
+    await chooseRecipient(alice, 'g:1')
+    await chooseRecipient(bob, 'g:1')
+    await sendMessage(bob, 'hello everyone')
+    await bubble(alice, 'hello everyone').waitFor()
+    expect(await bubble(alice, 'hello everyone').locator('.who').innerText()).toBe('Bob (2)')
+    await bubble(bob, 'hello everyone').locator('.tick[aria-label^="read by"]').waitFor()
+    await alice.context().close()
+    await bob.context().close()
+  }, BROWSER_TEST_MS)
+
+  test('unread counts in the conversation list; history pages in as the list scrolls up', async () => {
+    await using server = await startServer()
+    const alice = await openAs(browser, server.url, 1)
+    await chooseRecipient(alice, '2')
+    // Carol writes while Alice looks at Bob's conversation: counted as unread, not shown.
+    for (let i = 1; i <= 70; i++) await api(server, 'POST', '/messages', { sender_id: 3, recipient_id: 1, message: `old ${i}` })
+    await alice.locator('#conversations button[data-key="u:3"] .unread[aria-label="70 unread"]').waitFor()
+    expect(await alice.locator('#messages li.msg').count()).toBe(0)
+
+    await alice.locator('#conversations button[data-key="u:3"]').click()
+    await bubble(alice, 'old 70').waitFor()
+    expect(await alice.locator('#messages li.msg').count()).toBe(30)
+    // Scrolling to the top loads older pages until the first message.
+    for (let i = 0; i < 5 && !(await bubble(alice, 'old 1').count()); i++) {
+      await alice.locator('#messages').evaluate((list) => list.scrollTo(0, 0))
+      await Bun.sleep(300)
+    }
+    const texts = await alice.locator('#messages li.msg .text').allInnerTexts()
+    expect(texts).toEqual(Array.from({ length: 70 }, (_, i) => `old ${i + 1}`))
+    // Shown means read: the unread badge goes away.
+    await alice.locator('#conversations button[data-key="u:3"]:not(:has(.unread))').waitFor()
+    await alice.context().close()
+  }, BROWSER_TEST_MS)
+
+  test('a page whose server restarts reconnects and shows what was sent meanwhile exactly once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'))
+    let server = await startServer({ dir })
+    const port = server.port
+    const alice = new SwitchboardClient({ url: server.url, userId: 1, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } })
+    try {
+      await alice.connect()
+      const bob = await openAs(browser, server.url, 2)
+      await chooseRecipient(bob, '1')
+      await alice.send({ recipient_id: 2 }, 'before the restart')
+      await bubble(bob, 'before the restart').waitFor()
+
+      await server.stop()
+      await bob.locator('#state[data-state="reconnecting"]').waitFor()
+      // Written while the server is down: queued by both clients.
+      const queued = alice.send({ recipient_id: 2 }, 'queued by alice while down')
+      await sendMessage(bob, 'queued by bob while down')
+      await bubble(bob, 'queued by bob while down').locator('.tick[aria-label="sending"]').waitFor()
+
+      server = await startServer({ dir, port })
+      const rest = await api(server, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: 'sent over REST after the restart' })
+      expect(rest.status).toBe(201)
+      await queued
+      await bob.locator('#state[data-state="open"]').waitFor()
+      for (const text of ['queued by alice while down', 'sent over REST after the restart']) await bubble(bob, text).waitFor()
+      await bubble(bob, 'queued by bob while down').locator('.tick:not([aria-label="sending"])').waitFor()
+      await alice.send({ recipient_id: 2 }, 'live again')
+      await bubble(bob, 'live again').waitFor()
+
+      const texts = await bob.locator('#messages li.msg .text').allInnerTexts()
+      expect(texts.toSorted()).toEqual(
+        ['before the restart', 'live again', 'queued by alice while down', 'queued by bob while down', 'sent over REST after the restart'].toSorted(),
+      )
+      // Stored once each, the page's own queued message included.
+      const stored = await api(server, 'GET', '/messages?user_id=2&other_user_id=1')
+      expect(stored.body.messages.map((m: { message: string }) => m.message).toSorted()).toEqual(texts.toSorted())
+      await bob.context().close()
+    } finally {
+      alice.close()
+      await server.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, BROWSER_TEST_MS)
+})
