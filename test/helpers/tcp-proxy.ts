@@ -9,7 +9,7 @@ export class TcpProxy {
   private pairs = new Set<{ client: Socket<any>; upstream: Socket<any> | null }>()
   private dropping: 'none' | 'down' | 'both' = 'none'
   private constructor(
-    private listener: ReturnType<typeof Bun.listen>,
+    private listener: { port: number; stop(closeActive?: boolean): void },
     private targetPort: number,
   ) {}
 
