@@ -92,6 +92,14 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
     await bubble(alice, 'hello everyone').waitFor()
     expect(await bubble(alice, 'hello everyone').locator('.who').innerText()).toBe('Bob (2)')
     await bubble(bob, 'hello everyone').locator('.tick[aria-label^="read by"]').waitFor()
+
+    // Switching the format while connected reconnects in the other framing and keeps the conversation.
+    await bob.getByLabel('Format').selectOption({ label: 'MessagePack' })
+    await bob.locator('#state[data-state="open"]', { hasText: 'MessagePack' }).waitFor()
+    await bubble(bob, 'hello everyone').waitFor()
+    expect(await bob.locator('#messages li.msg').count()).toBe(1)
+    await sendMessage(bob, 'now packed too')
+    await bubble(alice, 'now packed too').waitFor()
     await alice.context().close()
     await bob.context().close()
   }, BROWSER_TEST_MS)
