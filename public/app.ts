@@ -101,15 +101,18 @@ el.connectForm.addEventListener('submit', async (event) => {
 // Switching the format reconnects with the other framing; the conversation stays open.
 el.format.addEventListener('change', () => {
   if (!client) return
-  const keep = open?.key
   const userId = me
   disconnect()
   connect(userId, el.format.value as Format)
-  if (keep) void openConversation(targetOfKey(keep))
 })
 
 function connect(userId: number, format: Format): void {
+  // The same user (a format switch) keeps the open conversation; another user starts empty.
+  const reopen = userId === me ? open?.target : undefined
+  open = null
   me = userId
+  el.messages.replaceChildren()
+  el.title.textContent = 'No conversation open'
   view = new MessagesView(el.messages, me, nameOfUser)
   const c = new SwitchboardClient({ url: location.origin, userId, format, presence: true })
   client = c
@@ -139,7 +142,7 @@ function connect(userId: number, format: Format): void {
   el.send.disabled = false
   document.title = `${nameOfUser(me)} · Switchboard`
   void c.connect()
-  if (open) void openConversation(open.target)
+  if (reopen) void openConversation(reopen)
 }
 
 function disconnect(): void {
@@ -149,6 +152,7 @@ function disconnect(): void {
   el.userId.disabled = false
   el.send.disabled = true
   renderOnline([])
+  el.conversations.innerHTML = '<li class="empty">connect to see them</li>'
   typers.clear()
   renderTyping()
 }

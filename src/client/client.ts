@@ -104,7 +104,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Sent messages not yet confirmed by message_sent, in send order, by client_id. */
   private readonly outbox = new Map<string, Pending>()
   private readonly readsToSend = new Set<number>()
-  private readonly pongWaiters: ((rtt: number) => void)[] = []
+  private readonly pongWaiters: { resolve: (rtt: number) => void; reject: (error: SwitchboardError) => void }[] = []
   private pingSentAt = 0
   private clientIdPrefix = randomId()
   private clientIdCounter = 0
@@ -153,6 +153,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Starts connecting; resolves at the first `synced`. Keeps retrying until `close()`. */
   connect(): Promise<void> {
     if (this._state === 'closed') return Promise.reject(new SwitchboardError('closed', 'the client was closed'))
+    if (this._state === 'open' && this.synced) return Promise.resolve()
     const synced = this.once('synced').then(() => undefined)
     if (this._state === 'idle') {
       this.setState('connecting')
@@ -168,6 +169,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.detach('closed by the application')
     this.typingSender.reset()
     this.typingTracker.clear()
+    for (const waiter of this.pongWaiters.splice(0)) waiter.reject(new SwitchboardError('closed', 'the client was closed'))
     for (const [clientId, p] of this.outbox) {
       this.outbox.delete(clientId)
       p.reject(new SwitchboardError('closed', 'the client was closed before the message was confirmed'))
@@ -220,8 +222,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Round trip in milliseconds to the next pong. */
   ping(): Promise<number> {
     if (this._state !== 'open') return Promise.reject(new SwitchboardError('not_open', 'not connected'))
-    return new Promise((resolve) => {
-      this.pongWaiters.push(resolve)
+    return new Promise((resolve, reject) => {
+      this.pongWaiters.push({ resolve, reject })
       this.sendPing()
     })
   }
@@ -350,7 +352,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         return this.onPresence(frame)
       case 'pong': {
         const rtt = Date.now() - this.pingSentAt
-        for (const resolve of this.pongWaiters.splice(0)) resolve(rtt)
+        for (const waiter of this.pongWaiters.splice(0)) waiter.resolve(rtt)
         return
       }
       case 'error':
@@ -363,13 +365,14 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.connectTimer = null
     this.openedAt = Date.now()
     this.maxMessageLength = frame.max_message_length
-    this.setState('open')
-    this.emit('established', frame)
-    // Unconfirmed messages go again, in their order, with their client_id: the server stores each once.
+    // Unconfirmed messages go again, in their order, with their client_id: the server stores each
+    // once. Before the state change, so that a send from a 'state' listener is not sent twice.
     for (const p of this.outbox.values()) this.sendNow(p.frame)
     for (const id of this.readsToSend) this.sendNow({ type: 'read_receipt', message_id: id, ref: `read-${id}` })
     this.readsToSend.clear()
     this.schedulePing()
+    this.setState('open')
+    this.emit('established', frame)
   }
 
   private onMessage(frame: Extract<ServerFrame, { type: 'message' }>): void {

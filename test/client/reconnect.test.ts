@@ -31,7 +31,10 @@ describe('client reconnects without losing or repeating messages', () => {
     for (let i = 0; i < 120; i++) {
       fromBob.push((await bob.send({ recipient_id: 1 }, `bob ${i}`)).message_id)
       if (i % 2 === 0) fromAlice.push(alice.send({ recipient_id: 2 }, `alice ${i / 2}`))
-      if (i === 30 || i === 70 || i === 100) proxy.cut()
+      if (i === 30 || i === 70 || i === 100) {
+        await waitFor('alice connected before the cut', () => alice.state === 'open')
+        proxy.cut()
+      }
       await Bun.sleep(2)
     }
     const aliceSent = await Promise.all(fromAlice)
