@@ -284,6 +284,7 @@ async function loadNewest(): Promise<void> {
     for (const m of page.messages) view.upsert({ ...m, status: m.status })
     markShownRead()
     notify(null)
+    fillViewport(current)
   } catch (error) {
     notify(`Cannot open the conversation: ${describe(error)}`)
   }
@@ -305,6 +306,12 @@ async function loadOlder(): Promise<void> {
   } finally {
     current.loading = false
   }
+  fillViewport(current)
+}
+
+/** A first page too short to scroll could never page in the rest: load until it scrolls. */
+function fillViewport(current: NonNullable<typeof open>): void {
+  if (open === current && current.before !== null && el.messages.scrollHeight <= el.messages.clientHeight + 60) void loadOlder()
 }
 
 el.messages.addEventListener('scroll', () => {
