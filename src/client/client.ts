@@ -2,6 +2,8 @@ import { backoffDelay } from './backoff'
 import { decodeServerFrame, encodeClientFrame } from './codec'
 import { Emitter } from './emitter'
 import { SeenIds } from './seen-ids'
+import { SwitchboardError, timerSettings, type ClientOptions } from './options'
+import { OnlineUsers } from './presence'
 import { TypingSender, TypingTracker } from './typing'
 import type {
   ClientEvents,
@@ -12,57 +14,6 @@ import type {
   ServerFrame,
   Target,
 } from './types'
-
-export interface ClientOptions {
-  /** The server: 'http://host:port', 'https://…', 'ws://…' or 'wss://…' (a path prefix is kept). */
-  url: string
-  userId: number
-  /** Framing on the wire; both sides of a conversation may differ. Default 'json'. */
-  format?: Format
-  /** Sent as `?token=` (browsers cannot set headers on a WebSocket) and as a Bearer header on fetch. */
-  token?: string
-  /** Receive presence frames and keep the `online` list. */
-  presence?: boolean
-  /** Resume after this message id on the first connection (e.g. the newest one already shown). */
-  since?: number
-  reconnect?: {
-    initialDelayMs?: number
-    maxDelayMs?: number
-    /** A connection that lasted this long was healthy: the backoff starts over. */
-    healthyAfterMs?: number
-    /** Give up on an attempt that has not reached connection_established by then. */
-    connectTimeoutMs?: number
-  }
-  heartbeat?: {
-    /** A ping every intervalMs while open. */
-    intervalMs?: number
-    /** No frame at all within timeoutMs after a ping: the connection is dead. */
-    timeoutMs?: number
-  }
-  typing?: {
-    /** Silence after which a stop is sent. */
-    idleMs?: number
-    /** While typing goes on, repeat the start this often. */
-    refreshMs?: number
-    /** A remote indicator not refreshed for this long is ended. */
-    remoteExpiryMs?: number
-  }
-  /** Another WebSocket implementation (default: the global one). */
-  WebSocket?: typeof WebSocket
-  /** Another fetch (default: the global one). */
-  fetch?: typeof fetch
-}
-
-/** A send or call refused by the server or by the client itself. */
-export class SwitchboardError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-    this.name = 'SwitchboardError'
-  }
-}
 
 interface Pending {
   frame: Extract<ClientFrame, { type: 'message' }>
@@ -109,8 +60,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private clientIdPrefix = randomId()
   private clientIdCounter = 0
   private maxMessageLength = Infinity
-  private readonly online = new Set<number>()
-  private presenceBuffer: Extract<ServerFrame, { type: 'presence' }>[] | null = null
+  private readonly online = new OnlineUsers()
   private readonly typingSender: TypingSender
   private readonly typingTracker: TypingTracker
 
@@ -121,9 +71,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.userId = options.userId
     this.format = options.format ?? 'json'
     this.lastId = options.since ?? -1
-    this.backoff = { initialDelayMs: 500, maxDelayMs: 15_000, healthyAfterMs: 5_000, connectTimeoutMs: 10_000, ...options.reconnect }
-    this.heartbeat = { intervalMs: 15_000, timeoutMs: 10_000, ...options.heartbeat }
-    const typing = { idleMs: 3_000, refreshMs: 3_000, remoteExpiryMs: 6_000, ...options.typing }
+    const { reconnect, heartbeat, typing } = timerSettings(options)
+    this.backoff = reconnect
+    this.heartbeat = heartbeat
     const WS = options.WebSocket ?? globalThis.WebSocket
     if (!WS) throw new SwitchboardError('no_websocket', 'no WebSocket implementation available')
     this.WS = WS
@@ -147,7 +97,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   /** Online user ids (with `presence: true`). */
   get onlineUsers(): number[] {
-    return [...this.online].sort((a, b) => a - b)
+    return this.online.list
   }
 
   /** Starts connecting; resolves at the first `synced`. Keeps retrying until `close()`. */
@@ -411,37 +361,25 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   }
 
   private onPresence(frame: Extract<ServerFrame, { type: 'presence' }>): void {
+    this.online.apply(frame)
     this.emit('presence', frame)
-    if (this.presenceBuffer) this.presenceBuffer.push(frame)
-    if (frame.online) this.online.add(frame.user_id)
-    else this.online.delete(frame.user_id)
-    this.emit('online', this.onlineUsers)
+    this.emit('online', this.online.list)
   }
 
-  /**
-   * Seeds the online list from GET /ws/online-users. Presence frames that arrive meanwhile are
-   * replayed on top of the snapshot: each sets one user's state, so the last one wins either way.
-   */
+  /** Seeds the online list from GET /ws/online-users (with the token, when there is one). */
   private async refreshOnline(): Promise<void> {
     const doFetch = this.opts.fetch ?? globalThis.fetch
     if (!doFetch) return
-    this.presenceBuffer = []
-    try {
-      const base = this.opts.url.replace(/^ws/, 'http').replace(/\/+$/, '')
-      const headers: Record<string, string> = this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}
-      const url = `${base}/ws/online-users${this.opts.token ? `?token=${encodeURIComponent(this.opts.token)}` : ''}`
-      const res = await doFetch(url, { headers })
-      if (!res.ok) return
-      const body = (await res.json()) as { online_users: number[] }
-      this.online.clear()
-      for (const id of body.online_users) this.online.add(id)
-      for (const frame of this.presenceBuffer) frame.online ? this.online.add(frame.user_id) : this.online.delete(frame.user_id)
-      this.emit('online', this.onlineUsers)
-    } catch {
-      // Presence frames keep the list current; the snapshot comes again on the next connection.
-    } finally {
-      this.presenceBuffer = null
-    }
+    const base = this.opts.url.replace(/^ws/, 'http').replace(/\/+$/, '')
+    const token = this.opts.token
+    const fetched = await this.online.refresh(async () => {
+      const res = await doFetch(`${base}/ws/online-users${token ? `?token=${encodeURIComponent(token)}` : ''}`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      })
+      if (!res.ok) throw new Error(`HTTP ${res.status}`)
+      return ((await res.json()) as { online_users: number[] }).online_users
+    })
+    if (fetched) this.emit('online', this.online.list)
   }
 
   private sendNow(frame: ClientFrame): void {
