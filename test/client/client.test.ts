@@ -1,8 +1,11 @@
-import { describe, expect, test } from 'bun:test'
+import { describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { SwitchboardError, type TypingEvent } from '../../src/client'
 import { api, startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { connectClient, waitFor } from './helpers'
+
+// Real servers and sockets: a loaded machine must not turn a slow step into a failure.
+setDefaultTimeout(15_000)
 
 describe('client library against a real server', () => {
   test('two users exchange messages both ways; send resolves once stored', async () => {

@@ -16,7 +16,7 @@ export async function connectClient(url: string, userId: number, options: Partia
 }
 
 /** Polls until `check` is true; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 3000): Promise<void> {
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
