@@ -1,13 +1,14 @@
 // The test page: wires the client library to the DOM. Bundled for the browser by src/page/assets.ts.
 import { SwitchboardClient, SwitchboardError, type Format, type IncomingMessage, type StateChange, type Target } from '../src/client'
 import { MessagesView, type ShownMessage } from './messages-view'
-import { HttpError, rest, type Conversations } from './rest'
+import { HttpError, rest, useToken, type Conversations } from './rest'
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 const el = {
   connectForm: $<HTMLFormElement>('connect-form'),
   userId: $<HTMLInputElement>('user-id'),
   format: $<HTMLSelectElement>('format'),
+  token: $<HTMLInputElement>('token'),
   connect: $<HTMLButtonElement>('connect'),
   state: $<HTMLParagraphElement>('state'),
   notice: $<HTMLParagraphElement>('notice'),
@@ -88,6 +89,7 @@ el.connectForm.addEventListener('submit', async (event) => {
   if (client) return disconnect()
   const userId = Number(el.userId.value)
   if (!Number.isInteger(userId) || userId < 1) return notify('User ID must be a positive whole number')
+  useToken(el.token.value.trim())
   try {
     const user = await rest.user(userId)
     names.set(`u:${userId}`, `${user.display_name ?? user.username} (${user.id})`)
@@ -114,7 +116,8 @@ function connect(userId: number, format: Format): void {
   el.messages.replaceChildren()
   el.title.textContent = 'No conversation open'
   view = new MessagesView(el.messages, me, nameOfUser)
-  const c = new SwitchboardClient({ url: location.origin, userId, format, presence: true })
+  const token = el.token.value.trim() || undefined
+  const c = new SwitchboardClient({ url: location.origin, userId, format, presence: true, token })
   client = c
   let syncs = 0
   c.on('state', showState)
@@ -139,6 +142,7 @@ function connect(userId: number, format: Format): void {
   })
   el.connect.textContent = 'Disconnect'
   el.userId.disabled = true
+  el.token.disabled = true
   el.send.disabled = false
   document.title = `${nameOfUser(me)} · Switchboard`
   void c.connect()
@@ -150,6 +154,7 @@ function disconnect(): void {
   client = null
   el.connect.textContent = 'Connect'
   el.userId.disabled = false
+  el.token.disabled = false
   el.send.disabled = true
   renderOnline([])
   el.conversations.innerHTML = '<li class="empty">connect to see them</li>'

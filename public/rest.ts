@@ -17,8 +17,17 @@ export class HttpError extends Error {
   }
 }
 
+let bearer: string | undefined
+
+/** The token for REST calls, when the server requires one. */
+export function useToken(token: string | undefined): void {
+  bearer = token || undefined
+}
+
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(path, { headers: { accept: 'application/json' } })
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (bearer) headers.authorization = `Bearer ${bearer}`
+  const res = await fetch(path, { headers })
   const body = await res.json().catch(() => null)
   if (!res.ok) throw new HttpError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`)
   return body as T
