@@ -38,3 +38,21 @@ test('stop() closes open WebSockets with 1001 and resolves', async () => {
   await server.stop()
   expect((await alice.waitClosed()).code).toBe(1001)
 })
+
+test('a message sent while a connection without since catches up reaches it (stored as delivered, not lost)', async () => {
+  await using server = await startServer()
+  const store = server.store as { undelivered: (...args: any[]) => Promise<any[]> }
+  const original = store.undelivered.bind(store)
+  store.undelivered = async (...args) => {
+    store.undelivered = original
+    const rows = await original(...args)
+    // Bob counts as online already, so this message is stored as delivered while his catch-up runs.
+    const sent = await api(server, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: 'during catch-up' })
+    expect(sent.body.status).toBe('delivered')
+    return rows
+  }
+  const bob = await TestClient.connect(server.wsUrl, '/ws/2', { waitSynced: false })
+  expect(await bob.next('message')).toMatchObject({ sender_id: 1, message: 'during catch-up' })
+  expect(await bob.next('synced')).toMatchObject({ count: 1 })
+  bob.close()
+})
