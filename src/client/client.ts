@@ -293,6 +293,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         if (this.opts.presence) void this.refreshOnline()
         return
       case 'typing':
+        // A group typing frame also reaches the typist's other connections: not someone else typing.
+        if (frame.sender_id === this.userId) return
         return this.typingTracker.received(frame)
       case 'read_receipt':
         return this.emit('read_receipt', frame)

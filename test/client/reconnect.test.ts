@@ -1,4 +1,4 @@
-import { describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,9 +6,6 @@ import type { SendResult, StateChange } from '../../src/client'
 import { api, startServer } from '../helpers/server'
 import { TcpProxy } from '../helpers/tcp-proxy'
 import { connectClient, waitFor } from './helpers'
-
-// Real servers and sockets: a loaded machine must not turn a slow step into a failure.
-setDefaultTimeout(15_000)
 
 const ids = (list: { id: number }[]) => list.map((m) => m.id)
 
