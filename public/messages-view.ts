@@ -83,7 +83,7 @@ export class MessagesView {
     if (!li) return
     li.dataset.status = 'failed'
     const tick = li.querySelector<HTMLElement>('.tick')!
-    tick.textContent = TICK_TEXT.failed
+    tick.textContent = `${TICK_TEXT.failed} not sent`
     tick.setAttribute('aria-label', `failed: ${reason}`)
     tick.title = `not sent: ${reason}`
   }

@@ -128,6 +128,29 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
     await alice.context().close()
   }, BROWSER_TEST_MS)
 
+  test('mistakes get a clear message: unknown user, unknown recipient, bad recipient syntax', async () => {
+    await using server = await startServer()
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${server.url}/`)
+    await page.getByLabel('User ID').fill('99')
+    await page.getByRole('button', { name: 'Connect' }).click()
+    await page.getByRole('alert').filter({ hasText: 'user 99 does not exist' }).waitFor()
+    expect(await page.locator('#state').getAttribute('data-state')).toBe('idle')
+
+    await page.getByLabel('User ID').fill('1')
+    await page.getByRole('button', { name: 'Connect' }).click()
+    await page.locator('#state[data-state="open"]').waitFor()
+    await chooseRecipient(page, 'bob')
+    await page.getByRole('alert').filter({ hasText: 'Recipient: a user id like 2, or g:1 for group 1' }).waitFor()
+    await chooseRecipient(page, '42')
+    await sendMessage(page, 'anyone there?')
+    await bubble(page, 'anyone there?').locator('.tick[aria-label^="failed"]').waitFor()
+    await page.getByRole('alert').filter({ hasText: 'user 42 does not exist' }).waitFor()
+    await page.screenshot({ path: artifactPath('errors.png') })
+    await context.close()
+  }, BROWSER_TEST_MS)
+
   test('a page whose server restarts reconnects and shows what was sent meanwhile exactly once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'))
     let server = await startServer({ dir })
