@@ -138,7 +138,7 @@ function connect(userId: number, format: Format): void {
   c.on('synced', () => {
     // After a reconnect, statuses that changed meanwhile come from REST (status frames are not replayed).
     if (syncs++ > 0 && open) void loadNewest()
-    void refreshConversations()
+    refreshConversations()
   })
   el.connect.textContent = 'Disconnect'
   el.userId.disabled = true
@@ -180,20 +180,16 @@ function showState(s: StateChange): void {
 // --- conversations ---------------------------------------------------------------------------
 
 let refreshTimer: ReturnType<typeof setTimeout> | null = null
-/** Unread counts come from the server; refreshes are coalesced. */
-function refreshConversations(): Promise<void> {
+/** Unread counts come from the server; a burst of events makes one request. */
+function refreshConversations(): void {
   if (refreshTimer) clearTimeout(refreshTimer)
-  return new Promise((resolve) => {
-    refreshTimer = setTimeout(async () => {
-      refreshTimer = null
-      if (client) {
-        try {
-          renderConversations(await rest.conversations(me))
-        } catch {}
-      }
-      resolve()
-    }, 150)
-  })
+  refreshTimer = setTimeout(async () => {
+    refreshTimer = null
+    if (!client) return
+    try {
+      renderConversations(await rest.conversations(me))
+    } catch {}
+  }, 150)
 }
 
 function renderConversations(list: Conversations): void {
@@ -337,7 +333,7 @@ function markShownRead(): void {
     client.markRead(id)
   }
   for (const li of unread) li.dataset.status = 'read'
-  void refreshConversations()
+  refreshConversations()
 }
 document.addEventListener('visibilitychange', markShownRead)
 
@@ -352,7 +348,7 @@ function onMessage(m: IncomingMessage): void {
     if (atBottom || m.sender_id === me) el.messages.scrollTop = el.messages.scrollHeight
     markShownRead()
   }
-  void refreshConversations()
+  refreshConversations()
 }
 
 function renderTyping(): void {
@@ -401,7 +397,7 @@ el.composer.addEventListener('submit', (event) => {
   pending.then(
     (result) => {
       if (open?.key === keyOf(target)) view?.upsert({ ...shown, id: result.message_id, client_id: result.client_id, status: result.status })
-      void refreshConversations()
+      refreshConversations()
     },
     (error: SwitchboardError) => {
       view?.failed(shown.client_id!, error.message)
