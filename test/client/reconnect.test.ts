@@ -169,3 +169,23 @@ describe('client reconnects without losing or repeating messages', () => {
     expect(waits[0].attempt).toBe(1)
   })
 })
+
+test('a send the database could not store (unavailable) is retried with its client_id and stored once', async () => {
+  await using server = await startServer()
+  using alice = await connectClient(server.url, 1)
+  using bob = await connectClient(server.url, 2)
+  const store = server.store as { insertMessages: (...args: any[]) => Promise<any> }
+  const original = store.insertMessages.bind(store)
+  store.insertMessages = async () => {
+    store.insertMessages = original
+    throw new Error('disk full (simulated)')
+  }
+  const errors: string[] = []
+  alice.on('error', (e) => errors.push(e.code))
+  const result = await alice.send({ recipient_id: 2 }, 'try again')
+  expect(result.duplicate).toBe(false)
+  await waitFor('bob gets it', () => bob.received.length === 1)
+  expect(bob.received[0].id).toBe(result.message_id)
+  expect(errors).toEqual([]) // handled by the retry, not surfaced
+  expect((await storedConversation(server)).map((m) => m.client_id)).toEqual([result.client_id])
+})
