@@ -2,6 +2,7 @@
 // conversation (the sender, or the group), marks what it read, and rides out server restarts.
 //
 //   SWITCHBOARD_URL=http://localhost:8000 BOT_USER_ID=2 node_modules/.bin/bun examples/echo-bot.ts
+//   (with AUTH=jwt add SWITCHBOARD_TOKEN=$(npm run -s token -- 2))
 import { SwitchboardClient, type ClientOptions, type Target } from '../src/client'
 
 const PREFIX = 'echo: '

@@ -1,6 +1,6 @@
 # The seed's "Python Client Example", exactly as printed. It needs only the `websockets` package
 # (pip install websockets, or Debian's python3-websockets) and a server on port 8000 with users 1
-# and 2 (SEED_DEMO=1 npm start). It sends one message to user 2, then prints every frame until Ctrl-C.
+# and 2 and no authentication (npm run dev). It sends one message to user 2, then prints every frame until Ctrl-C.
 import asyncio
 import websockets
 import json

@@ -107,7 +107,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const synced = this.once('synced').then(() => undefined)
     if (this._state === 'idle') {
       this.setState('connecting')
-      this.openSocket()
+      void this.openSocket()
     }
     return synced
   }
@@ -180,21 +180,28 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   // --- connection lifecycle -------------------------------------------------------------------
 
-  private socketUrl(): string {
+  private async currentToken(): Promise<string | undefined> {
+    const token = this.opts.token
+    return typeof token === 'function' ? await token() : token
+  }
+
+  private socketUrl(token: string | undefined): string {
     const base = this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')
     const query = new URLSearchParams()
     if (this.format !== 'json') query.set('format', this.format)
     if (this.lastId >= 0) query.set('since', String(this.lastId))
     if (this.opts.presence) query.set('presence', '1')
-    if (this.opts.token) query.set('token', this.opts.token)
+    if (token) query.set('token', token)
     const qs = query.toString()
     return `${base}/ws/${this.userId}${qs ? `?${qs}` : ''}`
   }
 
-  private openSocket(): void {
+  private async openSocket(): Promise<void> {
     let ws: WebSocket
     try {
-      ws = new this.WS(this.socketUrl())
+      const token = await this.currentToken()
+      if (this._state === 'closed') return
+      ws = new this.WS(this.socketUrl(token))
     } catch (error) {
       return this.connectionLost(`could not open: ${(error as Error).message}`)
     }
@@ -222,7 +229,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.setState('reconnecting', { delayMs, reason })
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null
-      this.openSocket()
+      void this.openSocket()
     }, delayMs)
   }
 
@@ -373,8 +380,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const doFetch = this.opts.fetch ?? globalThis.fetch
     if (!doFetch) return
     const base = this.opts.url.replace(/^ws/, 'http').replace(/\/+$/, '')
-    const token = this.opts.token
     const fetched = await this.online.refresh(async () => {
+      const token = await this.currentToken()
       const res = await doFetch(`${base}/ws/online-users${token ? `?token=${encodeURIComponent(token)}` : ''}`, {
         headers: token ? { authorization: `Bearer ${token}` } : {},
       })

@@ -6,8 +6,12 @@ export interface ClientOptions {
   userId: number
   /** Framing on the wire; both sides of a conversation may differ. Default 'json'. */
   format?: Format
-  /** Sent as `?token=` (browsers cannot set headers on a WebSocket) and as a Bearer header on fetch. */
-  token?: string
+  /**
+   * Sent as `?token=` (browsers cannot set headers on a WebSocket) and as a Bearer header on fetch.
+   * A function is asked again before every connection: the server closes a socket whose token
+   * expires (4001), and the reconnect then carries a fresh one.
+   */
+  token?: string | (() => string | undefined | Promise<string | undefined>)
   /** Receive presence frames and keep the `online` list. */
   presence?: boolean
   /** Resume after this message id on the first connection (e.g. the newest one already shown). */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { SwitchboardClient } from '../../src/client'
+import { mintToken, SECRET } from '../hardening/fixtures'
 import { api, startServer } from '../helpers/server'
 import { artifactPath, bubble, chooseRecipient, hasChromium, launchChromium, openAs, sendMessage } from './browser'
 
@@ -148,6 +149,25 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
     await bubble(page, 'anyone there?').locator('.tick[aria-label^="failed"]').waitFor()
     await page.getByRole('alert').filter({ hasText: 'user 42 does not exist' }).waitFor()
     await page.screenshot({ path: artifactPath('errors.png') })
+    await context.close()
+  }, BROWSER_TEST_MS)
+
+  test('with AUTH=jwt the page works with a pasted token, and says so without one', async () => {
+    await using server = await startServer({ config: { auth: 'jwt', jwtSecret: SECRET } })
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${server.url}/`)
+    await page.getByLabel('User ID').fill('1')
+    await page.getByRole('button', { name: 'Connect' }).click()
+    await page.getByRole('alert').filter({ hasText: 'Cannot connect' }).waitFor()
+
+    await page.getByLabel('Token').fill(await mintToken(SECRET, { sub: '1' }))
+    await page.getByRole('button', { name: 'Connect' }).click()
+    await page.locator('#state[data-state="open"]').waitFor()
+    await page.locator('#conversations button[data-key="g:1"]').waitFor() // an authorized REST call
+    await chooseRecipient(page, '2')
+    await sendMessage(page, 'with a token')
+    await bubble(page, 'with a token').locator('.tick[aria-label="sent"]').waitFor()
     await context.close()
   }, BROWSER_TEST_MS)
 

@@ -141,6 +141,7 @@ describe('client library against a real server', () => {
     await using server = await startServer()
     const client = new SwitchboardClient({ url: server.url, userId: 1, token: 'abc.def', format: 'msgpack', presence: true, since: 7, WebSocket: RecordingSocket as typeof WebSocket })
     void client.connect().catch(() => {})
+    await waitFor('the socket is opened', () => urls.length === 1)
     client.close()
     expect(urls).toEqual([`ws://127.0.0.1:${server.port}/ws/1?format=msgpack&since=7&presence=1&token=abc.def`])
   })
