@@ -17,13 +17,21 @@ import type {
 
 interface Pending {
   frame: Extract<ClientFrame, { type: 'message' }>
+  /** Sent on the current connection and not refused: waiting for message_sent. */
+  inFlight: boolean
   resolve: (result: SendResult) => void
   reject: (error: SwitchboardError) => void
 }
 
 type Timer = ReturnType<typeof setTimeout>
 
+/** How long sends pause after `unavailable` (the database failed; nothing was stored). */
 const RETRY_UNAVAILABLE_MS = 1000
+/**
+ * Messages sent and not yet confirmed, at most: a burst beyond the server's budget is refused frame
+ * by frame, and a run of refusals (FLOOD_CLOSE_AFTER, 20 by default) closes the connection.
+ */
+const MAX_IN_FLIGHT = 16
 
 /**
  * A Switchboard connection that survives drops: it reconnects with backoff, resumes with `since`,
@@ -55,6 +63,13 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Sent messages not yet confirmed by message_sent, in send order, by client_id. */
   private readonly outbox = new Map<string, Pending>()
   private readonly readsToSend = new Set<number>()
+  /** Sends wait until then after `rate_limited` or `unavailable`; then the refused ones go again. */
+  private holdUntil = 0
+  private holdTimer: Timer | null = null
+  /** After a refusal, one message at a time until the backlog is through (no burst of refusals). */
+  private paced = false
+  /** connection_established arrived on the current socket. */
+  private established = false
   private readonly pongWaiters: { resolve: (rtt: number) => void; reject: (error: SwitchboardError) => void }[] = []
   private pingSentAt = 0
   private clientIdPrefix = randomId()
@@ -141,8 +156,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     if (options.messageType) frame.message_type = options.messageType
     this.typingSender.stop(target)
     return new Promise<SendResult>((resolve, reject) => {
-      this.outbox.set(clientId, { frame, resolve, reject })
-      if (this._state === 'open') this.sendNow(frame)
+      this.outbox.set(clientId, { frame, inFlight: false, resolve, reject })
+      this.pump()
     })
   }
 
@@ -235,6 +250,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   /** Drops the current socket without letting its events reach us again. */
   private detach(reason: string): void {
+    this.established = false
     const ws = this.ws
     if (!ws) return
     this.ws = null
@@ -246,8 +262,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   }
 
   private clearTimers(): void {
-    for (const timer of [this.reconnectTimer, this.connectTimer, this.pingTimer, this.deadTimer]) if (timer) clearTimeout(timer)
-    this.reconnectTimer = this.connectTimer = this.pingTimer = this.deadTimer = null
+    for (const timer of [this.reconnectTimer, this.connectTimer, this.pingTimer, this.deadTimer, this.holdTimer]) if (timer) clearTimeout(timer)
+    this.reconnectTimer = this.connectTimer = this.pingTimer = this.deadTimer = this.holdTimer = null
+    this.holdUntil = 0
   }
 
   private setState(state: ConnectionState, extra: { delayMs?: number; reason?: string } = {}): void {
@@ -326,7 +343,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.maxMessageLength = frame.max_message_length
     // Unconfirmed messages go again, in their order, with their client_id: the server stores each
     // once. Before the state change, so that a send from a 'state' listener is not sent twice.
-    for (const p of this.outbox.values()) this.sendNow(p.frame)
+    this.established = true
+    for (const p of this.outbox.values()) p.inFlight = false
+    this.pump()
     for (const id of this.readsToSend) this.sendNow({ type: 'read_receipt', message_id: id, ref: `read-${id}` })
     this.readsToSend.clear()
     this.schedulePing()
@@ -352,21 +371,55 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const pending = frame.client_id === null ? undefined : this.outbox.get(frame.client_id)
     if (!pending) return
     this.outbox.delete(frame.client_id!)
+    this.pump()
     pending.resolve({ message_id: frame.message_id, client_id: frame.client_id!, status: frame.status, timestamp: frame.timestamp, duplicate: frame.duplicate })
   }
 
   private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
     const pending = frame.ref === null ? undefined : this.outbox.get(frame.ref)
     if (!pending) return this.emit('error', frame)
-    if (frame.code === 'unavailable') {
-      // Nothing was stored; the same client_id makes the retry safe.
-      setTimeout(() => {
-        if (this._state === 'open' && this.outbox.get(frame.ref!) === pending) this.sendNow(pending.frame)
-      }, RETRY_UNAVAILABLE_MS)
+    if (frame.code === 'rate_limited' || frame.code === 'unavailable') {
+      // Nothing was stored: hold every send for the time asked (sending on would only be refused
+      // too, and a flood is closed with 1008), then resend the refused ones with their client_id.
+      pending.inFlight = false
+      this.paced = true
+      this.holdSends(frame.code === 'rate_limited' ? (frame.retry_after ?? 1) * 1000 : RETRY_UNAVAILABLE_MS)
       return
     }
     this.outbox.delete(frame.ref!)
     pending.reject(new SwitchboardError(frame.code, frame.message))
+  }
+
+  private holdSends(ms: number): void {
+    const until = Date.now() + ms
+    if (until <= this.holdUntil && this.holdTimer) return
+    this.holdUntil = until
+    if (this.holdTimer) clearTimeout(this.holdTimer)
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null
+      this.pump()
+    }, ms)
+  }
+
+  /**
+   * Sends what the outbox holds, in order: everything at once normally; while paced, one message
+   * at a time (the next goes when the previous is confirmed).
+   */
+  private pump(): void {
+    if (!this.established || Date.now() < this.holdUntil) return
+    const window = this.paced ? 1 : MAX_IN_FLIGHT
+    let inFlight = 0
+    let waiting = 0
+    for (const p of this.outbox.values()) {
+      if (p.inFlight) inFlight++
+      else if (inFlight >= window) waiting++
+      else {
+        p.inFlight = true
+        inFlight++
+        this.sendNow(p.frame)
+      }
+    }
+    if (this.paced && waiting === 0 && inFlight <= 1) this.paced = false
   }
 
   private onPresence(frame: Extract<ServerFrame, { type: 'presence' }>): void {

@@ -189,3 +189,18 @@ test('a send the database could not store (unavailable) is retried with its clie
   expect(errors).toEqual([]) // handled by the retry, not surfaced
   expect((await storedConversation(server)).map((m) => m.client_id)).toEqual([result.client_id])
 })
+
+test('over the server’s message budget, refused sends wait retry_after and go again: all stored once, in order, no flood close', async () => {
+  await using server = await startServer({ config: { rateLimit: true, messagesPerSecond: 40, messagesBurst: 5 } })
+  using alice = await connectClient(server.url, 1)
+  using bob = await connectClient(server.url, 2)
+  const reasons: string[] = []
+  alice.on('state', (s) => s.reason && reasons.push(s.reason))
+  const texts = Array.from({ length: 40 }, (_, i) => `burst ${i}`)
+  const results = await Promise.all(texts.map((text) => alice.send({ recipient_id: 2 }, text)))
+  await waitFor('bob has all 40', () => bob.received.length === 40)
+  expect(bob.received.map((m) => m.message)).toEqual(texts)
+  expect(bob.received.map((m) => m.id)).toEqual(results.map((r) => r.message_id))
+  expect(reasons).toEqual([]) // never closed as a flooder
+  expect((await storedConversation(server)).length).toBe(40)
+})
