@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { SendResult, StateChange } from '../../src/client'
 import { api, startServer } from '../helpers/server'
-import { TcpProxy } from '../helpers/tcp-proxy'
+import { TcpProxy } from '../helpers/network-faults'
 import { connectClient, waitFor } from './helpers'
 
 const ids = (list: { id: number }[]) => list.map((m) => m.id)
