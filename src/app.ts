@@ -30,8 +30,16 @@ export function createApp({ store, broker, config }: AppDeps) {
   const writer = new MessageWriter(store)
   let app: Elysia<any, any, any, any, any, any, any>
   const delivery = new Delivery(() => app?.server ?? null, broker)
-  const messaging = new MessagingService({ store, directory, writer, delivery, connections, maxMessageLength: config.maxMessageLength })
+  // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
+  const presence = broker.createPresence(connections)
+  delivery.presence = presence
+  const messaging = new MessagingService({ store, directory, writer, delivery, connections, presence, maxMessageLength: config.maxMessageLength })
   const gateway = createGateway({ store, directory, messaging, delivery, connections, maxMessageLength: config.maxMessageLength })
+  /** A membership change made here: this instance's sockets now, the other instances through the broker. */
+  const onMembership = (groupId: number, userId: number, isMember: boolean) => {
+    gateway.applyMembership(groupId, userId, isMember)
+    broker.publishControl({ kind: 'membership', groupId, userId, isMember })
+  }
 
   app = new Elysia({
     // Unknown fields are refused (422), as on the WebSocket, instead of silently dropped.
@@ -84,10 +92,10 @@ export function createApp({ store, broker, config }: AppDeps) {
           return status(500, errorBody('internal', 'internal error'))
       }
     })
-    .use(userRoutes({ store, directory, isOnline: (id) => connections.isOnline(id) }))
-    .use(groupRoutes({ store, directory, onMembership: gateway.applyMembership }))
+    .use(userRoutes({ store, directory, isOnline: (id) => presence.isOnline(id) }))
+    .use(groupRoutes({ store, directory, onMembership }))
     .use(messageRoutes(messaging))
-    .get('/ws/online-users', () => ({ online_users: connections.onlineUserIds() }), {
+    .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
       response: t.Object({ online_users: t.Array(t.Integer()) }),
       detail: { summary: 'Users with at least one live connection', tags: ['realtime'] },
     })
@@ -98,12 +106,13 @@ export function createApp({ store, broker, config }: AppDeps) {
       async ({ status }) => {
         try {
           await store.ping()
+          if (!broker.isHealthy()) return status(503, { status: 'unavailable' })
           return { status: 'ready' }
         } catch {
           return status(503, { status: 'unavailable' })
         }
       },
-      { detail: { summary: 'Readiness: the database answers', tags: ['operations'] } },
+      { detail: { summary: 'Readiness: the database answers (and Redis, in cluster mode)', tags: ['operations'] } },
     )
     .get('/', () => Bun.file(join(PUBLIC_DIR, 'index.html')), { detail: { hide: true } })
     .get('/public/*', ({ params, status }) => {
@@ -119,9 +128,14 @@ export function createApp({ store, broker, config }: AppDeps) {
     delivery,
     messaging,
     writer,
+    presence,
     /** Starts receiving other instances' publications. */
     async start() {
-      await broker.start(delivery.onRemote)
+      await broker.start(delivery.onRemote, (message) => {
+        if (message.kind !== 'membership') return
+        directory.setMember(message.groupId, message.userId, message.isMember)
+        gateway.applyMembership(message.groupId, message.userId, message.isMember)
+      })
     },
     /** Stops taking connections, stores what is queued, closes sockets with 1001. */
     async stop() {

@@ -2,7 +2,7 @@
 export interface Config {
   port: number
   host: string
-  /** A SQLite file path or ':memory:'. */
+  /** A SQLite file path or ':memory:', or a postgres:// URL. */
   databaseUrl: string
   auth: 'none'
   seedDemo: boolean
@@ -17,6 +17,14 @@ export interface Config {
   idleTimeoutSeconds: number
   /** Bytes queued for one slow socket before it is closed. */
   backpressureLimitBytes: number
+  /** redis:// URL: cluster mode (fan-out and presence across instances); null runs one instance. */
+  redisUrl: string | null
+  /** Prefix of every Redis key and channel: instances sharing it form one cluster. */
+  redisPrefix: string
+  /** A dead instance's users leave cluster presence within this time (heartbeats every third of it). */
+  presenceTtlMs: number
+  /** This instance's name in the cluster; random unless INSTANCE_ID is set. */
+  instanceId: string
 }
 
 export class ConfigError extends Error {}
@@ -37,6 +45,10 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     maxBodyBytes: 256 * 1024,
     idleTimeoutSeconds: 60,
     backpressureLimitBytes: 4 * 1024 * 1024,
+    redisUrl: null,
+    redisPrefix: 'switchboard',
+    presenceTtlMs: 15_000,
+    instanceId: crypto.randomUUID().slice(0, 8),
     ...overrides,
   }
 }
@@ -58,12 +70,22 @@ function oneOf<T extends string>(env: Record<string, string | undefined>, name: 
   return raw as T
 }
 
+function name(env: Record<string, string | undefined>, key: string, fallback: string): string {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(raw)) throw new ConfigError(`${key}=${JSON.stringify(raw)}: use 1 to 64 letters, digits, '_', '.' or '-'`)
+  return raw
+}
+
 /** Reads and validates the environment; throws ConfigError with a message naming the bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const base = defaultConfig()
   const databaseUrl = env.DATABASE_URL || base.databaseUrl
-  if (/^[a-z]+:\/\//i.test(databaseUrl) && !databaseUrl.startsWith('file://'))
-    throw new ConfigError(`DATABASE_URL=${JSON.stringify(databaseUrl)}: only a SQLite file path or :memory: is supported`)
+  if (/^[a-z]+:\/\//i.test(databaseUrl) && !databaseUrl.startsWith('file://') && !/^postgres(ql)?:\/\//i.test(databaseUrl))
+    throw new ConfigError(`DATABASE_URL=${JSON.stringify(databaseUrl)}: give a SQLite file path, :memory: or a postgres:// URL`)
+  const redisUrl = env.REDIS_URL || null
+  if (redisUrl !== null && !/^rediss?:\/\/[^/]/i.test(redisUrl))
+    throw new ConfigError(`REDIS_URL=${JSON.stringify(redisUrl)}: give a redis:// or rediss:// URL`)
   return {
     port: integer(env, 'PORT', base.port, 0, 65535),
     host: env.HOST || base.host,
@@ -76,5 +98,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', base.maxBodyBytes, 1024, 64 * 1024 * 1024),
     idleTimeoutSeconds: integer(env, 'IDLE_TIMEOUT_SECONDS', base.idleTimeoutSeconds, 0, 960),
     backpressureLimitBytes: integer(env, 'BACKPRESSURE_LIMIT_BYTES', base.backpressureLimitBytes, 64 * 1024, 1024 * 1024 * 1024),
+    redisUrl,
+    redisPrefix: name(env, 'REDIS_PREFIX', base.redisPrefix),
+    presenceTtlMs: integer(env, 'PRESENCE_TTL_SECONDS', base.presenceTtlMs / 1000, 3, 3600) * 1000,
+    instanceId: name(env, 'INSTANCE_ID', base.instanceId),
   }
 }

@@ -1,8 +1,9 @@
 import { createApp } from './app'
 import { LocalBroker } from './broker/broker'
+import { RedisBroker } from './broker/redis'
 import { ConfigError, loadConfig } from './config'
 import { seedDemo } from './db/seed'
-import { openSqliteStore } from './db/sqlite-store'
+import { openStore } from './db/open-store'
 
 // The entry point: the only place that reads the environment, opens files and listens.
 let config
@@ -19,13 +20,17 @@ try {
 if (config.auth === 'none')
   console.warn('\n*** WARNING: AUTH=none — anyone can connect as any user. For development only. ***\n')
 
-const store = openSqliteStore(config.databaseUrl)
+const store = await openStore(config.databaseUrl)
 if (config.seedDemo && (await seedDemo(store))) console.log('seeded demo data: alice (1), bob (2), carol (3), group 1 "everyone"')
 
-const switchboard = createApp({ store, broker: new LocalBroker(), config })
+const broker = config.redisUrl
+  ? new RedisBroker({ url: config.redisUrl, prefix: config.redisPrefix, instanceId: config.instanceId, presenceTtlMs: config.presenceTtlMs })
+  : new LocalBroker()
+const switchboard = createApp({ store, broker, config })
 await switchboard.start()
 switchboard.app.listen({ port: config.port, hostname: config.host })
 const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${switchboard.app.server!.port}`
+if (config.redisUrl) console.log(`cluster mode: instance ${config.instanceId}, Redis prefix ${config.redisPrefix}`)
 console.log(`switchboard listening on ${url} — test page ${url}/ — API docs ${url}/docs`)
 
 let stopping = false

@@ -41,6 +41,8 @@ export interface MessagingDeps {
   writer: MessageWriter
   delivery: Delivery
   connections: LocalConnections
+  /** Who is online for the status decision; the cluster's presence in cluster mode, else `connections`. */
+  presence?: { isOnline(userId: number): boolean }
   maxMessageLength: number
 }
 
@@ -90,7 +92,7 @@ export class MessagingService {
   }
 
   private someoneWillReceive(senderId: number, route: Route): boolean {
-    const { connections } = this.deps
+    const connections = this.deps.presence ?? this.deps.connections
     if (route.recipientId !== null) return connections.isOnline(route.recipientId)
     for (const member of route.members!) if (member !== senderId && connections.isOnline(member)) return true
     return false
@@ -98,6 +100,9 @@ export class MessagingService {
 
   /** Stores a prepared message (group commit), then delivers it; `done` runs after the commit. */
   commit(message: NewMessage, origin: Socket | undefined, done: (error: unknown, outcome?: SendOutcome) => void): void {
+    // A message stored but not relayed to the other instances would reach its recipient only on
+    // their next reconnect: while the broker is down, refuse it (the client retries) instead.
+    if (!this.deps.delivery.canPublish()) return done(new Error('the broker cannot reach the other instances'))
     this.deps.writer.submit(message, (error, result?: InsertResult) => {
       if (error) return done(error)
       const { message: stored, duplicate } = result!

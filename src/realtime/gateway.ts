@@ -57,6 +57,9 @@ export function createGateway(deps: GatewayDeps) {
    */
   async function catchUp(ws: Socket): Promise<void> {
     const { userId, since } = ws.data
+    // Runs at open, before the first await: from here other instances' events for this socket
+    // reach this one (and advance publishedUpTo), so the backlog query below misses nothing.
+    await delivery.watchSocket(ws.data)
     const groupIds = [...ws.data.groups]
     let cursor = since ?? 0
     let count = 0
@@ -116,6 +119,7 @@ export function createGateway(deps: GatewayDeps) {
 
   function onClose(ws: Socket): void {
     const { userId } = ws.data
+    delivery.unwatchSocket(ws.data)
     if (!connections.remove(ws)) return
     delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp: now() })
     // Everything published while the user was connected reached them: raise their group marks.
@@ -231,6 +235,7 @@ export function createGateway(deps: GatewayDeps) {
   /** Subscribes or unsubscribes a user's live sockets to a group after a membership change. */
   function applyMembership(groupId: number, userId: number, isMember: boolean): void {
     for (const ws of connections.socketsOf(userId)) {
+      if (ws.data.groups.has(groupId) !== isMember) delivery.watchGroup(groupId, isMember)
       if (isMember) ws.data.groups.add(groupId)
       else ws.data.groups.delete(groupId)
       if (!ws.data.synced) continue
