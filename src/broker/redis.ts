@@ -48,6 +48,8 @@ export class RedisBroker implements Broker {
   private onControl: (message: ControlMessage) => void = () => {}
   private presence: RedisPresence | null = null
   private closed = false
+  /** False from a (re)connect until Redis has answered the re-issued SUBSCRIBEs. */
+  private resubscribed = false
   /** Publications not sent because Redis was unreachable (events such as typing; messages are refused before). */
   dropped = 0
 
@@ -73,6 +75,12 @@ export class RedisBroker implements Broker {
     }
     this.presenceChannel = this.channelOf(presenceTarget)
     this.controlChannel = `${options.prefix}:control`
+    // ioredis re-issues the SUBSCRIBEs when it becomes ready; a PING queued behind them answers
+    // only once they are in force, and only then does this instance report ready again.
+    this.subscriber.on('ready', () => {
+      this.resubscribed = false
+      this.subscriber.ping().then(() => (this.resubscribed = true), () => {})
+    })
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.receive(channel.toString(), message))
   }
 
@@ -156,7 +164,7 @@ export class RedisBroker implements Broker {
   }
 
   isHealthy(): boolean {
-    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready'
+    return !this.closed && this.resubscribed && this.commands.status === 'ready' && this.subscriber.status === 'ready'
   }
 
   createPresence(local: LocalConnections): Presence {

@@ -126,9 +126,15 @@ export class MessagingService {
 
   /** The REST path: prepare, store, deliver; resolves with the stored message. */
   async send(senderId: number, input: SendInput): Promise<SendOutcome> {
-    const exists = await this.deps.directory.userExists(senderId)
-    if (!exists) throw notFound('unknown_sender', `user ${senderId} does not exist`)
-    const prepared = await this.prepare(senderId, input)
+    let prepared: NewMessage | AppError
+    try {
+      const exists = await this.deps.directory.userExists(senderId)
+      if (!exists) throw notFound('unknown_sender', `user ${senderId} does not exist`)
+      prepared = await this.prepare(senderId, input)
+    } catch (error) {
+      // The checks read the database: when it cannot answer, nothing was stored and a retry is safe.
+      throw error instanceof AppError ? error : unavailable(error)
+    }
     if (prepared instanceof AppError) throw prepared
     return new Promise((resolve, reject) =>
       this.commit(prepared, undefined, (error, outcome) => (error ? reject(unavailable(error)) : resolve(outcome!))),

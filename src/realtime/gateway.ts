@@ -225,7 +225,11 @@ export function createGateway(deps: GatewayDeps) {
         })
       })
     if (prepared instanceof Promise)
-      return prepared.then((p) => (p instanceof AppError ? sendError(ws, p, ref) : commit(p)))
+      return prepared.then(
+        (p) => (p instanceof AppError ? sendError(ws, p, ref) : commit(p)),
+        // The database could not answer a check (user, group): nothing stored, the client retries.
+        (error) => sendError(ws, unavailable(error), ref),
+      )
     if (prepared instanceof AppError) return sendError(ws, prepared, ref)
     commit(prepared)
   }
