@@ -16,6 +16,8 @@ describe(`cluster mode${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
     const [a, b] = cluster.instances
     const alice = await TestClient.connect(a.wsUrl, '/ws/1')
     const bob = await TestClient.connect(b.wsUrl, '/ws/2', { format: 'msgpack' })
+    // Lazy: B listens to Redis for bob and his group 1 only, because bob is connected there.
+    expect(b.broker.watchedChannels).toBe(2)
 
     bob.send({ type: 'typing', recipient_id: 1, is_typing: true })
     expect(await alice.next('typing')).toMatchObject({ sender_id: 2, recipient_id: 1, is_typing: true })
@@ -37,6 +39,8 @@ describe(`cluster mode${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
     expect(await bob.collect('message', 150)).toEqual([])
     alice.close()
     bob.close()
+    // ...and stops when the last socket there leaves.
+    expect(await eventually(() => a.broker.watchedChannels === 0 && b.broker.watchedChannels === 0, 2000)).toBe(true)
   })
 
   clusterTest('group messages reach members on three instances exactly once, including the sender’s other device', async () => {
