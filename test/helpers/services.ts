@@ -1,4 +1,4 @@
-import postgres from 'postgres'
+import { SQL } from 'bun'
 import Redis from 'ioredis'
 
 /** The PostgreSQL server tests use: TEST_POSTGRES_URL, else the local one (trust auth). */
@@ -8,14 +8,14 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 /** Why PostgreSQL cannot be used, or undefined when it answers. */
 export async function postgresUnavailable(): Promise<string | undefined> {
-  const sql = postgres(POSTGRES_ADMIN_URL, { max: 1, connect_timeout: 2, onnotice: () => {} })
+  const sql = new SQL(POSTGRES_ADMIN_URL, { max: 1, connectionTimeout: 2 })
   try {
     await sql`select 1`
     return undefined
   } catch (e) {
     return `no PostgreSQL at ${POSTGRES_ADMIN_URL} (${(e as Error).message})`
   } finally {
-    await sql.end({ timeout: 1 })
+    await sql.close({ timeout: 1 })
   }
 }
 
@@ -37,7 +37,7 @@ export async function redisUnavailable(url = REDIS_URL): Promise<string | undefi
 /** A fresh database of our own on the test server; `drop` removes it. */
 export async function createTestDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `switchboard_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
-  const admin = postgres(POSTGRES_ADMIN_URL, { max: 1, connect_timeout: 2, onnotice: () => {} })
+  const admin = new SQL(POSTGRES_ADMIN_URL, { max: 1, connectionTimeout: 2 })
   await admin.unsafe(`create database ${name}`)
   const url = new URL(POSTGRES_ADMIN_URL)
   url.pathname = `/${name}`
@@ -46,7 +46,7 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
     name,
     async drop() {
       await admin.unsafe(`drop database if exists ${name} with (force)`)
-      await admin.end({ timeout: 1 })
+      await admin.close({ timeout: 1 })
     },
   }
 }
