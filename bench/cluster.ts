@@ -69,25 +69,14 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
   return get('used_cpu_sys') + get('used_cpu_user')
 }
 
-function open(url: string): Promise<WebSocket> {
+/** Connects and resolves once the server sent `synced` (listening from the start: it can come early). */
+function connect(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url)
-    ws.onopen = () => resolve(ws)
-    ws.onerror = () => reject(new Error(`cannot connect ${url}`))
-  })
-}
-
-/** Waits for a frame of `type` on a socket (the first listener-based wait; used for sync points). */
-function waitFor(ws: WebSocket, type: string): Promise<any> {
-  return new Promise((resolve) => {
-    const listener = (e: MessageEvent) => {
-      const f = JSON.parse(e.data as string)
-      if (f.type === type) {
-        ws.removeEventListener('message', listener)
-        resolve(f)
-      }
+    ws.onmessage = (e) => {
+      if (JSON.parse(e.data as string).type === 'synced') resolve(ws)
     }
-    ws.addEventListener('message', listener)
+    ws.onerror = () => reject(new Error(`cannot connect ${url}`))
   })
 }
 
@@ -112,10 +101,8 @@ interface Result {
 
 /** Sender on `senderServer`, recipients on `recipientServer`; `count` messages, at most WINDOW unacknowledged. */
 async function drive(scenario: string, servers: Server[], senderServer: Server, recipientServer: Server, count: number, redis: Redis | null, prefix: string): Promise<Result> {
-  const recipients = await Promise.all(Array.from({ length: RECIPIENTS }, (_, i) => open(`${recipientServer.wsUrl}/ws/${i + 2}`)))
-  await Promise.all(recipients.map((ws) => waitFor(ws, 'synced')))
-  const sender = await open(`${senderServer.wsUrl}/ws/1`)
-  await waitFor(sender, 'synced')
+  const recipients = await Promise.all(Array.from({ length: RECIPIENTS }, (_, i) => connect(`${recipientServer.wsUrl}/ws/${i + 2}`)))
+  const sender = await connect(`${senderServer.wsUrl}/ws/1`)
 
   const sentAt = new Float64Array(count)
   const latencies: number[] = []
@@ -148,9 +135,16 @@ async function drive(scenario: string, servers: Server[], senderServer: Server, 
 
   const cpuBefore = servers.map((s) => cpuTicks(s.proc.pid))
   const redisBefore = redis ? await redisCpuSeconds(redis) : 0
+  sender.onclose = (e) => {
+    if (delivered < count) console.error(`${scenario}: the sender's connection closed (${e.code} ${e.reason}) after ${sent} sent, ${acked} acked, ${delivered} delivered`)
+  }
   const started = performance.now()
   pump()
+  const stalled = setInterval(() => {
+    if (performance.now() - started > 60_000) console.error(`${scenario}: still waiting: ${sent} sent, ${acked} acked, ${delivered} delivered`)
+  }, 10_000)
   await finished
+  clearInterval(stalled)
   const seconds = (performance.now() - started) / 1000
   const perServer = servers.map((s, i) => cpuTicks(s.proc.pid) - cpuBefore[i])
   const cpuTicksUsed = perServer.reduce((a, b) => a + b, 0)
