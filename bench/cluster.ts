@@ -9,6 +9,7 @@
  * Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379). Servers run as child processes so their
  * CPU time can be read from /proc; the load generator runs in this process.
  */
+import net from 'node:net'
 import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
@@ -33,9 +34,18 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const ROOT = join(import.meta.dir, '..')
 const TICK_US = 1_000_000 / 100 // /proc times are in clock ticks (USER_HZ = 100 on Linux)
 
+async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const port = (server.address() as net.AddressInfo).port
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
 type Server = { proc: ReturnType<typeof Bun.spawn>; url: string; wsUrl: string }
 
-async function startServer(port: number, env: Record<string, string>): Promise<Server> {
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const port = await freePort()
   const proc = Bun.spawn([process.execPath, 'src/index.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
@@ -186,7 +196,6 @@ async function main() {
     const store = await openPgStore(databaseUrl)
     for (let i = 0; i <= RECIPIENTS; i++) await store.createUser({ username: `bench${i + 1}` })
     await store.close()
-    const basePort = 20000 + Math.floor(Math.random() * 20000)
     console.log(`${MESSAGES} direct messages per run, ${RECIPIENTS} recipients, window ${WINDOW}, ${ROUNDS} rounds; PostgreSQL ${name}`)
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of round % 2 === 0 ? ['single', 'cluster'] : ['cluster', 'single']) {
@@ -194,10 +203,10 @@ async function main() {
         const redisPrefix = `${name}-${round}`
         const servers =
           scenario === 'single'
-            ? [await startServer(basePort + round * 4, { DATABASE_URL: databaseUrl })]
+            ? [await startServer({ DATABASE_URL: databaseUrl })]
             : [
-                await startServer(basePort + round * 4 + 1, { DATABASE_URL: databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, INSTANCE_ID: 'A' }),
-                await startServer(basePort + round * 4 + 2, { DATABASE_URL: databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, INSTANCE_ID: 'B' }),
+                await startServer({ DATABASE_URL: databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, INSTANCE_ID: 'A' }),
+                await startServer({ DATABASE_URL: databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, INSTANCE_ID: 'B' }),
               ]
         try {
           const [a, b] = [servers[0], servers[servers.length - 1]]
