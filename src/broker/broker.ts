@@ -73,16 +73,16 @@ export class LocalPresence implements Presence {
 
 /** A single instance: there is nobody else to tell. */
 export class LocalBroker implements Broker {
-  publish(): void {}
-  async start(): Promise<void> {}
-  publishControl(): void {}
-  async watch(): Promise<void> {}
-  unwatch(): void {}
+  publish(_publication: Publication): void {}
+  async start(_onRemote: (publication: Publication) => void, _onControl?: (message: ControlMessage) => void): Promise<void> {}
+  publishControl(_message: ControlMessage): void {}
+  async watch(_target: Target): Promise<void> {}
+  unwatch(_target: Target): void {}
   isHealthy(): boolean {
     return true
   }
   createPresence(local: LocalConnections): Presence {
     return new LocalPresence(local)
   }
-  async close(): Promise<void> {}
+  async close(_options?: { goodbye?: boolean }): Promise<void> {}
 }
