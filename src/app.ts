@@ -14,27 +14,65 @@ import { LocalConnections } from './realtime/connections'
 import { Delivery } from './realtime/delivery'
 import { createGateway } from './realtime/gateway'
 import { userRoutes } from './users/routes'
+import { accessPolicy } from './auth/policy'
+import { createJwtVerifier, type TokenVerifier } from './auth/verifier'
+import { restLimits } from './limits/rest-limits'
+import { createSocketGuard } from './limits/socket-guard'
+import { observability } from './observability/http'
+import { createLogger, type Logger } from './observability/logger'
+import { createMetrics } from './observability/metrics'
+import { CloseCode } from './realtime/close-codes'
 
 export interface AppDeps {
   store: Store
   broker: Broker
   config: Config
+  /** Defaults to pino at config.logLevel on stdout. */
+  logger?: Logger
+  /** Defaults to jose with the configured key (AUTH=jwt). */
+  verifier?: TokenVerifier
 }
 
 const PUBLIC_DIR = join(import.meta.dir, '..', 'public')
 
 /** Builds the whole server from its dependencies. Reads no environment and listens on nothing. */
-export function createApp({ store, broker, config }: AppDeps) {
+export function createApp({ store, broker, config, ...deps }: AppDeps) {
+  const logger = deps.logger ?? createLogger(config.logLevel)
   const directory = new Directory(store)
   const connections = new LocalConnections()
-  const writer = new MessageWriter(store)
+  const metrics = createMetrics({ connections: () => connections.size })
+  const writer = new MessageWriter(store, (size, ms) => {
+    metrics.batchSize.observe(size)
+    metrics.commitSeconds.observe(ms / 1000)
+  })
   let app: Elysia<any, any, any, any, any, any, any>
-  const delivery = new Delivery(() => app?.server ?? null, broker)
+  const delivery = new Delivery(() => app?.server ?? null, broker, (type, sockets) => metrics.framesOut.inc(type, sockets))
   // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
   const presence = broker.createPresence(connections)
   delivery.presence = presence
   const messaging = new MessagingService({ store, directory, writer, delivery, connections, presence, maxMessageLength: config.maxMessageLength })
-  const gateway = createGateway({ store, directory, messaging, delivery, connections, maxMessageLength: config.maxMessageLength })
+  const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
+  const policy = accessPolicy({ config, verifier, store, directory })
+  const guard = createSocketGuard({
+    config,
+    metrics,
+    logger,
+    connections,
+    delivery,
+    principalOf: policy.principalOf,
+    sendTyping: (ws, f) => void messaging.typing(ws.data.userId, f, f.is_typing, ws),
+    committed: () => writer.drain(),
+  })
+  const gateway = createGateway({
+    store,
+    directory,
+    messaging,
+    delivery,
+    connections,
+    maxMessageLength: config.maxMessageLength,
+    hooks: guard,
+    catchUpPauseBytes: Math.floor(config.slowConsumerBytes / 4),
+  })
   /** A membership change made here: this instance's sockets now, the other instances through the broker. */
   const onMembership = (groupId: number, userId: number, isMember: boolean) => {
     gateway.applyMembership(groupId, userId, isMember)
@@ -64,6 +102,9 @@ export function createApp({ store, broker, config }: AppDeps) {
             version: '0.1.0',
             description: 'Real-time messaging: REST for users, groups and history; the WebSocket protocol is in docs/PROTOCOL.md.',
           },
+          // AUTH=jwt: every route but the operational ones and the docs (see docs/readme/hardening.md).
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+          security: [{ bearer: [] }],
           tags: [
             { name: 'users' },
             { name: 'groups' },
@@ -78,7 +119,12 @@ export function createApp({ store, broker, config }: AppDeps) {
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length > config.maxBodyBytes) return status(413, errorBody('body_too_large', `the body is larger than ${config.maxBodyBytes} bytes`))
     })
+    .use(observability({ logger, metrics }))
+    // Order matters: who is calling (401/403) is settled before per-user limits (429) look at it.
+    .use(policy.plugin)
+    .use(restLimits({ config, metrics, principalOf: policy.principalOf, connectionsOf: (id) => connections.countOf(id) }))
     .onError(({ code, error, status }) => {
+      metrics.errors.inc({ code: error instanceof AppError ? error.code : String(code).toLowerCase(), transport: 'rest' })
       if (error instanceof AppError) return status(error.status, errorBody(error.code, error.message))
       switch (code) {
         case 'VALIDATION':
@@ -88,7 +134,7 @@ export function createApp({ store, broker, config }: AppDeps) {
         case 'NOT_FOUND':
           return status(404, errorBody('not_found', 'no such route'))
         default:
-          console.error('unhandled error', error)
+          logger.error({ err: error }, 'unhandled error')
           return status(500, errorBody('internal', 'internal error'))
       }
     })
@@ -128,23 +174,28 @@ export function createApp({ store, broker, config }: AppDeps) {
     delivery,
     messaging,
     writer,
+    metrics,
+    logger,
     presence,
-    /** Starts receiving other instances' publications. */
+    /** Loads the key material (throws when it is unusable) and starts receiving other instances' publications. */
     async start() {
+      await verifier?.init()
       await broker.start(delivery.onRemote, (message) => {
         if (message.kind !== 'membership') return
         directory.setMember(message.groupId, message.userId, message.isMember)
         gateway.applyMembership(message.groupId, message.userId, message.isMember)
       })
+      guard.start()
     },
     /** Stops taking connections, stores what is queued, closes sockets with 1001. */
     async stop() {
+      guard.stop()
       // Stop listening now; the promise would wait for the open sockets we are about to close.
       void app.server?.stop(false)
       // Store and acknowledge what is queued, then close; anything sent in between is stored by
       // the second drain, and its sender resends it with the same client_id (stored once).
       await writer.drain()
-      for (const userId of connections.onlineUserIds()) for (const ws of [...connections.socketsOf(userId)]) ws.close(1001, 'server shutting down')
+      for (const ws of [...connections.all()]) ws.close(CloseCode.goingAway, 'server shutting down')
       await writer.drain()
       await app.server?.stop(true)
       await broker.close()

@@ -4,7 +4,8 @@ export interface Config {
   host: string
   /** A SQLite file path or ':memory:', or a postgres:// URL. */
   databaseUrl: string
-  auth: 'none'
+  /** 'jwt' (the default of loadConfig, so of `npm start`) or 'none' (development only). */
+  auth: 'none' | 'jwt'
   seedDemo: boolean
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
   /** Longest chat message, in characters. */
@@ -25,6 +26,46 @@ export interface Config {
   presenceTtlMs: number
   /** This instance's name in the cluster; random unless INSTANCE_ID is set. */
   instanceId: string
+  // --- hardening (docs/readme/hardening.md lists every variable) ---
+  /** HS256 shared secret (at least 32 bytes). Exactly one of secret, public key file, JWKS URL. */
+  jwtSecret: string | null
+  /** PEM public key (RSA → RS256, EC P-256 → ES256). */
+  jwtPublicKeyFile: string | null
+  /** JWKS endpoint (RS256/ES256 keys). */
+  jwtJwksUrl: string | null
+  /** Required `iss`/`aud` when set. */
+  jwtIssuer: string | null
+  jwtAudience: string | null
+  /** Seconds of clock skew allowed on exp/nbf. */
+  jwtClockToleranceSeconds: number
+  /** Browser origins allowed to open a WebSocket; null: any (non-browser clients send none). */
+  allowedOrigins: string[] | null
+  /** Live WebSockets one user may hold on this instance. */
+  maxConnectionsPerUser: number
+  /** Bytes queued for a socket before it counts as a slow consumer and is closed with 4002. */
+  slowConsumerBytes: number
+  /** How often queued bytes are checked, in ms. */
+  slowConsumerCheckMs: number
+  /** Token buckets; off: no rate limiting at all. */
+  rateLimit: boolean
+  messagesPerSecond: number
+  messagesBurst: number
+  typingPerSecond: number
+  typingBurst: number
+  /** Every other client frame (receipts, pings, invalid frames). */
+  framesPerSecond: number
+  framesBurst: number
+  /** REST requests per authenticated user and per client IP. */
+  restPerSecond: number
+  restBurst: number
+  restIpPerSecond: number
+  restIpBurst: number
+  /** Consecutive rate-limited frames after which a connection is closed with 1008. */
+  floodCloseAfter: number
+  tlsCertFile: string | null
+  tlsKeyFile: string | null
+  /** Longest a graceful shutdown may take before the process exits anyway. */
+  shutdownTimeoutMs: number
 }
 
 export class ConfigError extends Error {}
@@ -49,6 +90,32 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     redisPrefix: 'switchboard',
     presenceTtlMs: 15_000,
     instanceId: crypto.randomUUID().slice(0, 8),
+    jwtSecret: null,
+    jwtPublicKeyFile: null,
+    jwtJwksUrl: null,
+    jwtIssuer: null,
+    jwtAudience: null,
+    jwtClockToleranceSeconds: 5,
+    allowedOrigins: null,
+    maxConnectionsPerUser: 10,
+    slowConsumerBytes: 1024 * 1024,
+    slowConsumerCheckMs: 250,
+    // Off here (tests, embedders, benchmarks build with defaultConfig); loadConfig turns it on.
+    rateLimit: false,
+    messagesPerSecond: 10,
+    messagesBurst: 30,
+    typingPerSecond: 2,
+    typingBurst: 4,
+    framesPerSecond: 50,
+    framesBurst: 200,
+    restPerSecond: 20,
+    restBurst: 60,
+    restIpPerSecond: 100,
+    restIpBurst: 300,
+    floodCloseAfter: 20,
+    tlsCertFile: null,
+    tlsKeyFile: null,
+    shutdownTimeoutMs: 10_000,
     ...overrides,
   }
 }
@@ -77,6 +144,43 @@ function name(env: Record<string, string | undefined>, key: string, fallback: st
   return raw
 }
 
+function text(env: Record<string, string | undefined>, name: string): string | null {
+  const raw = env[name]
+  return raw === undefined || raw.trim() === '' ? null : raw.trim()
+}
+
+function onOff(env: Record<string, string | undefined>, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (['on', '1', 'true'].includes(raw)) return true
+  if (['off', '0', 'false'].includes(raw)) return false
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} must be on or off`)
+}
+
+/** Per-second rates may be fractional (0.5 = one every two seconds). */
+function rate(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0 || value > 1_000_000) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a positive rate per second`)
+  return value
+}
+
+/** The key material AUTH=jwt needs: exactly one source, checked before anything starts. */
+function checkAuth(config: Config): void {
+  if (config.auth !== 'jwt') return
+  const sources = [config.jwtSecret && 'JWT_SECRET', config.jwtPublicKeyFile && 'JWT_PUBLIC_KEY_FILE', config.jwtJwksUrl && 'JWT_JWKS_URL'].filter(Boolean)
+  if (sources.length === 0)
+    throw new ConfigError(
+      'AUTH=jwt (the default) needs key material: set JWT_SECRET (HS256, at least 32 bytes), JWT_PUBLIC_KEY_FILE (RS256/ES256 PEM) or JWT_JWKS_URL; ' +
+        'for local development only, AUTH=none (npm run dev) accepts anyone as any user',
+    )
+  if (sources.length > 1) throw new ConfigError(`AUTH=jwt: give exactly one of ${sources.join(', ')}, not several`)
+  if (config.jwtSecret && new TextEncoder().encode(config.jwtSecret).length < 32)
+    throw new ConfigError('JWT_SECRET must be at least 32 bytes (e.g. `openssl rand -base64 48`)')
+  if (config.jwtJwksUrl && !/^https?:\/\//.test(config.jwtJwksUrl)) throw new ConfigError(`JWT_JWKS_URL=${JSON.stringify(config.jwtJwksUrl)} is not an http(s) URL`)
+}
+
 /** Reads and validates the environment; throws ConfigError with a message naming the bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const base = defaultConfig()
@@ -86,11 +190,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const redisUrl = env.REDIS_URL || null
   if (redisUrl !== null && !/^rediss?:\/\/[^/]/i.test(redisUrl))
     throw new ConfigError(`REDIS_URL=${JSON.stringify(redisUrl)}: give a redis:// or rediss:// URL`)
-  return {
+  const config: Config = {
     port: integer(env, 'PORT', base.port, 0, 65535),
     host: env.HOST || base.host,
     databaseUrl: databaseUrl.replace(/^file:\/\//, ''),
-    auth: oneOf(env, 'AUTH', 'none', ['none'] as const),
+    auth: oneOf(env, 'AUTH', 'jwt', ['none', 'jwt'] as const),
     seedDemo: oneOf(env, 'SEED_DEMO', '0', ['0', '1', 'true', 'false']) === '1' || env.SEED_DEMO === 'true',
     logLevel: oneOf(env, 'LOG_LEVEL', base.logLevel, LOG_LEVELS),
     maxMessageLength: integer(env, 'MAX_MESSAGE_LENGTH', base.maxMessageLength, 1, 1_000_000),
@@ -102,5 +206,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisPrefix: name(env, 'REDIS_PREFIX', base.redisPrefix),
     presenceTtlMs: integer(env, 'PRESENCE_TTL_SECONDS', base.presenceTtlMs / 1000, 3, 3600) * 1000,
     instanceId: name(env, 'INSTANCE_ID', base.instanceId),
+    jwtSecret: text(env, 'JWT_SECRET'),
+    jwtPublicKeyFile: text(env, 'JWT_PUBLIC_KEY_FILE'),
+    jwtJwksUrl: text(env, 'JWT_JWKS_URL'),
+    jwtIssuer: text(env, 'JWT_ISSUER'),
+    jwtAudience: text(env, 'JWT_AUDIENCE'),
+    jwtClockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE_SECONDS', base.jwtClockToleranceSeconds, 0, 600),
+    allowedOrigins: text(env, 'ALLOWED_ORIGINS')?.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean) ?? null,
+    maxConnectionsPerUser: integer(env, 'MAX_CONNECTIONS_PER_USER', base.maxConnectionsPerUser, 1, 10_000),
+    slowConsumerBytes: integer(env, 'SLOW_CONSUMER_BYTES', base.slowConsumerBytes, 16 * 1024, 1024 * 1024 * 1024),
+    slowConsumerCheckMs: integer(env, 'SLOW_CONSUMER_CHECK_MS', base.slowConsumerCheckMs, 10, 60_000),
+    rateLimit: onOff(env, 'RATE_LIMIT', true),
+    messagesPerSecond: rate(env, 'RATE_MESSAGES_PER_SECOND', base.messagesPerSecond),
+    messagesBurst: integer(env, 'RATE_MESSAGES_BURST', base.messagesBurst, 1, 1_000_000),
+    typingPerSecond: rate(env, 'RATE_TYPING_PER_SECOND', base.typingPerSecond),
+    typingBurst: integer(env, 'RATE_TYPING_BURST', base.typingBurst, 1, 1_000_000),
+    framesPerSecond: rate(env, 'RATE_FRAMES_PER_SECOND', base.framesPerSecond),
+    framesBurst: integer(env, 'RATE_FRAMES_BURST', base.framesBurst, 1, 1_000_000),
+    restPerSecond: rate(env, 'RATE_REST_PER_SECOND', base.restPerSecond),
+    restBurst: integer(env, 'RATE_REST_BURST', base.restBurst, 1, 1_000_000),
+    restIpPerSecond: rate(env, 'RATE_REST_IP_PER_SECOND', base.restIpPerSecond),
+    restIpBurst: integer(env, 'RATE_REST_IP_BURST', base.restIpBurst, 1, 1_000_000),
+    floodCloseAfter: integer(env, 'FLOOD_CLOSE_AFTER', base.floodCloseAfter, 1, 1_000_000),
+    tlsCertFile: text(env, 'TLS_CERT_FILE'),
+    tlsKeyFile: text(env, 'TLS_KEY_FILE'),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', base.shutdownTimeoutMs, 100, 600_000),
   }
+  checkAuth(config)
+  if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) throw new ConfigError('TLS needs both TLS_CERT_FILE and TLS_KEY_FILE')
+  if (config.slowConsumerBytes >= config.backpressureLimitBytes)
+    throw new ConfigError('SLOW_CONSUMER_BYTES must be below BACKPRESSURE_LIMIT_BYTES (the slow consumer is closed with 4002 before Bun drops frames)')
+  return config
 }

@@ -1,12 +1,14 @@
+import { existsSync } from 'node:fs'
 import { createApp } from './app'
 import { LocalBroker } from './broker/broker'
 import { RedisBroker } from './broker/redis'
-import { ConfigError, loadConfig } from './config'
+import { ConfigError, loadConfig, type Config } from './config'
 import { seedDemo } from './db/seed'
 import { openStore } from './db/open-store'
+import { createLogger } from './observability/logger'
 
 // The entry point: the only place that reads the environment, opens files and listens.
-let config
+let config: Config
 try {
   config = loadConfig()
 } catch (e) {
@@ -16,30 +18,56 @@ try {
   }
   throw e
 }
+const logger = createLogger(config.logLevel)
 
-if (config.auth === 'none')
+if (config.auth === 'none') {
   console.warn('\n*** WARNING: AUTH=none — anyone can connect as any user. For development only. ***\n')
+  logger.warn({ auth: 'none' }, 'authentication is off: anyone can act as any user (development only)')
+}
+
+let tls: { cert: ReturnType<typeof Bun.file>; key: ReturnType<typeof Bun.file> } | undefined
+if (config.tlsCertFile && config.tlsKeyFile) {
+  for (const [name, path] of [['TLS_CERT_FILE', config.tlsCertFile], ['TLS_KEY_FILE', config.tlsKeyFile]] as const)
+    if (!existsSync(path)) {
+      console.error(`switchboard: bad configuration: ${name}=${path}: no such file`)
+      process.exit(2)
+    }
+  tls = { cert: Bun.file(config.tlsCertFile), key: Bun.file(config.tlsKeyFile) }
+}
 
 const store = await openStore(config.databaseUrl)
-if (config.seedDemo && (await seedDemo(store))) console.log('seeded demo data: alice (1), bob (2), carol (3), group 1 "everyone"')
+if (config.seedDemo && (await seedDemo(store))) logger.info('seeded demo data: alice (1), bob (2), carol (3), group 1 "everyone"')
 
 const broker = config.redisUrl
   ? new RedisBroker({ url: config.redisUrl, prefix: config.redisPrefix, instanceId: config.instanceId, presenceTtlMs: config.presenceTtlMs })
   : new LocalBroker()
-const switchboard = createApp({ store, broker, config })
-await switchboard.start()
-switchboard.app.listen({ port: config.port, hostname: config.host })
-const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${switchboard.app.server!.port}`
-if (config.redisUrl) console.log(`cluster mode: instance ${config.instanceId}, Redis prefix ${config.redisPrefix}`)
+const switchboard = createApp({ store, broker, config, logger })
+try {
+  await switchboard.start()
+} catch (e) {
+  console.error(`switchboard: cannot start: ${(e as Error).message}`)
+  process.exit(2)
+}
+switchboard.app.listen({ port: config.port, hostname: config.host, ...(tls && { tls }) })
+const scheme = tls ? 'https' : 'http'
+const url = `${scheme}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${switchboard.app.server!.port}`
+logger.info({ url, auth: config.auth, rate_limit: config.rateLimit, tls: Boolean(tls) }, 'switchboard listening')
+if (config.redisUrl) logger.info({ instance: config.instanceId, redis_prefix: config.redisPrefix }, 'cluster mode')
 console.log(`switchboard listening on ${url} — test page ${url}/ — API docs ${url}/docs`)
 
 let stopping = false
 async function shutdown(signal: string) {
   if (stopping) return
   stopping = true
-  console.log(`${signal}: shutting down`)
+  logger.info({ signal }, 'shutting down: no new connections, storing pending messages, closing sockets with 1001')
+  // A stuck shutdown must not keep an orchestrator waiting forever.
+  setTimeout(() => {
+    logger.error({ timeout_ms: config.shutdownTimeoutMs }, 'shutdown timed out; exiting')
+    process.exit(1)
+  }, config.shutdownTimeoutMs).unref()
   await switchboard.stop()
   await store.close()
+  logger.info('stopped')
   process.exit(0)
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'))

@@ -3,13 +3,15 @@ import { ConfigError, loadConfig } from '../src/config'
 import { startServer } from './helpers/server'
 import { TestClient } from './helpers/ws-client'
 
-test('defaults: port 8000, SQLite under data/, AUTH=none', () => {
-  const config = loadConfig({})
-  expect(config).toMatchObject({ port: 8000, databaseUrl: 'data/switchboard.db', auth: 'none', seedDemo: false, maxMessageLength: 4000 })
+test('defaults: port 8000, SQLite under data/, AUTH=jwt with rate limits on (key material required)', () => {
+  expect(() => loadConfig({})).toThrow('JWT_SECRET')
+  const config = loadConfig({ JWT_SECRET: 'a-development-secret-of-32-bytes-or-more' })
+  expect(config).toMatchObject({ port: 8000, databaseUrl: 'data/switchboard.db', auth: 'jwt', rateLimit: true, seedDemo: false, maxMessageLength: 4000 })
+  expect(loadConfig({ AUTH: 'none' })).toMatchObject({ auth: 'none' })
 })
 
 test('values are read from the environment', () => {
-  const config = loadConfig({ PORT: '9001', HOST: '127.0.0.1', DATABASE_URL: ':memory:', SEED_DEMO: '1', LOG_LEVEL: 'debug', MAX_MESSAGE_LENGTH: '100' })
+  const config = loadConfig({ AUTH: 'none', PORT: '9001', HOST: '127.0.0.1', DATABASE_URL: ':memory:', SEED_DEMO: '1', LOG_LEVEL: 'debug', MAX_MESSAGE_LENGTH: '100' })
   expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', databaseUrl: ':memory:', seedDemo: true, logLevel: 'debug', maxMessageLength: 100 })
 })
 

@@ -1,4 +1,5 @@
 import type { ServerWebSocket } from 'bun'
+import type { ConnGuardState } from './hooks'
 import type { Format } from './protocol'
 
 /** What the server keeps for one WebSocket connection (Bun's `ws.data`). */
@@ -14,6 +15,10 @@ export interface ConnState {
   synced: boolean
   /** Frames wait here while an earlier frame of this connection awaits the database. */
   pending: Promise<void> | null
+  /** Limits, token expiry and logging state (src/limits/socket-guard.ts); absent without hooks. */
+  guard?: ConnGuardState
+  /** Resolves a catch-up paused until Bun has sent what is queued. */
+  drained?: (() => void) | null
   // Elysia's Bun adapter dispatches the socket callbacks to these (see gateway.ts).
   open(ws: Socket): void
   message(ws: Socket, raw: string | Buffer): void

@@ -39,6 +39,11 @@ export class LocalConnections {
     return [...this.byUser.keys()].sort((a, b) => a - b)
   }
 
+  /** Every live socket on this instance (for periodic checks; never for delivery). */
+  *all(): Iterable<Socket> {
+    for (const sockets of this.byUser.values()) yield* sockets
+  }
+
   socketsOf(userId: number): Iterable<Socket> {
     return this.byUser.get(userId) ?? []
   }

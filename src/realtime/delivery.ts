@@ -21,6 +21,8 @@ export class Delivery {
   constructor(
     private readonly getServer: () => Server<unknown> | null,
     private readonly broker: Broker,
+    /** Counts frames handed to sockets, by type (metrics); `sockets` counts the topic's subscribers. */
+    private readonly onSent?: (type: ServerFrame['type'], sockets: number) => void,
   ) {}
 
   /** Publishes to local topics and to the other instances. `origin` (the sending socket) is skipped. */
@@ -41,7 +43,9 @@ export class Delivery {
     for (const target of targets) {
       for (const format of FORMATS) {
         const topic = topicOf(target, format)
-        if (server.subscriberCount(topic) === 0) continue
+        const subscribers = server.subscriberCount(topic)
+        if (subscribers === 0) continue
+        if (this.onSent) this.onSent(frame.type, via === origin && origin.isSubscribed(topic) ? subscribers - 1 : subscribers)
         const payload = format === 'json' ? (json ??= encodeFrame(frame, 'json')) : (msgpack ??= encodeFrame(frame, 'msgpack'))
         via.publish(topic, payload)
       }
@@ -82,7 +86,9 @@ export class Delivery {
 
   /** Sends one frame to one socket in its format. */
   sendTo(ws: Socket, frame: ServerFrame): void {
-    if (ws.readyState === 1) ws.send(encodeFrame(frame, ws.data.format))
+    if (ws.readyState !== 1) return
+    ws.send(encodeFrame(frame, ws.data.format))
+    this.onSent?.(frame.type, 1)
   }
 
   /** How many sockets on this instance subscribe to a target, in all formats. */

@@ -9,6 +9,7 @@ import { decodeFrame, negotiateFormat } from './codec'
 import type { ConnState, Socket } from './connection'
 import type { LocalConnections } from './connections'
 import type { Delivery } from './delivery'
+import type { FrameKind, GatewayHooks } from './hooks'
 import { clientFrameCheckers, type ClientFrame, type Format } from './protocol'
 import { groupTarget, presenceTarget, topicOf, userTarget } from './topics'
 
@@ -19,6 +20,10 @@ export interface GatewayDeps {
   delivery: Delivery
   connections: LocalConnections
   maxMessageLength: number
+  /** Limits, token expiry, metrics and logs (src/limits/socket-guard.ts). */
+  hooks?: GatewayHooks
+  /** Catch-up waits for Bun to send what is queued beyond this, so a long backlog never looks like a slow consumer. */
+  catchUpPauseBytes?: number
 }
 
 /** Messages sent per backlog query while a connection catches up. */
@@ -37,10 +42,22 @@ const now = () => new Date().toISOString()
  * itself and wrap every message in a new object) and keeps per-connection memory small.
  */
 export function createGateway(deps: GatewayDeps) {
-  const { store, directory, messaging, delivery, connections } = deps
+  const { store, directory, messaging, delivery, connections, hooks } = deps
+  const catchUpPauseBytes = deps.catchUpPauseBytes ?? 256 * 1024
 
   function sendError(ws: Socket, error: AppError, ref: string | null): void {
     delivery.sendTo(ws, { type: 'error', code: error.code, message: error.message, ref })
+    hooks?.errorSent(ws, error.code)
+  }
+
+  /** A frame that could not be decoded or checked: it counts against the frame rate too. */
+  function refuseFrame(ws: Socket, error: AppError, ref: string | null): void {
+    if (hooks && !hooks.admit(ws, 'invalid', null, ref)) return
+    sendError(ws, error, ref)
+  }
+
+  function waitForDrain(ws: Socket): Promise<void> {
+    return new Promise((resolve) => (ws.data.drained = resolve))
   }
 
   function subscribeAll(ws: Socket): void {
@@ -71,6 +88,10 @@ export function createGateway(deps: GatewayDeps) {
         : await store.undelivered(userId, cursor, CATCH_UP_CHUNK)
       if (ws.readyState !== 1) return
       for (const m of rows) {
+        if (ws.getBufferedAmount() > catchUpPauseBytes) {
+          await waitForDrain(ws)
+          if (ws.readyState !== 1) return
+        }
         delivery.sendTo(ws, messageFrame(m))
         // Only what reaches the user for the first time: resuming with `since` re-sends group
         // messages that were delivered before, and those senders were told already.
@@ -102,6 +123,7 @@ export function createGateway(deps: GatewayDeps) {
   function onOpen(ws: Socket): void {
     const { userId, format } = ws.data
     const first = connections.add(ws)
+    hooks?.opened(ws)
     delivery.sendTo(ws, {
       type: 'connection_established',
       user_id: userId,
@@ -117,8 +139,10 @@ export function createGateway(deps: GatewayDeps) {
     })
   }
 
-  function onClose(ws: Socket): void {
+  function onClose(ws: Socket, code: number, reason: string): void {
     const { userId } = ws.data
+    ws.data.drained?.()
+    hooks?.closed(ws, code, reason)
     delivery.unwatchSocket(ws.data)
     if (!connections.remove(ws)) return
     delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp: now() })
@@ -161,23 +185,24 @@ export function createGateway(deps: GatewayDeps) {
 
   function handleFrame(ws: Socket, raw: string | Buffer): Promise<void> | void {
     const decoded = decodeFrame(raw)
-    if (!decoded.ok) return sendError(ws, new AppError(400, decoded.code, decoded.message), null)
+    if (!decoded.ok) return refuseFrame(ws, new AppError(400, decoded.code, decoded.message), null)
     const frame = decoded.value as Partial<ClientFrame> | null
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
-      return sendError(ws, new AppError(400, 'invalid_frame', 'a frame must be an object with a type'), null)
+      return refuseFrame(ws, new AppError(400, 'invalid_frame', 'a frame must be an object with a type'), null)
     const ref = typeof frame.ref === 'string' ? frame.ref : typeof (frame as any).client_id === 'string' ? (frame as any).client_id : null
     const type = frame.type
     const checker = typeof type === 'string' && Object.hasOwn(clientFrameCheckers, type) ? clientFrameCheckers[type as ClientFrame['type']] : undefined
     if (!checker) {
-      if (typeof type !== 'string') return sendError(ws, new AppError(400, 'invalid_frame', 'a frame must have a string type'), ref)
-      return sendError(ws, new AppError(400, 'unknown_type', `unknown frame type ${JSON.stringify(type.slice(0, 64))}`), ref)
+      if (typeof type !== 'string') return refuseFrame(ws, new AppError(400, 'invalid_frame', 'a frame must have a string type'), ref)
+      return refuseFrame(ws, new AppError(400, 'unknown_type', `unknown frame type ${JSON.stringify(type.slice(0, 64))}`), ref)
     }
     if (!checker.Check(frame)) {
       const first = checker.Errors(frame).First()
       const where = first?.path ? `${first.path}: ` : ''
-      return sendError(ws, new AppError(400, 'invalid_frame', `${where}${first?.message ?? 'invalid frame'}`), ref)
+      return refuseFrame(ws, new AppError(400, 'invalid_frame', `${where}${first?.message ?? 'invalid frame'}`), ref)
     }
     const f = frame as ClientFrame
+    if (hooks && !hooks.admit(ws, kindOf(f), f, ref)) return
     switch (f.type) {
       case 'message':
         return sendMessage(ws, f, ref)
@@ -210,11 +235,13 @@ export function createGateway(deps: GatewayDeps) {
   }
 
   function sendMessage(ws: Socket, f: ClientFrame & { type: 'message' }, ref: string | null): Promise<void> | void {
+    const receivedAt = performance.now()
     const prepared = messaging.prepare(ws.data.userId, f)
     const commit = (message: Exclude<Awaited<typeof prepared>, AppError>) =>
       messaging.commit(message, ws, (error, outcome) => {
         if (error) return sendError(ws, unavailable(error), ref)
         const { message: stored, duplicate } = outcome!
+        hooks?.messageStored(performance.now() - receivedAt)
         delivery.sendTo(ws, {
           type: 'message_sent',
           message_id: stored.id,
@@ -234,7 +261,11 @@ export function createGateway(deps: GatewayDeps) {
     commit(prepared)
   }
 
-  function onDrain(): void {}
+  function onDrain(ws: Socket): void {
+    const drained = ws.data.drained
+    ws.data.drained = null
+    drained?.()
+  }
 
   /** Subscribes or unsubscribes a user's live sockets to a group after a membership change. */
   function applyMembership(groupId: number, userId: number, isMember: boolean): void {
@@ -254,6 +285,7 @@ export function createGateway(deps: GatewayDeps) {
     format: t.Optional(t.String({ description: "'json' (default) or 'msgpack'" })),
     since: t.Optional(t.Integer({ minimum: 0, description: 'Resume after this message id' })),
     presence: t.Optional(t.Union([t.Literal('1'), t.Literal('0'), t.Literal('true'), t.Literal('false')], { description: 'Receive presence frames' })),
+    token: t.Optional(t.String({ description: 'AUTH=jwt: the bearer token, for clients that cannot set Authorization (browsers)' })),
   })
 
   const routes = new Elysia({ name: 'gateway' }).get(
@@ -278,6 +310,7 @@ export function createGateway(deps: GatewayDeps) {
         message: onMessage,
         close: onClose,
         drain: onDrain,
+        guard: hooks?.upgrade(request, userId),
       }
       const headers = negotiated.protocol ? { 'Sec-WebSocket-Protocol': negotiated.protocol } : undefined
       if (!server?.upgrade(request, { data, headers })) return status(400, errorBody('upgrade_failed', 'the WebSocket upgrade failed'))
@@ -298,4 +331,8 @@ export function createGateway(deps: GatewayDeps) {
 }
 
 export type Gateway = ReturnType<typeof createGateway>
+
+function kindOf(frame: ClientFrame): FrameKind {
+  return frame.type === 'message' ? 'message' : frame.type === 'typing' ? 'typing' : 'frame'
+}
 export type { Format }

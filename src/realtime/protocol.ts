@@ -95,6 +95,7 @@ export const ErrorFrame = t.Object({
   code: t.String(),
   message: t.String(),
   ref: t.Union([t.String(), t.Null()]),
+  retry_after: t.Optional(t.Number({ description: 'rate_limited: seconds to wait before retrying' })),
 })
 
 export type ServerFrame =

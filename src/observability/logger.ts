@@ -1,0 +1,21 @@
+import pino, { type Logger } from 'pino'
+import type { Config } from '../config'
+
+export type { Logger }
+
+/**
+ * Structured JSON logs (pino). Nothing secret is logged by construction: request lines carry the
+ * path without its query (where `?token=` lives) and never headers; the redaction below is a
+ * second fence in case a caller passes a header or token object anyway.
+ */
+export function createLogger(level: Config['logLevel'], destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'switchboard' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization'], censor: '[redacted]' },
+    },
+    destination,
+  )
+}
