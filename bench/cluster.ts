@@ -48,7 +48,8 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const port = await freePort()
   const proc = Bun.spawn([process.execPath, 'src/index.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    // Measures the delivery path: no authentication, no rate limits (both are per-request costs measured elsewhere).
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', AUTH: 'none', RATE_LIMIT: 'off', ...env },
     stdout: 'ignore',
     stderr: 'inherit',
   })
