@@ -309,8 +309,15 @@ export class PgStore implements Store {
     return Number(id)
   }
 
+  /** Fails within 2 s even when the server stopped answering on an open connection: /ready must answer. */
   async ping(): Promise<void> {
-    await this.client`select 1`
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('PostgreSQL did not answer within 2 s')), 2000)))
+    try {
+      await Promise.race([this.client`select 1`, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   async close(): Promise<void> {
