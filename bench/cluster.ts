@@ -202,14 +202,12 @@ async function main() {
       for (const scenario of round % 2 === 0 ? ['single', 'cluster'] : ['cluster', 'single']) {
         const prefix = `r${round}${scenario[0]}-`
         const redisPrefix = `${name}-${round}`
-        const servers =
-          scenario === 'single'
-            ? [await startServer({ DATABASE_URL: databaseUrl })]
-            : [
-                await startServer({ DATABASE_URL: databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, INSTANCE_ID: 'A' }),
-                await startServer({ DATABASE_URL: databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, INSTANCE_ID: 'B' }),
-              ]
+        const servers: Server[] = []
         try {
+          // Started one by one inside the try: a server that started is stopped even if the next fails.
+          if (scenario === 'single') servers.push(await startServer({ DATABASE_URL: databaseUrl }))
+          else
+            for (const id of ['A', 'B']) servers.push(await startServer({ DATABASE_URL: databaseUrl, REDIS_URL, REDIS_PREFIX: redisPrefix, INSTANCE_ID: id }))
           const [a, b] = [servers[0], servers[servers.length - 1]]
           await drive(`${scenario} warm-up`, servers, a, b, Math.min(2000, MESSAGES), null, `w${prefix}`)
           const result = await drive(scenario === 'single' ? 'single instance' : 'cluster A→B', servers, a, b, MESSAGES, scenario === 'cluster' ? redis : null, prefix)
@@ -220,6 +218,14 @@ async function main() {
         }
       }
     }
+    const mean = (rows: Result[], f: (r: Result) => number) => rows.reduce((sum, r) => sum + f(r), 0) / rows.length
+    const single = results.filter((r) => r.scenario === 'single instance')
+    const cluster = results.filter((r) => r.scenario !== 'single instance')
+    if (single.length && cluster.length)
+      console.log(
+        `cluster / single, same run: server CPU per message ×${(mean(cluster, (r) => r.serverUsPerMsg) / mean(single, (r) => r.serverUsPerMsg)).toFixed(2)}, ` +
+          `delivered/s ×${(mean(cluster, (r) => r.perSecond) / mean(single, (r) => r.perSecond)).toFixed(2)}`,
+      )
   } finally {
     await admin.unsafe(`drop database if exists ${name} with (force)`)
     await admin.close()
