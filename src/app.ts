@@ -13,6 +13,7 @@ import { MessageWriter } from './messages/writer'
 import { LocalConnections } from './realtime/connections'
 import { Delivery } from './realtime/delivery'
 import { createGateway } from './realtime/gateway'
+import { presenceTarget } from './realtime/topics'
 import { userRoutes } from './users/routes'
 import { accessPolicy } from './auth/policy'
 import { createJwtVerifier, type TokenVerifier } from './auth/verifier'
@@ -50,6 +51,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
   const presence = broker.createPresence(connections)
   delivery.presence = presence
+  presence.announce = (frame) => delivery.deliverLocal([presenceTarget], frame)
   const messaging = new MessagingService({ store, directory, writer, delivery, connections, presence, maxMessageLength: config.maxMessageLength })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })

@@ -51,12 +51,18 @@ export interface Presence {
    * user's state did not change for the cluster as a whole, so the frame is not shown here.
    */
   observe(frame: PresenceFrame, origin?: string): boolean
+  /**
+   * Shows a change this instance noticed by itself (an instance that died took its users with it)
+   * to its own presence subscribers; set by createApp.
+   */
+  announce: ((frame: PresenceFrame) => void) | null
   start(): Promise<void>
   stop(options?: { goodbye?: boolean }): Promise<void>
 }
 
 /** One instance: presence is this instance's sockets. */
 export class LocalPresence implements Presence {
+  announce: ((frame: PresenceFrame) => void) | null = null
   constructor(private readonly local: LocalConnections) {}
   isOnline(userId: number): boolean {
     return this.local.isOnline(userId)

@@ -20,6 +20,7 @@ export class RedisPresence implements Presence {
   /** Users online on each other instance, as last heard. */
   private remote = new Map<string, Set<number>>()
   private timer: ReturnType<typeof setInterval> | null = null
+  announce: ((frame: PresenceFrame) => void) | null = null
   private beating: Promise<void> | null = null
 
   constructor(
@@ -114,7 +115,16 @@ export class RedisPresence implements Presence {
       const [error, members] = results![i]
       if (!error && (members as string[]).length) remote.set(id, new Set((members as string[]).map(Number)))
     })
+    // Users whose state changed without a presence frame (their instance died, or a frame was
+    // lost in a Redis outage): tell this instance's presence subscribers now.
+    const before = new Set<number>()
+    for (const users of this.remote.values()) for (const id of users) if (!this.local.isOnline(id)) before.add(id)
     this.remote = remote
+    const after = new Set<number>()
+    for (const users of remote.values()) for (const id of users) if (!this.local.isOnline(id)) after.add(id)
+    const timestamp = new Date().toISOString()
+    for (const id of before) if (!after.has(id)) this.announce?.({ type: 'presence', user_id: id, online: false, timestamp })
+    for (const id of after) if (!before.has(id)) this.announce?.({ type: 'presence', user_id: id, online: true, timestamp })
   }
 
   async stop(options: { goodbye?: boolean } = {}): Promise<void> {

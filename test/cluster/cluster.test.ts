@@ -118,7 +118,7 @@ describe(`cluster mode${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
     const [a] = cluster.instances
     const doomed = await cluster.start('C')
     const carol = await TestClient.connect(doomed.wsUrl, '/ws/3')
-    const alice = await TestClient.connect(a.wsUrl, '/ws/1')
+    const alice = await TestClient.connect(a.wsUrl, '/ws/1?presence=1')
     expect((await api(a, 'GET', '/ws/online-users')).body.online_users).toEqual([1, 3])
     const died = Date.now()
     await doomed.crash()
@@ -127,6 +127,8 @@ describe(`cluster mode${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
     const gone = await eventually(async () => !(await api(a, 'GET', '/ws/online-users')).body.online_users.includes(3), 3 * ttl)
     expect(gone).toBe(true)
     console.log(`dead instance left presence after ${Date.now() - died} ms (TTL ${ttl} ms)`)
+    // Nobody said goodbye for carol, yet presence subscribers are told she is gone.
+    expect(await alice.next((f) => f.type === 'presence' && f.user_id === 3 && f.online === false, 3 * ttl)).toBeTruthy()
     // The status decision agrees once the cache is rebuilt: carol's messages wait as `sent`.
     expect(await eventually(() => !a.switchboard.presence.isOnline(3), ttl)).toBe(true)
     alice.send({ type: 'message', recipient_id: 3, message: 'are you there?' })
