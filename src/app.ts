@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia'
 import { openapi } from '@elysiajs/openapi'
 import { join } from 'node:path'
 import type { Broker } from './broker/broker'
+import { registerBrokerMetrics } from './broker/metrics'
 import type { Config } from './config'
 import type { Store } from './db/store'
 import { groupRoutes } from './groups/routes'
@@ -42,6 +43,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   const directory = new Directory(store)
   const connections = new LocalConnections()
   const metrics = createMetrics({ connections: () => connections.size })
+  registerBrokerMetrics(metrics.registry, broker)
   const writer = new MessageWriter(store, (size, ms) => {
     metrics.batchSize.observe(size)
     metrics.commitSeconds.observe(ms / 1000)

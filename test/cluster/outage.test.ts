@@ -49,6 +49,12 @@ describe(`outages${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
       expect(await eventually(async () => (await api(a, 'GET', '/ready')).status === 503, 3000)).toBe(true)
       alice.send({ type: 'message', recipient_id: 2, message: 'during', client_id: 'during-1', ref: 'during-1' })
       expect(await alice.next('error')).toMatchObject({ code: 'unavailable', ref: 'during-1' })
+      // Typing is not stored: during the outage it is dropped, and counted.
+      alice.send({ type: 'typing', recipient_id: 2, is_typing: true })
+      await alice.collect('error', 100)
+      const metrics = await (await fetch(`${a.url}/metrics`)).text()
+      expect(metrics).toMatch(/^switchboard_broker_healthy 0$/m)
+      expect(Number(metrics.match(/^switchboard_broker_dropped_total (\d+)$/m)?.[1])).toBeGreaterThan(0)
       const rest = await api(b, 'POST', '/messages', { sender_id: 2, recipient_id: 1, message: 'during (REST)' })
       expect(rest.status).toBe(503)
       expect(rest.body.error.code).toBe('unavailable')
@@ -61,6 +67,7 @@ describe(`outages${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
       expect(await alice.next('message_sent')).toMatchObject({ duplicate: false })
       bob.send({ type: 'message', recipient_id: 1, message: 'after' })
       expect(await alice.next('message')).toMatchObject({ message: 'after' })
+      expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^switchboard_broker_healthy 1$/m)
       // Presence was rebuilt in the new Redis.
       expect(await eventually(async () => (await api(a, 'GET', '/ws/online-users')).body.online_users.join() === '1,2', 3000)).toBe(true)
       alice.close()
