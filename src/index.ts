@@ -35,7 +35,10 @@ if (config.tlsCertFile && config.tlsKeyFile) {
   tls = { cert: Bun.file(config.tlsCertFile), key: Bun.file(config.tlsKeyFile) }
 }
 
-const store = await openStore(config.databaseUrl)
+const store = await openStore(config.databaseUrl).catch((e: Error) => {
+  console.error(`switchboard: cannot open the database: ${e.message}`)
+  process.exit(2)
+})
 if (config.seedDemo && (await seedDemo(store))) logger.info('seeded demo data: alice (1), bob (2), carol (3), group 1 "everyone"')
 
 const broker = config.redisUrl

@@ -29,8 +29,9 @@ interface Watch {
  * - PUBLISH goes through Bun's built-in RedisClient (`send('PUBLISH', [channel, bytes])` takes
  *   binary): measured here at 7 to 32 µs of CPU per publication to two channels, against 32 to
  *   70 µs with ioredis — it is on the path of every event;
- * - subscriptions use ioredis, because Bun's RedisClient neither hands binary pub/sub payloads to
- *   listeners nor re-subscribes after a reconnect;
+ * - subscriptions use ioredis, because Bun's RedisClient (checked on 1.4.5) hands pub/sub payloads
+ *   to listeners as strings (bytes that are not UTF-8 arrive as U+FFFD) and, after a Redis restart,
+ *   reports itself connected with no subscription left;
  * - presence commands (MULTI, pipelines, a few a second) use a second ioredis connection.
  *
  * One channel per target (`<prefix>:t:u:<id>`, `:g:<id>`, `:presence`). An instance subscribes to
@@ -124,8 +125,16 @@ export class RedisBroker implements Broker {
   async start(onRemote: (publication: Publication) => void, onControl?: (message: ControlMessage) => void): Promise<void> {
     this.onRemote = onRemote
     if (onControl) this.onControl = onControl
-    await Promise.all([this.commands.connect(), this.subscriber.connect(), this.connectPublisher()])
-    await this.subscriber.subscribe(this.presenceChannel, this.controlChannel)
+    // At start-up Redis must answer (a process manager restarts us); after that, outages are ridden out.
+    try {
+      await Promise.all([this.commands.connect(), this.subscriber.connect(), this.connectPublisher()])
+      await this.subscriber.subscribe(this.presenceChannel, this.controlChannel)
+    } catch (e) {
+      await this.close({ goodbye: false })
+      const url = new URL(this.options.url)
+      if (url.password) url.password = '***'
+      throw new Error(`Redis at ${url} cannot be reached: ${(e as Error).message}`)
+    }
     await this.presence?.start()
   }
 
