@@ -2,6 +2,7 @@ import { Elysia, t } from 'elysia'
 import { openapi } from '@elysiajs/openapi'
 import { join } from 'node:path'
 import type { Broker } from './broker/broker'
+import { registerBrokerMetrics } from './broker/metrics'
 import type { Config } from './config'
 import type { Store } from './db/store'
 import { groupRoutes } from './groups/routes'
@@ -14,6 +15,7 @@ import { MessageWriter } from './messages/writer'
 import { LocalConnections } from './realtime/connections'
 import { Delivery } from './realtime/delivery'
 import { createGateway } from './realtime/gateway'
+import { presenceTarget } from './realtime/topics'
 import { userRoutes } from './users/routes'
 import { accessPolicy } from './auth/policy'
 import { createJwtVerifier, type TokenVerifier } from './auth/verifier'
@@ -42,13 +44,18 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   const directory = new Directory(store)
   const connections = new LocalConnections()
   const metrics = createMetrics({ connections: () => connections.size })
+  registerBrokerMetrics(metrics.registry, broker)
   const writer = new MessageWriter(store, (size, ms) => {
     metrics.batchSize.observe(size)
     metrics.commitSeconds.observe(ms / 1000)
   })
   let app: Elysia<any, any, any, any, any, any, any>
   const delivery = new Delivery(() => app?.server ?? null, broker, (type, sockets) => metrics.framesOut.inc(type, sockets))
-  const messaging = new MessagingService({ store, directory, writer, delivery, connections, maxMessageLength: config.maxMessageLength })
+  // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
+  const presence = broker.createPresence(connections)
+  delivery.presence = presence
+  presence.announce = (frame) => delivery.deliverLocal([presenceTarget], frame)
+  const messaging = new MessagingService({ store, directory, writer, delivery, connections, presence, maxMessageLength: config.maxMessageLength })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })
   const guard = createSocketGuard({
@@ -71,6 +78,11 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     hooks: guard,
     catchUpPauseBytes: Math.floor(config.slowConsumerBytes / 4),
   })
+  /** A membership change made here: this instance's sockets now, the other instances through the broker. */
+  const onMembership = (groupId: number, userId: number, isMember: boolean) => {
+    gateway.applyMembership(groupId, userId, isMember)
+    broker.publishControl({ kind: 'membership', groupId, userId, isMember })
+  }
 
   app = new Elysia({
     // Unknown fields are refused (422), as on the WebSocket, instead of silently dropped.
@@ -131,10 +143,10 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
           return status(500, errorBody('internal', 'internal error'))
       }
     })
-    .use(userRoutes({ store, directory, isOnline: (id) => connections.isOnline(id) }))
-    .use(groupRoutes({ store, directory, onMembership: gateway.applyMembership }))
+    .use(userRoutes({ store, directory, isOnline: (id) => presence.isOnline(id) }))
+    .use(groupRoutes({ store, directory, onMembership }))
     .use(messageRoutes(messaging))
-    .get('/ws/online-users', () => ({ online_users: connections.onlineUserIds() }), {
+    .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
       response: t.Object({ online_users: t.Array(t.Integer()) }),
       detail: { summary: 'Users with at least one live connection', tags: ['realtime'] },
     })
@@ -145,12 +157,13 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       async ({ status }) => {
         try {
           await store.ping()
+          if (!broker.isHealthy()) return status(503, { status: 'unavailable' })
           return { status: 'ready' }
         } catch {
           return status(503, { status: 'unavailable' })
         }
       },
-      { detail: { summary: 'Readiness: the database answers', tags: ['operations'] } },
+      { detail: { summary: 'Readiness: the database answers (and Redis, in cluster mode)', tags: ['operations'] } },
     )
     .get('/', () => Bun.file(join(PUBLIC_DIR, 'index.html')), { detail: { hide: true } })
     .use(pageRoutes())
@@ -169,12 +182,17 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     writer,
     metrics,
     logger,
+    presence,
     /** Loads the key material (throws when it is unusable) and starts receiving other instances' publications. */
     async start() {
       await verifier?.init()
       // Messages stored before this process started count as published: catch-up resumes from here.
       delivery.publishedUpTo = Math.max(delivery.publishedUpTo, await store.maxMessageId())
-      await broker.start(delivery.onRemote)
+      await broker.start(delivery.onRemote, (message) => {
+        if (message.kind !== 'membership') return
+        directory.setMember(message.groupId, message.userId, message.isMember)
+        gateway.applyMembership(message.groupId, message.userId, message.isMember)
+      })
       guard.start()
     },
     /** Stops taking connections, stores what is queued, closes sockets with 1001. */

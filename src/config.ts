@@ -2,7 +2,7 @@
 export interface Config {
   port: number
   host: string
-  /** A SQLite file path or ':memory:'. */
+  /** A SQLite file path or ':memory:', or a postgres:// URL. */
   databaseUrl: string
   /** 'jwt' (the default of loadConfig, so of `npm start`) or 'none' (development only). */
   auth: 'none' | 'jwt'
@@ -18,6 +18,14 @@ export interface Config {
   idleTimeoutSeconds: number
   /** Bytes queued for one slow socket before it is closed. */
   backpressureLimitBytes: number
+  /** redis:// URL: cluster mode (fan-out and presence across instances); null runs one instance. */
+  redisUrl: string | null
+  /** Prefix of every Redis key and channel: instances sharing it form one cluster. */
+  redisPrefix: string
+  /** A dead instance's users leave cluster presence within this time (heartbeats every third of it). */
+  presenceTtlMs: number
+  /** This instance's name in the cluster; random unless INSTANCE_ID is set. */
+  instanceId: string
   // --- hardening (docs/readme/hardening.md lists every variable) ---
   /** HS256 shared secret (at least 32 bytes). Exactly one of secret, public key file, JWKS URL. */
   jwtSecret: string | null
@@ -78,6 +86,10 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     maxBodyBytes: 256 * 1024,
     idleTimeoutSeconds: 60,
     backpressureLimitBytes: 4 * 1024 * 1024,
+    redisUrl: null,
+    redisPrefix: 'switchboard',
+    presenceTtlMs: 15_000,
+    instanceId: crypto.randomUUID().slice(0, 8),
     jwtSecret: null,
     jwtPublicKeyFile: null,
     jwtJwksUrl: null,
@@ -125,6 +137,13 @@ function oneOf<T extends string>(env: Record<string, string | undefined>, name: 
   return raw as T
 }
 
+function name(env: Record<string, string | undefined>, key: string, fallback: string): string {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(raw)) throw new ConfigError(`${key}=${JSON.stringify(raw)}: use 1 to 64 letters, digits, '_', '.' or '-'`)
+  return raw
+}
+
 function text(env: Record<string, string | undefined>, name: string): string | null {
   const raw = env[name]
   return raw === undefined || raw.trim() === '' ? null : raw.trim()
@@ -166,8 +185,11 @@ function checkAuth(config: Config): void {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const base = defaultConfig()
   const databaseUrl = env.DATABASE_URL || base.databaseUrl
-  if (/^[a-z]+:\/\//i.test(databaseUrl) && !databaseUrl.startsWith('file://'))
-    throw new ConfigError(`DATABASE_URL=${JSON.stringify(databaseUrl)}: only a SQLite file path or :memory: is supported`)
+  if (/^[a-z]+:\/\//i.test(databaseUrl) && !databaseUrl.startsWith('file://') && !/^postgres(ql)?:\/\//i.test(databaseUrl))
+    throw new ConfigError(`DATABASE_URL=${JSON.stringify(databaseUrl)}: give a SQLite file path, :memory: or a postgres:// URL`)
+  const redisUrl = env.REDIS_URL || null
+  if (redisUrl !== null && !/^rediss?:\/\/[^/]/i.test(redisUrl))
+    throw new ConfigError(`REDIS_URL=${JSON.stringify(redisUrl)}: give a redis:// or rediss:// URL`)
   const config: Config = {
     port: integer(env, 'PORT', base.port, 0, 65535),
     host: env.HOST || base.host,
@@ -180,6 +202,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', base.maxBodyBytes, 1024, 64 * 1024 * 1024),
     idleTimeoutSeconds: integer(env, 'IDLE_TIMEOUT_SECONDS', base.idleTimeoutSeconds, 0, 960),
     backpressureLimitBytes: integer(env, 'BACKPRESSURE_LIMIT_BYTES', base.backpressureLimitBytes, 64 * 1024, 1024 * 1024 * 1024),
+    redisUrl,
+    redisPrefix: name(env, 'REDIS_PREFIX', base.redisPrefix),
+    presenceTtlMs: integer(env, 'PRESENCE_TTL_SECONDS', base.presenceTtlMs / 1000, 3, 3600) * 1000,
+    instanceId: name(env, 'INSTANCE_ID', base.instanceId),
     jwtSecret: text(env, 'JWT_SECRET'),
     jwtPublicKeyFile: text(env, 'JWT_PUBLIC_KEY_FILE'),
     jwtJwksUrl: text(env, 'JWT_JWKS_URL'),

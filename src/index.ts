@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs'
 import { createApp } from './app'
 import { LocalBroker } from './broker/broker'
+import { RedisBroker } from './broker/redis'
 import { ConfigError, loadConfig, type Config } from './config'
 import { seedDemo } from './db/seed'
-import { openSqliteStore } from './db/sqlite-store'
+import { openStore } from './db/open-store'
 import { createLogger } from './observability/logger'
 import { browserAssets } from './page/assets'
 
@@ -35,12 +36,18 @@ if (config.tlsCertFile && config.tlsKeyFile) {
   tls = { cert: Bun.file(config.tlsCertFile), key: Bun.file(config.tlsKeyFile) }
 }
 
-const store = openSqliteStore(config.databaseUrl)
+const store = await openStore(config.databaseUrl).catch((e: Error) => {
+  console.error(`switchboard: cannot open the database: ${e.message}`)
+  process.exit(2)
+})
 if (config.seedDemo && (await seedDemo(store))) logger.info('seeded demo data: alice (1), bob (2), carol (3), group 1 "everyone"')
 
 // Bundle the test page's scripts now rather than on the first page load.
 browserAssets().catch((error) => console.error('bundling the test page failed', error))
-const switchboard = createApp({ store, broker: new LocalBroker(), config, logger })
+const broker = config.redisUrl
+  ? new RedisBroker({ url: config.redisUrl, prefix: config.redisPrefix, instanceId: config.instanceId, presenceTtlMs: config.presenceTtlMs })
+  : new LocalBroker()
+const switchboard = createApp({ store, broker, config, logger })
 try {
   await switchboard.start()
 } catch (e) {
@@ -51,6 +58,7 @@ switchboard.app.listen({ port: config.port, hostname: config.host, ...(tls && { 
 const scheme = tls ? 'https' : 'http'
 const url = `${scheme}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${switchboard.app.server!.port}`
 logger.info({ url, auth: config.auth, rate_limit: config.rateLimit, tls: Boolean(tls) }, 'switchboard listening')
+if (config.redisUrl) logger.info({ instance: config.instanceId, redis_prefix: config.redisPrefix }, 'cluster mode')
 console.log(`switchboard listening on ${url} — test page ${url}/ — API docs ${url}/docs`)
 
 let stopping = false

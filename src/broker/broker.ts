@@ -1,3 +1,4 @@
+import type { LocalConnections } from '../realtime/connections'
 import type { ServerFrame } from '../realtime/protocol'
 import type { Target } from '../realtime/topics'
 
@@ -5,7 +6,15 @@ import type { Target } from '../realtime/topics'
 export interface Publication {
   targets: Target[]
   frame: ServerFrame
+  /** The publishing instance, on publications that came from another one. */
+  origin?: string
 }
+
+/** A `presence` frame: a user came online or went offline. */
+export type PresenceFrame = Extract<ServerFrame, { type: 'presence' }>
+
+/** What instances tell each other besides events for sockets. */
+export type ControlMessage = { kind: 'membership'; groupId: number; userId: number; isMember: boolean }
 
 /**
  * The seam between this instance and the others. A broker only moves publications: it never
@@ -14,14 +23,72 @@ export interface Publication {
 export interface Broker {
   /** Sends a publication to the other instances (never back to this one). */
   publish(publication: Publication): void
-  /** Starts receiving; `onRemote` is the local delivery path. */
-  start(onRemote: (publication: Publication) => void): Promise<void>
-  close(): Promise<void>
+  /** Starts receiving; `onRemote` is the local delivery path, `onControl` gets control messages. */
+  start(onRemote: (publication: Publication) => void, onControl?: (message: ControlMessage) => void): Promise<void>
+  /** Sends a control message to the other instances. */
+  publishControl(message: ControlMessage): void
+  /**
+   * A local socket needs this target's events (counted: one call per socket). Resolves when other
+   * instances' publications for it will reach this one, so a backlog query made after it misses nothing.
+   */
+  watch(target: Target): Promise<void>
+  /** The socket that watched `target` no longer needs it. */
+  unwatch(target: Target): void
+  /** False while the other instances cannot be reached: new messages are then refused. */
+  isHealthy(): boolean
+  /** Who is online, as far as this broker's instances know; `local` is this instance's sockets. */
+  createPresence(local: LocalConnections): Presence
+  close(options?: { goodbye?: boolean }): Promise<void>
+}
+
+/** Who is online: the message status decision and GET /ws/online-users ask it. */
+export interface Presence {
+  /** Synchronous: it sits on the hot path of every send. */
+  isOnline(userId: number): boolean
+  onlineUserIds(): Promise<number[]>
+  /**
+   * Sees every presence frame, from this instance (`origin` undefined) or another; false when the
+   * user's state did not change for the cluster as a whole, so the frame is not shown here.
+   */
+  observe(frame: PresenceFrame, origin?: string): boolean
+  /**
+   * Shows a change this instance noticed by itself (an instance that died took its users with it)
+   * to its own presence subscribers; set by createApp.
+   */
+  announce: ((frame: PresenceFrame) => void) | null
+  start(): Promise<void>
+  stop(options?: { goodbye?: boolean }): Promise<void>
+}
+
+/** One instance: presence is this instance's sockets. */
+export class LocalPresence implements Presence {
+  announce: ((frame: PresenceFrame) => void) | null = null
+  constructor(private readonly local: LocalConnections) {}
+  isOnline(userId: number): boolean {
+    return this.local.isOnline(userId)
+  }
+  async onlineUserIds(): Promise<number[]> {
+    return this.local.onlineUserIds()
+  }
+  observe(): boolean {
+    return true
+  }
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
 }
 
 /** A single instance: there is nobody else to tell. */
 export class LocalBroker implements Broker {
-  publish(): void {}
-  async start(): Promise<void> {}
-  async close(): Promise<void> {}
+  publish(_publication: Publication): void {}
+  async start(_onRemote: (publication: Publication) => void, _onControl?: (message: ControlMessage) => void): Promise<void> {}
+  publishControl(_message: ControlMessage): void {}
+  async watch(_target: Target): Promise<void> {}
+  unwatch(_target: Target): void {}
+  isHealthy(): boolean {
+    return true
+  }
+  createPresence(local: LocalConnections): Presence {
+    return new LocalPresence(local)
+  }
+  async close(_options?: { goodbye?: boolean }): Promise<void> {}
 }

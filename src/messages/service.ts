@@ -41,6 +41,8 @@ export interface MessagingDeps {
   writer: MessageWriter
   delivery: Delivery
   connections: LocalConnections
+  /** Who is online for the status decision; the cluster's presence in cluster mode, else `connections`. */
+  presence?: { isOnline(userId: number): boolean }
   maxMessageLength: number
 }
 
@@ -90,7 +92,7 @@ export class MessagingService {
   }
 
   private someoneWillReceive(senderId: number, route: Route): boolean {
-    const { connections } = this.deps
+    const connections = this.deps.presence ?? this.deps.connections
     if (route.recipientId !== null) return connections.isOnline(route.recipientId)
     for (const member of route.members!) if (member !== senderId && connections.isOnline(member)) return true
     return false
@@ -98,6 +100,9 @@ export class MessagingService {
 
   /** Stores a prepared message (group commit), then delivers it; `done` runs after the commit. */
   commit(message: NewMessage, origin: Socket | undefined, done: (error: unknown, outcome?: SendOutcome) => void): void {
+    // A message stored but not relayed to the other instances would reach its recipient only on
+    // their next reconnect: while the broker is down, refuse it (the client retries) instead.
+    if (!this.deps.delivery.canPublish()) return done(new Error('the broker cannot reach the other instances'))
     this.deps.writer.submit(message, (error, result?: InsertResult) => {
       if (error) return done(error)
       const { message: stored, duplicate } = result!
@@ -121,9 +126,15 @@ export class MessagingService {
 
   /** The REST path: prepare, store, deliver; resolves with the stored message. */
   async send(senderId: number, input: SendInput): Promise<SendOutcome> {
-    const exists = await this.deps.directory.userExists(senderId)
-    if (!exists) throw notFound('unknown_sender', `user ${senderId} does not exist`)
-    const prepared = await this.prepare(senderId, input)
+    let prepared: NewMessage | AppError
+    try {
+      const exists = await this.deps.directory.userExists(senderId)
+      if (!exists) throw notFound('unknown_sender', `user ${senderId} does not exist`)
+      prepared = await this.prepare(senderId, input)
+    } catch (error) {
+      // The checks read the database: when it cannot answer, nothing was stored and a retry is safe.
+      throw error instanceof AppError ? error : unavailable(error)
+    }
     if (prepared instanceof AppError) throw prepared
     return new Promise((resolve, reject) =>
       this.commit(prepared, undefined, (error, outcome) => (error ? reject(unavailable(error)) : resolve(outcome!))),

@@ -1,17 +1,22 @@
 import type { Server } from 'bun'
-import type { Broker, Publication } from '../broker/broker'
+import type { Broker, Presence, Publication } from '../broker/broker'
 import { encodeFrame, type Encoded } from './codec'
-import type { Socket } from './connection'
+import type { ConnState, Socket } from './connection'
 import type { ServerFrame } from './protocol'
-import { FORMATS, topicOf, type Target } from './topics'
+import { FORMATS, groupTarget, presenceTarget, topicOf, userTarget, type Target } from './topics'
 
 /**
  * The one delivery path. Every event — from a WebSocket frame, a REST call or another instance —
  * ends in `deliverLocal`, which encodes it at most once per format and publishes it to Bun topics.
  */
 export class Delivery {
-  /** The highest message id handed to topics by this instance; catch-up uses it to close gaps. */
+  /**
+   * The highest message id handed to topics here, by this instance or relayed from another one
+   * (for a target a socket here watches); catch-up uses it to close gaps.
+   */
   publishedUpTo = 0
+  /** Decides which presence frames are shown (cluster-wide changes only); set by createApp. */
+  presence: Presence | null = null
 
   constructor(
     private readonly getServer: () => Server<unknown> | null,
@@ -22,7 +27,7 @@ export class Delivery {
 
   /** Publishes to local topics and to the other instances. `origin` (the sending socket) is skipped. */
   publish(targets: Target[], frame: ServerFrame, origin?: Socket): void {
-    this.deliverLocal(targets, frame, origin)
+    if (frame.type !== 'presence' || !this.presence || this.presence.observe(frame)) this.deliverLocal(targets, frame, origin)
     this.broker.publish({ targets, frame })
   }
 
@@ -48,7 +53,36 @@ export class Delivery {
   }
 
   /** Handler for publications from other instances. */
-  readonly onRemote = (publication: Publication): void => this.deliverLocal(publication.targets, publication.frame)
+  readonly onRemote = (publication: Publication): void => {
+    const { frame } = publication
+    if (frame.type === 'message' && frame.id > this.publishedUpTo) this.publishedUpTo = frame.id
+    if (frame.type === 'presence' && this.presence && !this.presence.observe(frame, publication.origin)) return
+    this.deliverLocal(publication.targets, frame)
+  }
+
+  /** Whether a new message may be accepted: false while other instances cannot be told. */
+  canPublish(): boolean {
+    return this.broker.isHealthy()
+  }
+
+  /**
+   * Registers a socket's targets with the broker (once per socket, at open); resolves when other
+   * instances' events for them will arrive here. `unwatchSocket` at close undoes it.
+   */
+  watchSocket(conn: ConnState): Promise<unknown> {
+    return Promise.all(socketTargets(conn).map((t) => this.broker.watch(t)))
+  }
+
+  /** Undoes `watchSocket` with the socket's targets as they are at close. */
+  unwatchSocket(conn: ConnState): void {
+    for (const t of socketTargets(conn)) this.broker.unwatch(t)
+  }
+
+  /** A socket joined or left a group after it opened. */
+  watchGroup(groupId: number, watching: boolean): void {
+    if (watching) this.broker.watch(groupTarget(groupId)).catch(() => {})
+    else this.broker.unwatch(groupTarget(groupId))
+  }
 
   /** Sends one frame to one socket in its format. */
   sendTo(ws: Socket, frame: ServerFrame): void {
@@ -65,4 +99,12 @@ export class Delivery {
     for (const format of FORMATS) n += server.subscriberCount(topicOf(target, format))
     return n
   }
+}
+
+/** The targets a connection receives events for. */
+function socketTargets(conn: ConnState): Target[] {
+  const targets = [userTarget(conn.userId)]
+  for (const groupId of conn.groups) targets.push(groupTarget(groupId))
+  if (conn.wantsPresence) targets.push(presenceTarget)
+  return targets
 }

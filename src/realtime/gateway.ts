@@ -79,6 +79,9 @@ export function createGateway(deps: GatewayDeps) {
    */
   async function catchUp(ws: Socket): Promise<void> {
     const { userId, since } = ws.data
+    // Runs at open, before the first await: from here other instances' events for this socket
+    // reach this one (and advance publishedUpTo), so the backlog query below misses nothing.
+    await delivery.watchSocket(ws.data)
     const groupIds = [...ws.data.groups]
     const startedAt = delivery.publishedUpTo
     let byStatus = since === undefined
@@ -164,6 +167,7 @@ export function createGateway(deps: GatewayDeps) {
     const { userId } = ws.data
     ws.data.drained?.()
     hooks?.closed(ws, code, reason)
+    delivery.unwatchSocket(ws.data)
     if (!connections.remove(ws)) return
     delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp: now() })
     // Everything published while the user was connected reached them: raise their group marks.
@@ -272,7 +276,11 @@ export function createGateway(deps: GatewayDeps) {
         })
       })
     if (prepared instanceof Promise)
-      return prepared.then((p) => (p instanceof AppError ? sendError(ws, p, ref) : commit(p)))
+      return prepared.then(
+        (p) => (p instanceof AppError ? sendError(ws, p, ref) : commit(p)),
+        // The database could not answer a check (user, group): nothing stored, the client retries.
+        (error) => sendError(ws, unavailable(error), ref),
+      )
     if (prepared instanceof AppError) return sendError(ws, prepared, ref)
     commit(prepared)
   }
@@ -286,6 +294,7 @@ export function createGateway(deps: GatewayDeps) {
   /** Subscribes or unsubscribes a user's live sockets to a group after a membership change. */
   function applyMembership(groupId: number, userId: number, isMember: boolean): void {
     for (const ws of connections.socketsOf(userId)) {
+      if (ws.data.groups.has(groupId) !== isMember) delivery.watchGroup(groupId, isMember)
       if (isMember) ws.data.groups.add(groupId)
       else ws.data.groups.delete(groupId)
       if (!ws.data.synced) continue

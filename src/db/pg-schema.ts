@@ -1,0 +1,60 @@
+import { sql } from 'drizzle-orm'
+import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
+
+// The same model as schema.ts (SQLite), in PostgreSQL types. Times are epoch milliseconds in
+// bigint columns read back as JavaScript numbers, so both stores return identical domain rows.
+
+/** Users; never deleted, so their existence can be cached. */
+export const users = pgTable('users', {
+  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+  username: text('username').notNull().unique(),
+  displayName: text('display_name'),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+})
+
+/** Groups (group chats). */
+export const groups = pgTable('groups', {
+  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+  name: text('name').notNull(),
+  createdBy: integer('created_by').references(() => users.id),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+})
+
+/** Group membership with per-member delivered/read watermarks (see schema.ts). */
+export const groupMembers = pgTable(
+  'group_members',
+  {
+    groupId: integer('group_id').notNull().references(() => groups.id),
+    userId: integer('user_id').notNull().references(() => users.id),
+    joinedAt: bigint('joined_at', { mode: 'number' }).notNull(),
+    lastDeliveredId: bigint('last_delivered_id', { mode: 'number' }).notNull().default(0),
+    lastReadId: bigint('last_read_id', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index('group_members_user').on(t.userId)],
+)
+
+/** Messages; one sequence for the whole cluster, so ids order messages across instances. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    conv: text('conv').notNull(),
+    senderId: integer('sender_id').notNull(),
+    recipientId: integer('recipient_id'),
+    groupId: integer('group_id'),
+    body: text('body').notNull(),
+    messageType: text('message_type').notNull().default('text'),
+    clientId: text('client_id'),
+    status: text('status', { enum: ['sent', 'delivered', 'read'] }).notNull().default('sent'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    readAt: bigint('read_at', { mode: 'number' }),
+  },
+  (t) => [
+    index('messages_conv').on(t.conv, t.id),
+    index('messages_recipient').on(t.recipientId, t.id),
+    index('messages_sender').on(t.senderId, t.id),
+    index('messages_undelivered').on(t.recipientId, t.id).where(sql`status = 'sent' and recipient_id is not null`),
+    // NULLs are distinct in a PostgreSQL unique index too: messages without client_id never collide.
+    uniqueIndex('messages_client').on(t.senderId, t.clientId),
+  ],
+)

@@ -1,0 +1,326 @@
+import { join } from 'node:path'
+import { and, asc, desc, eq, gt, inArray, lt, ne, or, sql } from 'drizzle-orm'
+import { SQL } from 'bun'
+import { drizzle, type BunSQLDatabase } from 'drizzle-orm/bun-sql'
+import { migrate } from 'drizzle-orm/bun-sql/migrator'
+import * as schema from './pg-schema'
+import { groupMembers, groups, messages, users } from './pg-schema'
+import {
+  ConflictError,
+  groupConv,
+  type ConversationSummary,
+  type Group,
+  type InsertResult,
+  type NewMessage,
+  type Page,
+  type Store,
+  type StoredMessage,
+  type User,
+} from './store'
+
+const MIGRATIONS = join(import.meta.dir, 'migrations', 'pg')
+/** Any fixed number: instances starting together take turns applying the migrations. */
+const MIGRATION_LOCK = 7_420_001
+
+/** True for a postgres:// or postgresql:// URL. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url)
+}
+
+export interface PgOptions {
+  /** Connections in the pool. */
+  max?: number
+  /** Seconds to wait for a connection before a query fails (a down database must fail fast). */
+  connectTimeoutSeconds?: number
+}
+
+/**
+ * Connects, applies the migrations (under an advisory lock) and returns the store.
+ *
+ * The client is Bun's built-in SQL (through drizzle-orm/bun-sql): measured here, a round trip
+ * cost 127 µs (74 µs CPU) against 2 ms (364 µs CPU) for the `postgres` package running on Bun.
+ * The schema avoids what drizzle's bun-sql driver is known to get wrong (timestamp and JSON
+ * columns): times are bigint milliseconds.
+ */
+export async function openPgStore(url: string, options: PgOptions = {}): Promise<PgStore> {
+  const connectionTimeout = options.connectTimeoutSeconds ?? 3
+  // Session-level advisory lock: it needs one dedicated connection for its whole life.
+  const migrator = new SQL(url, { max: 1, connectionTimeout })
+  try {
+    await migrator`select pg_advisory_lock(${MIGRATION_LOCK})`
+    await migrate(drizzle({ client: migrator }), { migrationsFolder: MIGRATIONS })
+    await migrator`select pg_advisory_unlock(${MIGRATION_LOCK})`
+  } finally {
+    await migrator.close({ timeout: 1 })
+  }
+  const client = new SQL(url, { max: options.max ?? 10, connectionTimeout })
+  return new PgStore(drizzle({ client, schema }), client)
+}
+
+type Db = BunSQLDatabase<typeof schema>
+
+/** The PostgreSQL implementation of Store; the pool reconnects by itself after an outage. */
+export class PgStore implements Store {
+  constructor(
+    private readonly db: Db,
+    private readonly client: SQL,
+  ) {}
+
+  async createUser(input: { username: string; displayName?: string | null }): Promise<User> {
+    const [row] = await this.db
+      .insert(users)
+      .values({ username: input.username, displayName: input.displayName ?? null, createdAt: Date.now() })
+      .onConflictDoNothing({ target: users.username })
+      .returning()
+    if (!row) throw new ConflictError(`username ${JSON.stringify(input.username)} is taken`)
+    return row
+  }
+
+  async getUser(id: number): Promise<User | undefined> {
+    const [row] = await this.db.select().from(users).where(eq(users.id, id))
+    return row
+  }
+
+  async createGroup(input: { name: string; createdBy: number | null; memberIds: number[] }): Promise<Group> {
+    return this.db.transaction(async (tx) => {
+      const now = Date.now()
+      const [group] = await tx.insert(groups).values({ name: input.name, createdBy: input.createdBy, createdAt: now }).returning()
+      const memberIds = [...new Set(input.memberIds)]
+      if (memberIds.length) await tx.insert(groupMembers).values(memberIds.map((userId) => ({ groupId: group.id, userId, joinedAt: now })))
+      return { ...group, memberIds }
+    })
+  }
+
+  async getGroup(id: number): Promise<Group | undefined> {
+    const [group] = await this.db.select().from(groups).where(eq(groups.id, id))
+    if (!group) return undefined
+    const members = await this.db
+      .select({ userId: groupMembers.userId })
+      .from(groupMembers)
+      .where(eq(groupMembers.groupId, id))
+      .orderBy(asc(groupMembers.userId))
+    return { ...group, memberIds: members.map((m) => m.userId) }
+  }
+
+  async addMember(groupId: number, userId: number): Promise<boolean> {
+    // As in SQLite: a new member starts with the existing history counted as delivered and read.
+    const mark = await this.maxMessageId()
+    const rows = await this.db
+      .insert(groupMembers)
+      .values({ groupId, userId, joinedAt: Date.now(), lastDeliveredId: mark, lastReadId: mark })
+      .onConflictDoNothing()
+      .returning({ userId: groupMembers.userId })
+    return rows.length > 0
+  }
+
+  async removeMember(groupId: number, userId: number): Promise<boolean> {
+    const rows = await this.db
+      .delete(groupMembers)
+      .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)))
+      .returning({ userId: groupMembers.userId })
+    return rows.length > 0
+  }
+
+  async groupIdsOf(userId: number): Promise<number[]> {
+    const rows = await this.db.select({ groupId: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.userId, userId))
+    return rows.map((r) => r.groupId)
+  }
+
+  /**
+   * A batch is ONE statement, hence one transaction: the rows travel as one JSON parameter, so the
+   * statement text is the same for every batch size (prepared once per connection) and no BEGIN
+   * or COMMIT round trip is needed. Measured here at 100 rows a batch: 18 µs of CPU a row, against
+   * 45 µs for Drizzle's multi-row VALUES inside a transaction.
+   *
+   * ON CONFLICT DO NOTHING skips a repeated (sender, client_id), also a repeat inside the batch;
+   * RETURNING lists the inserted rows in input order, so walking the batch beside it tells inserted
+   * rows from repeats, whose originals (committed: the unique index made us wait for them) one
+   * more SELECT fetches.
+   */
+  async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
+    if (!batch.length) return []
+    const input = JSON.stringify(batch)
+    const inserted = (await this.db.execute(sql`
+      insert into messages (conv, sender_id, recipient_id, group_id, body, message_type, client_id, status, created_at)
+      select conv, "senderId", "recipientId", "groupId", body, "messageType", "clientId", status, "createdAt"
+      from json_to_recordset(${input}::text::json) as r(
+        conv text, "senderId" integer, "recipientId" integer, "groupId" integer, body text,
+        "messageType" text, "clientId" text, status text, "createdAt" bigint)
+      on conflict (sender_id, client_id) do nothing
+      returning id, sender_id, client_id`)) as unknown as { id: string | number; sender_id: number; client_id: string | null }[]
+    const results: InsertResult[] = new Array(batch.length)
+    const seen = new Set<string>()
+    const repeats: number[] = []
+    let j = 0
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i]
+      const key = m.clientId === null ? null : `${m.senderId}\u0000${m.clientId}`
+      const row = inserted[j]
+      if (row && (key === null || (!seen.has(key) && row.sender_id === m.senderId && row.client_id === m.clientId))) {
+        results[i] = { message: { ...m, id: Number(row.id), readAt: null }, duplicate: false }
+        j++
+      } else repeats.push(i)
+      if (key !== null) seen.add(key)
+    }
+    if (j !== inserted.length) throw new Error(`insertMessages: ${inserted.length} rows inserted, ${j} matched`)
+    if (repeats.length) {
+      const originals = await this.db
+        .select()
+        .from(messages)
+        .where(or(...repeats.map((i) => and(eq(messages.senderId, batch[i].senderId), eq(messages.clientId, batch[i].clientId!)))))
+      const byKey = new Map(originals.map((o) => [`${o.senderId}\u0000${o.clientId}`, o as StoredMessage]))
+      for (const i of repeats) {
+        const original = byKey.get(`${batch[i].senderId}\u0000${batch[i].clientId}`)
+        if (!original) throw new Error('insertMessages: a repeated client_id has no original')
+        results[i] = { message: original, duplicate: true }
+      }
+    }
+    return results
+  }
+
+  async getMessage(id: number): Promise<StoredMessage | undefined> {
+    const [row] = await this.db.select().from(messages).where(eq(messages.id, id))
+    return row as StoredMessage | undefined
+  }
+
+  async history(conv: string, page: Page): Promise<StoredMessage[]> {
+    if (page.after !== undefined) {
+      const where = page.before !== undefined
+        ? and(eq(messages.conv, conv), gt(messages.id, page.after), lt(messages.id, page.before))
+        : and(eq(messages.conv, conv), gt(messages.id, page.after))
+      return (await this.db.select().from(messages).where(where).orderBy(asc(messages.id)).limit(page.limit)) as StoredMessage[]
+    }
+    const where = page.before !== undefined ? and(eq(messages.conv, conv), lt(messages.id, page.before)) : eq(messages.conv, conv)
+    const rows = await this.db.select().from(messages).where(where).orderBy(desc(messages.id)).limit(page.limit)
+    return (rows as StoredMessage[]).reverse()
+  }
+
+  async messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]> {
+    const mine = or(
+      eq(messages.recipientId, userId),
+      eq(messages.senderId, userId),
+      groupIds.length ? inArray(messages.conv, groupIds.map(groupConv)) : undefined,
+    )
+    return (await this.db.select().from(messages).where(and(gt(messages.id, sinceId), mine)).orderBy(asc(messages.id)).limit(limit)) as StoredMessage[]
+  }
+
+  async undelivered(userId: number, afterId: number, limit: number): Promise<StoredMessage[]> {
+    const direct = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId)))
+      .orderBy(asc(messages.id))
+      .limit(limit)
+    const marks = await this.db
+      .select({ groupId: groupMembers.groupId, mark: groupMembers.lastDeliveredId })
+      .from(groupMembers)
+      .where(eq(groupMembers.userId, userId))
+    const grouped = await Promise.all(
+      marks.map(({ groupId, mark }) =>
+        this.db
+          .select()
+          .from(messages)
+          .where(and(eq(messages.conv, groupConv(groupId)), gt(messages.id, Math.max(mark, afterId)), ne(messages.senderId, userId)))
+          .orderBy(asc(messages.id))
+          .limit(limit),
+      ),
+    )
+    return (direct.concat(...grouped) as StoredMessage[]).sort((a, b) => a.id - b.id).slice(0, limit)
+  }
+
+  async markDelivered(ids: number[]): Promise<number[]> {
+    if (!ids.length) return []
+    const rows = await this.db
+      .update(messages)
+      .set({ status: 'delivered' })
+      .where(and(inArray(messages.id, ids), eq(messages.status, 'sent')))
+      .returning({ id: messages.id })
+    return rows.map((r) => r.id)
+  }
+
+  async markGroupsDelivered(userId: number, upToId: number): Promise<void> {
+    await this.db
+      .update(groupMembers)
+      .set({ lastDeliveredId: upToId })
+      .where(and(eq(groupMembers.userId, userId), lt(groupMembers.lastDeliveredId, upToId)))
+  }
+
+  async markDirectRead(messageId: number, at: number): Promise<boolean> {
+    const rows = await this.db
+      .update(messages)
+      .set({ status: 'read', readAt: at })
+      .where(and(eq(messages.id, messageId), ne(messages.status, 'read')))
+      .returning({ id: messages.id })
+    return rows.length > 0
+  }
+
+  async markGroupRead(groupId: number, userId: number, upToId: number): Promise<boolean> {
+    const rows = await this.db
+      .update(groupMembers)
+      .set({ lastReadId: upToId, lastDeliveredId: sql`greatest(${groupMembers.lastDeliveredId}, ${upToId})` })
+      .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId), lt(groupMembers.lastReadId, upToId)))
+      .returning({ userId: groupMembers.userId })
+    return rows.length > 0
+  }
+
+  async readMarks(groupId: number): Promise<Map<number, number>> {
+    const rows = await this.db
+      .select({ userId: groupMembers.userId, mark: groupMembers.lastReadId })
+      .from(groupMembers)
+      .where(eq(groupMembers.groupId, groupId))
+    return new Map(rows.map((r) => [r.userId, r.mark]))
+  }
+
+  async conversations(userId: number): Promise<ConversationSummary[]> {
+    const summaries: ConversationSummary[] = []
+    const direct = await this.db
+      .select({ conv: messages.conv, lastId: sql<string>`max(${messages.id})` })
+      .from(messages)
+      .where(and(or(eq(messages.senderId, userId), eq(messages.recipientId, userId)), sql`${messages.groupId} is null`))
+      .groupBy(messages.conv)
+    for (const { conv, lastId } of direct) {
+      const lastMessage = (await this.getMessage(Number(lastId)))!
+      const [, a, b] = conv.split(':').map(Number)
+      const [{ n }] = await this.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(messages)
+        .where(and(eq(messages.conv, conv), eq(messages.recipientId, userId), ne(messages.status, 'read')))
+      summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: n })
+    }
+    const memberships = await this.db
+      .select({ groupId: groupMembers.groupId, lastReadId: groupMembers.lastReadId })
+      .from(groupMembers)
+      .where(eq(groupMembers.userId, userId))
+    for (const { groupId, lastReadId } of memberships) {
+      const conv = groupConv(groupId)
+      const [lastMessage] = await this.db.select().from(messages).where(eq(messages.conv, conv)).orderBy(desc(messages.id)).limit(1)
+      const [{ n }] = await this.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(messages)
+        .where(and(eq(messages.conv, conv), gt(messages.id, lastReadId), ne(messages.senderId, userId)))
+      summaries.push({ conv, otherUserId: null, groupId, lastMessage: (lastMessage as StoredMessage) ?? null, unreadCount: n })
+    }
+    const activity = (s: ConversationSummary) => s.lastMessage?.id ?? 0
+    return summaries.sort((x, y) => activity(y) - activity(x))
+  }
+
+  async maxMessageId(): Promise<number> {
+    const [{ id }] = await this.db.select({ id: sql<string>`coalesce(max(${messages.id}), 0)` }).from(messages)
+    return Number(id)
+  }
+
+  /** Fails within 2 s even when the server stopped answering on an open connection: /ready must answer. */
+  async ping(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('PostgreSQL did not answer within 2 s')), 2000)))
+    try {
+      await Promise.race([this.client`select 1`, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close({ timeout: 2 })
+  }
+}

@@ -1,0 +1,185 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { ConflictError, directConv, groupConv, type NewMessage, type Store } from '../../src/db/store'
+
+export interface StoreFixture {
+  /** A store with no rows in it. */
+  open(): Promise<Store>
+  /** Called after each test with the store `open` returned. */
+  release(store: Store): Promise<void>
+}
+
+/**
+ * The storage contract every Store implementation passes: the same cases run against SQLite and
+ * PostgreSQL. `skipReason` (a service that is not there) skips every case, visibly.
+ */
+export function storeContract(name: string, fixture: StoreFixture, skipReason?: string) {
+  const it = skipReason ? test.skip : test
+  describe(`Store contract: ${name}${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+    let store: Store
+    beforeEach(async () => {
+      if (!skipReason) store = await fixture.open()
+    })
+    afterEach(async () => {
+      if (!skipReason) await fixture.release(store)
+    })
+
+    const direct = (senderId: number, recipientId: number, body: string, extra: Partial<NewMessage> = {}): NewMessage => ({
+      conv: directConv(senderId, recipientId),
+      senderId,
+      recipientId,
+      groupId: null,
+      body,
+      messageType: 'text',
+      clientId: null,
+      status: 'sent',
+      createdAt: Date.now(),
+      ...extra,
+    })
+    const inGroup = (senderId: number, groupId: number, body: string): NewMessage => ({
+      ...direct(senderId, senderId, body),
+      conv: groupConv(groupId),
+      recipientId: null,
+      groupId,
+    })
+    async function threeUsers() {
+      const a = await store.createUser({ username: 'alice', displayName: 'Alice' })
+      const b = await store.createUser({ username: 'bob' })
+      const c = await store.createUser({ username: 'carol' })
+      return [a.id, b.id, c.id] as const
+    }
+
+    it('creates and reads users; a taken username is a ConflictError', async () => {
+      const alice = await store.createUser({ username: 'alice', displayName: 'Alice' })
+      expect(alice).toMatchObject({ username: 'alice', displayName: 'Alice' })
+      expect(typeof alice.createdAt).toBe('number')
+      expect(await store.getUser(alice.id)).toEqual(alice)
+      expect(await store.getUser(alice.id + 1000)).toBeUndefined()
+      expect(store.createUser({ username: 'alice' })).rejects.toBeInstanceOf(ConflictError)
+    })
+
+    it('creates groups and changes their members', async () => {
+      const [a, b, c] = await threeUsers()
+      const group = await store.createGroup({ name: 'team', createdBy: a, memberIds: [b, a, b] })
+      expect(group.memberIds.sort()).toEqual([a, b].sort())
+      expect(await store.getGroup(group.id)).toMatchObject({ name: 'team', createdBy: a, memberIds: [a, b] })
+      expect(await store.addMember(group.id, c)).toBe(true)
+      expect(await store.addMember(group.id, c)).toBe(false)
+      expect(await store.groupIdsOf(c)).toEqual([group.id])
+      expect(await store.removeMember(group.id, a)).toBe(true)
+      expect(await store.removeMember(group.id, a)).toBe(false)
+      expect((await store.getGroup(group.id))!.memberIds).toEqual([b, c])
+      expect(await store.getGroup(group.id + 1000)).toBeUndefined()
+    })
+
+    it('stores a batch in order with ascending ids', async () => {
+      const [a, b] = await threeUsers()
+      const results = await store.insertMessages([direct(a, b, 'one'), direct(b, a, 'two'), direct(a, b, 'three')])
+      expect(results.map((r) => r.duplicate)).toEqual([false, false, false])
+      const ids = results.map((r) => r.message.id)
+      expect(ids[0] < ids[1] && ids[1] < ids[2]).toBe(true)
+      expect(await store.getMessage(ids[1])).toMatchObject({ body: 'two', senderId: b, recipientId: a, status: 'sent', readAt: null })
+      expect(await store.maxMessageId()).toBe(ids[2])
+    })
+
+    it('a repeated (sender, client_id) returns the original, across batches and inside one', async () => {
+      const [a, b] = await threeUsers()
+      const [first] = await store.insertMessages([direct(a, b, 'hello', { clientId: 'c-1' })])
+      const again = await store.insertMessages([
+        direct(a, b, 'other', { clientId: 'c-2' }),
+        direct(a, b, 'hello again', { clientId: 'c-1' }),
+        direct(b, a, 'same client id, other sender', { clientId: 'c-1' }),
+        direct(a, b, 'repeat inside the batch', { clientId: 'c-2' }),
+        direct(a, b, 'no client id'),
+        direct(a, b, 'no client id'),
+      ])
+      expect(again.map((r) => r.duplicate)).toEqual([false, true, false, true, false, false])
+      expect(again[1].message).toMatchObject({ id: first.message.id, body: 'hello' })
+      expect(again[3].message.id).toBe(again[0].message.id)
+      expect(again[3].message.body).toBe('other')
+      expect(again[4].message.id).not.toBe(again[5].message.id)
+      const rows = await store.history(directConv(a, b), { limit: 50 })
+      expect(rows.map((m) => m.body)).toEqual(['hello', 'other', 'same client id, other sender', 'no client id', 'no client id'])
+    })
+
+    it('pages history backwards and forwards', async () => {
+      const [a, b] = await threeUsers()
+      const stored = await store.insertMessages(Array.from({ length: 5 }, (_, i) => direct(a, b, `m${i}`)))
+      const ids = stored.map((r) => r.message.id)
+      expect((await store.history(directConv(a, b), { limit: 2 })).map((m) => m.body)).toEqual(['m3', 'm4'])
+      expect((await store.history(directConv(b, a), { before: ids[3], limit: 2 })).map((m) => m.body)).toEqual(['m1', 'm2'])
+      expect((await store.history(directConv(a, b), { after: ids[0], limit: 2 })).map((m) => m.body)).toEqual(['m1', 'm2'])
+      expect((await store.history(directConv(a, b), { after: ids[0], before: ids[2], limit: 9 })).map((m) => m.body)).toEqual(['m1'])
+    })
+
+    it('messagesSince lists what concerns a user after an id, in id order', async () => {
+      const [a, b, c] = await threeUsers()
+      const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b, c] })
+      const r = await store.insertMessages([direct(a, b, 'to b'), direct(b, c, 'from b'), direct(a, c, 'not b'), inGroup(c, group.id, 'group')])
+      const since = await store.messagesSince(b, [group.id], 0, 10)
+      expect(since.map((m) => m.body)).toEqual(['to b', 'from b', 'group'])
+      expect((await store.messagesSince(b, [], r[1].message.id, 10)).map((m) => m.body)).toEqual([])
+      expect((await store.messagesSince(b, [group.id], 0, 2)).length).toBe(2)
+    })
+
+    it('undelivered: direct messages still sent, group messages past the delivered mark', async () => {
+      const [a, b, c] = await threeUsers()
+      const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b, c] })
+      const r = await store.insertMessages([
+        direct(a, b, 'waiting'),
+        direct(a, b, 'live', { status: 'delivered' }),
+        inGroup(a, group.id, 'g1'),
+        inGroup(b, group.id, 'own group message'),
+      ])
+      expect((await store.undelivered(b, 0, 10)).map((m) => m.body)).toEqual(['waiting', 'g1'])
+      expect(await store.markDelivered([r[0].message.id, r[1].message.id])).toEqual([r[0].message.id])
+      await store.markGroupsDelivered(b, r[2].message.id)
+      expect(await store.undelivered(b, 0, 10)).toEqual([])
+      expect((await store.undelivered(c, 0, 10)).map((m) => m.body)).toEqual(['g1', 'own group message'])
+      // A delivered mark never goes down.
+      await store.markGroupsDelivered(b, 1)
+      expect(await store.undelivered(b, 0, 10)).toEqual([])
+    })
+
+    it('read marks: direct once, group marks only rise, and raise the delivered mark', async () => {
+      const [a, b, c] = await threeUsers()
+      const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b, c] })
+      const r = await store.insertMessages([direct(a, b, 'hi'), inGroup(a, group.id, 'g1'), inGroup(a, group.id, 'g2')])
+      const at = Date.now()
+      expect(await store.markDirectRead(r[0].message.id, at)).toBe(true)
+      expect(await store.markDirectRead(r[0].message.id, at)).toBe(false)
+      expect(await store.getMessage(r[0].message.id)).toMatchObject({ status: 'read', readAt: at })
+      expect(await store.markGroupRead(group.id, b, r[2].message.id)).toBe(true)
+      expect(await store.markGroupRead(group.id, b, r[1].message.id)).toBe(false)
+      const marks = await store.readMarks(group.id)
+      expect(marks.get(b)).toBe(r[2].message.id)
+      expect(marks.get(c)).toBe(0)
+      expect(await store.undelivered(b, 0, 10)).toEqual([])
+    })
+
+    it('a member added later starts with the history counted as read', async () => {
+      const [a, b, c] = await threeUsers()
+      const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b] })
+      const r = await store.insertMessages([inGroup(a, group.id, 'before c')])
+      await store.addMember(group.id, c)
+      expect((await store.readMarks(group.id)).get(c)).toBe(r[0].message.id)
+      expect(await store.undelivered(c, 0, 10)).toEqual([])
+    })
+
+    it('lists conversations, newest activity first, with unread counts', async () => {
+      const [a, b, c] = await threeUsers()
+      const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b] })
+      await store.insertMessages([direct(a, b, 'hi b'), direct(b, a, 'hi a'), direct(c, a, 'from c')])
+      await store.insertMessages([inGroup(b, group.id, 'group news')])
+      const list = await store.conversations(a)
+      expect(list.map((s) => s.conv)).toEqual([groupConv(group.id), directConv(a, c), directConv(a, b)])
+      expect(list[0]).toMatchObject({ groupId: group.id, otherUserId: null, unreadCount: 1 })
+      expect(list[1]).toMatchObject({ otherUserId: c, unreadCount: 1 })
+      expect(list[2]).toMatchObject({ otherUserId: b, unreadCount: 1, lastMessage: { body: 'hi a' } })
+    })
+
+    it('answers ping', async () => {
+      await store.ping()
+      expect(await store.maxMessageId()).toBe(0)
+    })
+  })
+}
