@@ -107,7 +107,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
             version: '0.1.0',
             description: 'Real-time messaging: REST for users, groups and history; the WebSocket protocol is in docs/PROTOCOL.md.',
           },
-          // AUTH=jwt: every route but the operational ones and the docs (see docs/readme/hardening.md).
+          // AUTH=jwt: every route but the operational ones and the docs (see docs/OPERATIONS.md).
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
           security: [{ bearer: [] }],
           tags: [

@@ -26,7 +26,7 @@ export interface Config {
   presenceTtlMs: number
   /** This instance's name in the cluster; random unless INSTANCE_ID is set. */
   instanceId: string
-  // --- hardening (docs/readme/hardening.md lists every variable) ---
+  // --- hardening (docs/OPERATIONS.md lists every variable) ---
   /** HS256 shared secret (at least 32 bytes). Exactly one of secret, public key file, JWKS URL. */
   jwtSecret: string | null
   /** PEM public key (RSA → RS256, EC P-256 → ES256). */
