@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SignJWT, UnsecuredJWT } from 'jose'
+import { api } from '../helpers/server'
 
 export const SECRET = 'test-secret-of-at-least-thirty-two-bytes-0123456789'
 const ROOT = join(import.meta.dir, '..', '..')
@@ -25,24 +26,8 @@ export function unsignedToken(sub: string): string {
 }
 
 /** An HTTP request with a bearer token; the body as JSON. */
-export async function call(base: { url: string }, method: string, path: string, token?: string | null, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(base.url + path, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  let json: any
-  try {
-    json = text ? JSON.parse(text) : undefined
-  } catch {
-    json = text
-  }
-  return { status: res.status, body: json, headers: res.headers }
+export function call(base: { url: string }, method: string, path: string, token?: string | null, body?: unknown, headers: Record<string, string> = {}) {
+  return api(base, method, path, body, { token, headers })
 }
 
 /** Tries a WebSocket; resolves 'open' or 'refused' (the upgrade answered with an HTTP error). */

@@ -59,11 +59,21 @@ export async function startServer(
   }
 }
 
-/** JSON over fetch against a test server. */
-export async function api(server: { url: string }, method: string, path: string, body?: unknown) {
+/** JSON over fetch against a test server; a string body is sent as it is (to test malformed JSON). */
+export async function api(
+  server: { url: string },
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { token?: string | null; headers?: Record<string, string> } = {},
+) {
   const res = await fetch(server.url + path, {
     method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   })
   const text = await res.text()
