@@ -1,0 +1,439 @@
+/**
+ * The benchmark: Switchboard against a bare Bun pub/sub relay (and a bare Elysia route for REST),
+ * both driven by the same load in the same run, alternating A B B A so that drift on a shared
+ * machine falls on both. See docs/readme/bench.md.
+ *
+ *   npm run bench               full run (about 6-8 minutes on 2 cores)
+ *   npm run bench:quick         short run (under 2 minutes)
+ *   bun bench/run.ts --only=pairs-json-closed,idle   selected scenarios
+ *   bun bench/run.ts --reference                     also write bench/results/reference.json
+ */
+import { cpus, loadavg, totalmem } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Histogram } from 'hdr-histogram-js'
+import { closeAll, newHistogram, openMany, runRound, type Format, type LoadSpec, type Population, type RoundResult, type TargetKind } from './lib/load'
+import { autocannon, type RestResult } from './lib/rest'
+import { startHttpBaseline, startRelay, startSwitchboard, type ServerProcess } from './lib/server-process'
+import { createGroup, createUsers } from './lib/setup'
+
+const argv = process.argv.slice(2)
+const flag = (name: string) => argv.includes(`--${name}`)
+const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
+const quick = flag('quick')
+const only = option('only')?.split(',')
+
+const profile = quick
+  ? { warmup: 0.5, seconds: 2, rounds: 1, idleConnections: 10_000, restSeconds: 2, historyRows: 20_000 }
+  : { warmup: 1, seconds: 4, rounds: 2, idleConnections: 10_000, restSeconds: 4, historyRows: 50_000 }
+
+interface Scenario {
+  id: string
+  title: string
+  shape: 'pairs' | 'group100' | 'group1000'
+  format: Format
+  mode: 'closed' | 'open'
+  /** Open loop: the fraction of the baseline's closed-loop delivery rate (same run) to offer. */
+  rateOf?: { scenario: string; fraction: number }
+  quick: boolean
+}
+
+const SHAPES = {
+  pairs: { users: 100, senders: 100, window: 8, describe: '50 pairs, both directions' },
+  group100: { users: 100, senders: 4, window: 8, describe: '4 senders into a group of 100' },
+  group1000: { users: 1000, senders: 2, window: 4, describe: '2 senders into a group of 1000' },
+} as const
+
+const SCENARIOS: Scenario[] = [
+  { id: 'pairs-json-closed', title: '1:1 JSON closed-loop', shape: 'pairs', format: 'json', mode: 'closed', quick: true },
+  { id: 'pairs-msgpack-closed', title: '1:1 MessagePack closed-loop', shape: 'pairs', format: 'msgpack', mode: 'closed', quick: true },
+  { id: 'group100-json-closed', title: 'group 100 JSON closed-loop', shape: 'group100', format: 'json', mode: 'closed', quick: true },
+  { id: 'group100-msgpack-closed', title: 'group 100 MessagePack closed-loop', shape: 'group100', format: 'msgpack', mode: 'closed', quick: false },
+  { id: 'group1000-json-closed', title: 'group 1000 JSON closed-loop', shape: 'group1000', format: 'json', mode: 'closed', quick: true },
+  { id: 'group1000-msgpack-closed', title: 'group 1000 MessagePack closed-loop', shape: 'group1000', format: 'msgpack', mode: 'closed', quick: false },
+  { id: 'pairs-json-open', title: '1:1 JSON open-loop @ ½ baseline max', shape: 'pairs', format: 'json', mode: 'open', rateOf: { scenario: 'pairs-json-closed', fraction: 0.5 }, quick: true },
+  { id: 'pairs-msgpack-open', title: '1:1 MessagePack open-loop @ ½ baseline max', shape: 'pairs', format: 'msgpack', mode: 'open', rateOf: { scenario: 'pairs-msgpack-closed', fraction: 0.5 }, quick: false },
+  { id: 'group100-json-open', title: 'group 100 JSON open-loop @ ½ baseline max', shape: 'group100', format: 'json', mode: 'open', rateOf: { scenario: 'group100-json-closed', fraction: 0.5 }, quick: false },
+]
+
+const selected = (id: string, inQuick: boolean) => (only ? only.includes(id) : !quick || inQuick)
+const scenarios = SCENARIOS.filter((s) => selected(s.id, s.quick))
+const doIdle = selected('idle', true)
+const doRest = selected('rest', true)
+
+const started = performance.now()
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s`
+const progress = (line: string) => console.error(`[${elapsed()}] ${line}`)
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket scenarios
+
+interface Aggregate {
+  target: TargetKind
+  rounds: number
+  deliveredPerSec: number
+  serverCpuUsPerDelivery: number
+  clientCpuUsPerDelivery: number
+  serverRssMB: number
+  latencyMs: { p50: number; p99: number; p999: number; max: number }
+  ackLatencyMs: { p50: number; p99: number; p999: number; max: number } | null
+  sent: number
+  delivered: number
+  lost: number
+  duplicated: number
+  outOfOrder: number
+  stale: number
+  unacked: number
+  ackOutOfOrder: number
+  errors: number
+  errorCodes: Record<string, number>
+  perRound: { deliveredPerSec: number; serverCpuUsPerDelivery: number; p99Ms: number }[]
+}
+
+const ms = (h: Histogram, p: number) => h.getValueAtPercentile(p) / 1000
+const summary = (h: Histogram) => ({ p50: ms(h, 50), p99: ms(h, 99), p999: ms(h, 99.9), max: h.maxValue / 1000 })
+
+function aggregate(target: TargetKind, rounds: RoundResult[]): Aggregate {
+  const latency = newHistogram()
+  const ack = newHistogram()
+  let seconds = 0, delivered = 0, cpu = 0, clientCpuUs = 0
+  const totals = { sent: 0, lost: 0, duplicated: 0, outOfOrder: 0, stale: 0, unacked: 0, ackOutOfOrder: 0, errors: 0 }
+  const errorCodes: Record<string, number> = {}
+  for (const r of rounds) {
+    latency.add(r.latency)
+    if (r.ackLatency) ack.add(r.ackLatency)
+    seconds += r.seconds
+    delivered += r.delivered
+    cpu += r.serverCpuSeconds
+    clientCpuUs += r.clientCpuUsPerDelivery * r.delivered
+    for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r[k]
+    for (const [code, n] of Object.entries(r.errorCodes)) errorCodes[code] = (errorCodes[code] ?? 0) + n
+  }
+  return {
+    target,
+    rounds: rounds.length,
+    deliveredPerSec: delivered / seconds,
+    serverCpuUsPerDelivery: (cpu * 1e6) / Math.max(1, delivered),
+    clientCpuUsPerDelivery: clientCpuUs / Math.max(1, delivered),
+    serverRssMB: Math.max(...rounds.map((r) => r.serverRssBytes)) / 2 ** 20,
+    latencyMs: summary(latency),
+    ackLatencyMs: target === 'switchboard' ? summary(ack) : null,
+    delivered,
+    ...totals,
+    errorCodes,
+    perRound: rounds.map((r) => ({ deliveredPerSec: r.deliveredPerSec, serverCpuUsPerDelivery: r.serverCpuUsPerDelivery, p99Ms: ms(r.latency, 99) })),
+  }
+}
+
+interface ScenarioResult {
+  id: string
+  title: string
+  describe: string
+  format: Format
+  mode: 'closed' | 'open'
+  offeredMsgsPerSec?: number
+  switchboard: Aggregate
+  baseline: Aggregate
+  ratio: { deliveredPerSec: number; serverCpuUsPerDelivery: number; p99: number }
+}
+
+async function populations(sb: ServerProcess): Promise<Record<TargetKind, Record<string, Population>>> {
+  const need = new Set(scenarios.map((s) => s.shape))
+  const sbPops: Record<string, Population> = {}
+  const basePops: Record<string, Population> = {}
+  for (const shape of need) {
+    const { users, senders } = SHAPES[shape]
+    const ids = await createUsers(sb, users)
+    if (shape === 'pairs') {
+      sbPops[shape] = { kind: 'pairs', userIds: ids }
+      basePops[shape] = { kind: 'pairs', userIds: ids.map((_, i) => 100_000 + i) }
+    } else {
+      sbPops[shape] = { kind: 'group', userIds: ids, senders, groupId: await createGroup(sb, ids) }
+      basePops[shape] = { kind: 'group', userIds: ids.map((_, i) => 200_000 + i), senders, groupId: shape === 'group100' ? 1 : 2 }
+    }
+    progress(`setup: ${users} users${shape === 'pairs' ? '' : ' and their group'} for ${shape}`)
+  }
+  return { switchboard: sbPops, baseline: basePops }
+}
+
+async function runScenarios(): Promise<ScenarioResult[]> {
+  if (!scenarios.length) return []
+  const sb = await startSwitchboard()
+  const relay = await startRelay()
+  progress(`started switchboard (pid ${sb.pid}) and baseline relay (pid ${relay.pid})`)
+  const servers: Record<TargetKind, ServerProcess> = { switchboard: sb, baseline: relay }
+  const results: ScenarioResult[] = []
+  try {
+    const pops = await populations(sb)
+    const totalRounds = scenarios.length * profile.rounds * 2
+    let done = 0
+    for (const sc of scenarios) {
+      const shape = SHAPES[sc.shape]
+      let rate: number | undefined
+      if (sc.rateOf) {
+        const base = results.find((r) => r.id === sc.rateOf!.scenario)
+        if (!base) {
+          progress(`skip ${sc.id}: needs ${sc.rateOf.scenario} in the same run`)
+          done += profile.rounds * 2
+          continue
+        }
+        const perMessage = sc.shape === 'pairs' ? 1 : shape.users - 1
+        rate = Math.round((base.baseline.deliveredPerSec * sc.rateOf.fraction) / perMessage)
+      }
+      const spec: LoadSpec = { format: sc.format, mode: sc.mode, window: shape.window, rate, warmupSeconds: profile.warmup, seconds: profile.seconds }
+      const rounds: Record<TargetKind, RoundResult[]> = { switchboard: [], baseline: [] }
+      // A B, then B A: drift over the run falls on both.
+      for (let i = 0; i < profile.rounds; i++) {
+        const order: TargetKind[] = i % 2 === 0 ? ['switchboard', 'baseline'] : ['baseline', 'switchboard']
+        for (const target of order) {
+          const r = await runRound(servers[target], target, pops[target][sc.shape], spec)
+          rounds[target].push(r)
+          done++
+          const bad = r.lost + r.duplicated + r.outOfOrder + r.stale + r.unacked + r.errors
+          progress(
+            `[${done}/${totalRounds}] ${sc.id} ${target.padEnd(11)} ${fmt(r.deliveredPerSec, 0).padStart(8)} deliveries/s  ` +
+              `${fmt(r.serverCpuUsPerDelivery, 2).padStart(6)} µs CPU/delivery  p99 ${fmt(ms(r.latency, 99), 2)} ms` +
+              (bad ? `  !! lost ${r.lost} dup ${r.duplicated} ooo ${r.outOfOrder} stale ${r.stale} unacked ${r.unacked} errors ${r.errors} ${JSON.stringify(r.errorCodes)}` : ''),
+          )
+        }
+      }
+      const a = aggregate('switchboard', rounds.switchboard)
+      const b = aggregate('baseline', rounds.baseline)
+      results.push({
+        id: sc.id,
+        title: sc.title,
+        describe: shape.describe + (sc.mode === 'closed' ? `, ${shape.window} in flight per sender` : `, ${rate} msgs/s offered`),
+        format: sc.format,
+        mode: sc.mode,
+        offeredMsgsPerSec: rate,
+        switchboard: a,
+        baseline: b,
+        ratio: {
+          deliveredPerSec: a.deliveredPerSec / b.deliveredPerSec,
+          serverCpuUsPerDelivery: a.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery,
+          p99: a.latencyMs.p99 / b.latencyMs.p99,
+        },
+      })
+    }
+  } finally {
+    await sb.stop()
+    await relay.stop()
+  }
+  return results
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idle connections
+
+interface IdleResult {
+  connections: number
+  switchboard: { rssBeforeMB: number; rssAfterMB: number; bytesPerConnection: number }
+  baseline: { rssBeforeMB: number; rssAfterMB: number; bytesPerConnection: number }
+  ratio: number
+}
+
+async function idleCost(n: number): Promise<IdleResult> {
+  const measure = async (target: TargetKind) => {
+    const server = target === 'switchboard' ? await startSwitchboard() : await startRelay()
+    try {
+      const ids = target === 'switchboard' ? await createUsers(server, n, 64) : Array.from({ length: n }, (_, i) => 300_000 + i)
+      if (target === 'switchboard') progress(`idle: created ${n} users`)
+      // Warm both servers up with a few connections first, so the figure is per connection, not start-up.
+      await closeAll(await openMany(server, target, ids.slice(0, 200).map((userId) => ({ userId, groups: [] })), 'json'))
+      await Bun.sleep(1000)
+      const before = server.rssBytes()
+      const conns = await openMany(server, target, ids.map((userId) => ({ userId, groups: [] })), 'json', 200, (k) =>
+        progress(`idle: ${target} ${k}/${n} connections open`),
+      )
+      await Bun.sleep(2000)
+      const after = server.rssBytes()
+      await closeAll(conns)
+      return { rssBeforeMB: before / 2 ** 20, rssAfterMB: after / 2 ** 20, bytesPerConnection: (after - before) / n }
+    } finally {
+      await server.stop()
+    }
+  }
+  const switchboard = await measure('switchboard')
+  const baseline = await measure('baseline')
+  progress(`idle: switchboard ${fmt(switchboard.bytesPerConnection / 1024, 1)} KiB/conn, baseline ${fmt(baseline.bytesPerConnection / 1024, 1)} KiB/conn`)
+  return { connections: n, switchboard, baseline, ratio: switchboard.bytesPerConnection / baseline.bytesPerConnection }
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST
+
+async function restBench(): Promise<RestResult[]> {
+  const sb = await startSwitchboard()
+  const bare = await startHttpBaseline()
+  const results: RestResult[] = []
+  try {
+    const [alice, bob] = await createUsers(sb, 2)
+    // A large conversation to page through: stored over the REST send path itself, in parallel.
+    const rows = profile.historyRows
+    let next = 0
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < rows) {
+          next++
+          const res = await fetch(`${sb.httpUrl}/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ sender_id: next % 2 ? alice : bob, recipient_id: next % 2 ? bob : alice, message: `history message ${next}` }),
+          })
+          if (res.status !== 201) throw new Error(`seeding history: ${res.status} ${await res.text()}`)
+        }
+      }),
+    )
+    progress(`rest: stored a conversation of ${rows} messages`)
+    const middle = Math.floor(rows / 2)
+    const post = { method: 'POST' as const, body: { sender_id: alice, recipient_id: bob, message: 'hello over REST' }, seconds: profile.restSeconds }
+    const get = { method: 'GET' as const, seconds: profile.restSeconds }
+    const history = `/messages?user_id=${alice}&other_user_id=${bob}&limit=50&before=${middle}`
+    for (const [server, route, opts] of [
+      [sb, '/messages', post],
+      [bare, '/messages', post],
+      [bare, `/messages?before=${middle}`, get],
+      [sb, history, get],
+    ] as const) {
+      const r = await autocannon(server, route, opts)
+      results.push(r)
+      progress(`rest: ${r.target.padEnd(11)} ${r.route.padEnd(14)} ${fmt(r.requestsPerSec, 0).padStart(7)} req/s  p99 ${r.latencyMs.p99} ms  ${fmt(r.serverCpuUsPerRequest, 1)} µs CPU/req${r.non2xx ? `  !! non-2xx ${r.non2xx}` : ''}`)
+    }
+  } finally {
+    await sb.stop()
+    await bare.stop()
+  }
+  return results
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function fmt(n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : String(n)
+}
+
+function machine() {
+  const info = cpus()
+  return {
+    nproc: info.length,
+    cpuModel: info[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    bunVersion: Bun.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+    shared: 'This machine is shared with other sessions running tests; only same-run ratios are meaningful.',
+  }
+}
+
+interface Target {
+  name: string
+  value: number
+  limit: string
+  met: boolean
+}
+
+function targets(ws: ScenarioResult[], idle: IdleResult | null): Target[] {
+  const t: Target[] = []
+  const by = (id: string) => ws.find((r) => r.id === id)
+  for (const id of ['pairs-json-closed', 'pairs-msgpack-closed']) {
+    const r = by(id)
+    if (!r) continue
+    t.push({ name: `${id}: delivered/s ÷ baseline`, value: r.ratio.deliveredPerSec, limit: '≥ 0.75', met: r.ratio.deliveredPerSec >= 0.75 })
+    t.push({ name: `${id}: server CPU/msg ÷ baseline`, value: r.ratio.serverCpuUsPerDelivery, limit: '≤ 1.6', met: r.ratio.serverCpuUsPerDelivery <= 1.6 })
+    t.push({ name: `${id}: messages never confirmed`, value: r.switchboard.unacked, limit: '= 0', met: r.switchboard.unacked === 0 })
+  }
+  for (const id of ['group100-json-closed', 'group100-msgpack-closed', 'group1000-json-closed', 'group1000-msgpack-closed']) {
+    const r = by(id)
+    if (r) t.push({ name: `${id}: deliveries/s ÷ baseline`, value: r.ratio.deliveredPerSec, limit: '≥ 0.8', met: r.ratio.deliveredPerSec >= 0.8 })
+  }
+  for (const r of ws.filter((x) => x.mode === 'open'))
+    t.push({ name: `${r.id}: p99 ÷ baseline p99`, value: r.ratio.p99, limit: '≤ 2', met: r.ratio.p99 <= 2 })
+  for (const shape of ['pairs', 'group100', 'group1000']) {
+    const j = by(`${shape}-json-closed`)
+    const m = by(`${shape}-msgpack-closed`)
+    if (j && m) {
+      const v = m.switchboard.serverCpuUsPerDelivery / j.switchboard.serverCpuUsPerDelivery
+      t.push({ name: `${shape}: server CPU/msg MessagePack ÷ JSON`, value: v, limit: '≤ 1.0', met: v <= 1.0 })
+    }
+  }
+  if (idle) t.push({ name: `idle memory per connection ÷ baseline (${idle.connections} conns)`, value: idle.ratio, limit: '≤ 2', met: idle.ratio <= 2 })
+  const anomalies = ws.reduce((n, r) => n + r.switchboard.lost + r.switchboard.duplicated + r.switchboard.outOfOrder + r.switchboard.stale, 0)
+  if (ws.length) t.push({ name: 'lost + duplicated + reordered + replayed (Switchboard, all runs)', value: anomalies, limit: '= 0', met: anomalies === 0 })
+  return t
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
+  const line = (r: string[]) => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(' | ')} |`
+  return [line(rows[0]), `|${widths.map((w, c) => (c === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...rows.slice(1).map(line)].join('\n')
+}
+
+function render(ws: ScenarioResult[], idle: IdleResult | null, rest: RestResult[], tgts: Target[]): string {
+  const out: string[] = []
+  if (ws.length) {
+    const rows = [['scenario', 'server', 'deliveries/s', '× base', 'CPU µs/deliv', '× base', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'RSS MB', 'lost/dup/ooo', 'client µs/deliv']]
+    for (const r of ws) {
+      for (const a of [r.switchboard, r.baseline]) {
+        const isSb = a.target === 'switchboard'
+        rows.push([
+          isSb ? r.title : '',
+          a.target,
+          fmt(a.deliveredPerSec, 0),
+          isSb ? fmt(r.ratio.deliveredPerSec, 2) : '',
+          fmt(a.serverCpuUsPerDelivery, 2),
+          isSb ? fmt(r.ratio.serverCpuUsPerDelivery, 2) : '',
+          fmt(a.latencyMs.p50, 2),
+          fmt(a.latencyMs.p99, 2),
+          fmt(a.latencyMs.p999, 2),
+          fmt(a.latencyMs.max, 1),
+          fmt(a.serverRssMB, 0),
+          `${a.lost}/${a.duplicated}/${a.outOfOrder}`,
+          fmt(a.clientCpuUsPerDelivery, 2),
+        ])
+      }
+    }
+    out.push(table(rows))
+    const acks = ws.filter((r) => r.switchboard.ackLatencyMs && r.id.startsWith('pairs'))
+    if (acks.length)
+      out.push('', 'Switchboard confirmation (message_sent, after commit) latency: ' + acks.map((r) => `${r.id} p50 ${fmt(r.switchboard.ackLatencyMs!.p50, 2)} / p99 ${fmt(r.switchboard.ackLatencyMs!.p99, 2)} ms`).join('; '))
+  }
+  if (idle) {
+    out.push('')
+    out.push(table([
+      ['idle connections', 'RSS before MB', `RSS at ${idle.connections} MB`, 'KiB per connection', '× base'],
+      ['switchboard', fmt(idle.switchboard.rssBeforeMB, 0), fmt(idle.switchboard.rssAfterMB, 0), fmt(idle.switchboard.bytesPerConnection / 1024, 1), fmt(idle.ratio, 2)],
+      ['baseline', fmt(idle.baseline.rssBeforeMB, 0), fmt(idle.baseline.rssAfterMB, 0), fmt(idle.baseline.bytesPerConnection / 1024, 1), ''],
+    ]))
+  }
+  if (rest.length) {
+    out.push('')
+    out.push(table([['REST (autocannon)', 'route', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'CPU µs/req', 'non-2xx'],
+      ...rest.map((r) => [r.target, r.route, fmt(r.requestsPerSec, 0), String(r.latencyMs.p50), String(r.latencyMs.p99), String(r.latencyMs.max), fmt(r.serverCpuUsPerRequest, 1), String(r.non2xx + r.errors)])]))
+  }
+  if (tgts.length) {
+    out.push('')
+    out.push(table([['target', 'value', 'limit', 'met'], ...tgts.map((t) => [t.name, fmt(t.value, 2), t.limit, t.met ? 'yes' : 'NO'])]))
+  }
+  return out.join('\n')
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const command = `bun bench/run.ts ${argv.join(' ')}`.trim()
+const info = machine()
+progress(`${quick ? 'quick' : 'full'} run on ${info.nproc} × ${info.cpuModel}, Bun ${info.bunVersion}, load average ${info.loadAverageAtStart.join(' ')} (shared machine)`)
+const ws = await runScenarios()
+const idle = doIdle ? await idleCost(profile.idleConnections) : null
+const rest = doRest ? await restBench() : []
+const tgts = targets(ws, idle)
+const text = render(ws, idle, rest, tgts)
+console.log(text)
+
+const result = { command, profile: quick ? 'quick' : 'full', date: new Date().toISOString(), durationSeconds: Math.round((performance.now() - started) / 1000), machine: info, scenarios: ws, idle, rest, targets: tgts, table: text }
+const dir = join(import.meta.dir, 'results')
+mkdirSync(dir, { recursive: true })
+const file = join(dir, `${result.date.replace(/[:.]/g, '-')}-${result.profile}.json`)
+writeFileSync(file, JSON.stringify(result, null, 2))
+if (flag('reference')) writeFileSync(join(dir, 'reference.json'), JSON.stringify(result, null, 2))
+progress(`wrote ${file}${flag('reference') ? ' and bench/results/reference.json' : ''}`)
