@@ -22,6 +22,9 @@ const flag = (name: string) => argv.includes(`--${name}`)
 const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = flag('quick')
 const only = option('only')?.split(',')
+// --before=DIR: a second Switchboard checkout (e.g. `git archive` of an older commit, with
+// node_modules linked) run as a third server in the same rounds, for before/after figures.
+const beforeDir = option('before')
 
 const profile = quick
   ? { warmup: 0.5, seconds: 2, rounds: 1, idleConnections: 10_000, restSeconds: 2, historyRows: 20_000 }
@@ -33,8 +36,12 @@ interface Scenario {
   shape: 'pairs' | 'group100' | 'group1000'
   format: Format
   mode: 'closed' | 'open'
-  /** Open loop: the fraction of the baseline's closed-loop delivery rate (same run) to offer. */
-  rateOf?: { scenario: string; fraction: number }
+  /**
+   * Open loop: offer `fraction` of the baseline's closed-loop delivery rate (same run); with two
+   * scenarios, of the lower of the two, so that JSON and MessagePack run at the same rate and
+   * their server CPU per delivery compares.
+   */
+  rateOf?: { scenarios: string[]; fraction: number }
   quick: boolean
 }
 
@@ -51,9 +58,10 @@ const SCENARIOS: Scenario[] = [
   { id: 'group100-msgpack-closed', title: 'group 100 MessagePack closed-loop', shape: 'group100', format: 'msgpack', mode: 'closed', quick: false },
   { id: 'group1000-json-closed', title: 'group 1000 JSON closed-loop', shape: 'group1000', format: 'json', mode: 'closed', quick: true },
   { id: 'group1000-msgpack-closed', title: 'group 1000 MessagePack closed-loop', shape: 'group1000', format: 'msgpack', mode: 'closed', quick: false },
-  { id: 'pairs-json-open', title: '1:1 JSON open-loop @ ½ baseline max', shape: 'pairs', format: 'json', mode: 'open', rateOf: { scenario: 'pairs-json-closed', fraction: 0.5 }, quick: true },
-  { id: 'pairs-msgpack-open', title: '1:1 MessagePack open-loop @ ½ baseline max', shape: 'pairs', format: 'msgpack', mode: 'open', rateOf: { scenario: 'pairs-msgpack-closed', fraction: 0.5 }, quick: false },
-  { id: 'group100-json-open', title: 'group 100 JSON open-loop @ ½ baseline max', shape: 'group100', format: 'json', mode: 'open', rateOf: { scenario: 'group100-json-closed', fraction: 0.5 }, quick: false },
+  { id: 'pairs-json-open', title: '1:1 JSON open-loop @ ½ baseline max', shape: 'pairs', format: 'json', mode: 'open', rateOf: { scenarios: ['pairs-json-closed', 'pairs-msgpack-closed'], fraction: 0.5 }, quick: true },
+  { id: 'pairs-msgpack-open', title: '1:1 MessagePack open-loop @ ½ baseline max', shape: 'pairs', format: 'msgpack', mode: 'open', rateOf: { scenarios: ['pairs-json-closed', 'pairs-msgpack-closed'], fraction: 0.5 }, quick: true },
+  { id: 'group100-json-open', title: 'group 100 JSON open-loop @ ½ baseline max', shape: 'group100', format: 'json', mode: 'open', rateOf: { scenarios: ['group100-json-closed', 'group100-msgpack-closed'], fraction: 0.5 }, quick: false },
+  { id: 'group100-msgpack-open', title: 'group 100 MessagePack open-loop @ ½ baseline max', shape: 'group100', format: 'msgpack', mode: 'open', rateOf: { scenarios: ['group100-json-closed', 'group100-msgpack-closed'], fraction: 0.5 }, quick: false },
 ]
 
 const selected = (id: string, inQuick: boolean) => (only ? only.includes(id) : !quick || inQuick)
@@ -135,14 +143,21 @@ interface ScenarioResult {
   switchboard: Aggregate
   baseline: Aggregate
   ratio: { deliveredPerSec: number; serverCpuUsPerDelivery: number; p99: number }
+  before?: Aggregate
+  beforeRatio?: { deliveredPerSec: number; serverCpuUsPerDelivery: number; p99: number }
 }
 
-async function populations(sb: ServerProcess): Promise<Record<TargetKind, Record<string, Population>>> {
+async function populations(sb: ServerProcess, before?: ServerProcess): Promise<Record<TargetKind, Record<string, Population>>> {
   const need = new Set(scenarios.map((s) => s.shape))
   const sbPops: Record<string, Population> = {}
   const basePops: Record<string, Population> = {}
+  const beforePops: Record<string, Population> = {}
   for (const shape of need) {
     const { users, senders } = SHAPES[shape]
+    if (before) {
+      const ids = await createUsers(before, users)
+      beforePops[shape] = shape === 'pairs' ? { kind: 'pairs', userIds: ids } : { kind: 'group', userIds: ids, senders, groupId: await createGroup(before, ids) }
+    }
     const ids = await createUsers(sb, users)
     if (shape === 'pairs') {
       sbPops[shape] = { kind: 'pairs', userIds: ids }
@@ -153,7 +168,7 @@ async function populations(sb: ServerProcess): Promise<Record<TargetKind, Record
     }
     progress(`setup: ${users} users${shape === 'pairs' ? '' : ' and their group'} for ${shape}`)
   }
-  return { switchboard: sbPops, baseline: basePops }
+  return { switchboard: sbPops, baseline: basePops, before: beforePops }
 }
 
 async function runScenarios(): Promise<ScenarioResult[]> {
@@ -161,30 +176,34 @@ async function runScenarios(): Promise<ScenarioResult[]> {
   const sb = await startSwitchboard()
   const relay = await startRelay()
   progress(`started switchboard (pid ${sb.pid}) and baseline relay (pid ${relay.pid})`)
-  const servers: Record<TargetKind, ServerProcess> = { switchboard: sb, baseline: relay }
+  const before = beforeDir ? await startSwitchboard({}, beforeDir, 'before') : undefined
+  if (before) progress(`started the 'before' build from ${beforeDir} (pid ${before.pid})`)
+  const servers: Record<TargetKind, ServerProcess> = { switchboard: sb, baseline: relay, before: before! }
+  const targetsInRun: TargetKind[] = before ? ['switchboard', 'baseline', 'before'] : ['switchboard', 'baseline']
   const results: ScenarioResult[] = []
   try {
-    const pops = await populations(sb)
-    const totalRounds = scenarios.length * profile.rounds * 2
+    const pops = await populations(sb, before)
+    const totalRounds = scenarios.length * profile.rounds * targetsInRun.length
     let done = 0
     for (const sc of scenarios) {
       const shape = SHAPES[sc.shape]
       let rate: number | undefined
       if (sc.rateOf) {
-        const base = results.find((r) => r.id === sc.rateOf!.scenario)
-        if (!base) {
-          progress(`skip ${sc.id}: needs ${sc.rateOf.scenario} in the same run`)
-          done += profile.rounds * 2
+        const bases = results.filter((r) => sc.rateOf!.scenarios.includes(r.id))
+        if (!bases.length) {
+          progress(`skip ${sc.id}: needs one of ${sc.rateOf.scenarios.join(', ')} in the same run`)
+          done += profile.rounds * targetsInRun.length
           continue
         }
         const perMessage = sc.shape === 'pairs' ? 1 : shape.users - 1
-        rate = Math.round((base.baseline.deliveredPerSec * sc.rateOf.fraction) / perMessage)
+        const max = Math.min(...bases.map((b) => b.baseline.deliveredPerSec))
+        rate = Math.round((max * sc.rateOf.fraction) / perMessage)
       }
       const spec: LoadSpec = { format: sc.format, mode: sc.mode, window: shape.window, rate, warmupSeconds: profile.warmup, seconds: profile.seconds }
-      const rounds: Record<TargetKind, RoundResult[]> = { switchboard: [], baseline: [] }
+      const rounds: Record<TargetKind, RoundResult[]> = { switchboard: [], baseline: [], before: [] }
       // A B, then B A: drift over the run falls on both.
       for (let i = 0; i < profile.rounds; i++) {
-        const order: TargetKind[] = i % 2 === 0 ? ['switchboard', 'baseline'] : ['baseline', 'switchboard']
+        const order: TargetKind[] = i % 2 === 0 ? targetsInRun : [...targetsInRun].reverse()
         for (const target of order) {
           const r = await runRound(servers[target], target, pops[target][sc.shape], spec)
           rounds[target].push(r)
@@ -213,11 +232,16 @@ async function runScenarios(): Promise<ScenarioResult[]> {
           serverCpuUsPerDelivery: a.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery,
           p99: a.latencyMs.p99 / b.latencyMs.p99,
         },
+        ...(before ? (() => {
+          const c = aggregate('before', rounds.before)
+          return { before: c, beforeRatio: { deliveredPerSec: c.deliveredPerSec / b.deliveredPerSec, serverCpuUsPerDelivery: c.serverCpuUsPerDelivery / b.serverCpuUsPerDelivery, p99: c.latencyMs.p99 / b.latencyMs.p99 } }
+        })() : {}),
       })
     }
   } finally {
     await sb.stop()
     await relay.stop()
+    await before?.stop()
   }
   return results
 }
@@ -349,12 +373,14 @@ function targets(ws: ScenarioResult[], idle: IdleResult | null): Target[] {
   }
   for (const r of ws.filter((x) => x.mode === 'open'))
     t.push({ name: `${r.id}: p99 ÷ baseline p99`, value: r.ratio.p99, limit: '≤ 2', met: r.ratio.p99 <= 2 })
-  for (const shape of ['pairs', 'group100', 'group1000']) {
-    const j = by(`${shape}-json-closed`)
-    const m = by(`${shape}-msgpack-closed`)
+  // Compared at the same offered rate (open loop): CPU per message depends on the rate, since
+  // more messages per read and per write at a higher rate cost less each.
+  for (const shape of ['pairs', 'group100']) {
+    const j = by(`${shape}-json-open`)
+    const m = by(`${shape}-msgpack-open`)
     if (j && m) {
       const v = m.switchboard.serverCpuUsPerDelivery / j.switchboard.serverCpuUsPerDelivery
-      t.push({ name: `${shape}: server CPU/msg MessagePack ÷ JSON`, value: v, limit: '≤ 1.0', met: v <= 1.0 })
+      t.push({ name: `${shape} open-loop, same rate: Switchboard CPU/msg MessagePack ÷ JSON`, value: v, limit: '≤ 1.0', met: v <= 1.0 })
     }
   }
   if (idle) t.push({ name: `idle memory per connection ÷ baseline (${idle.connections} conns)`, value: idle.ratio, limit: '≤ 2', met: idle.ratio <= 2 })
@@ -374,15 +400,16 @@ function render(ws: ScenarioResult[], idle: IdleResult | null, rest: RestResult[
   if (ws.length) {
     const rows = [['scenario', 'server', 'deliveries/s', '× base', 'CPU µs/deliv', '× base', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'RSS MB', 'lost/dup/ooo', 'client µs/deliv']]
     for (const r of ws) {
-      for (const a of [r.switchboard, r.baseline]) {
+      for (const a of [r.switchboard, r.baseline, ...(r.before ? [r.before] : [])]) {
         const isSb = a.target === 'switchboard'
+        const ratio = a.target === 'switchboard' ? r.ratio : a.target === 'before' ? r.beforeRatio : undefined
         rows.push([
           isSb ? r.title : '',
           a.target,
           fmt(a.deliveredPerSec, 0),
-          isSb ? fmt(r.ratio.deliveredPerSec, 2) : '',
+          ratio ? fmt(ratio.deliveredPerSec, 2) : '',
           fmt(a.serverCpuUsPerDelivery, 2),
-          isSb ? fmt(r.ratio.serverCpuUsPerDelivery, 2) : '',
+          ratio ? fmt(ratio.serverCpuUsPerDelivery, 2) : '',
           fmt(a.latencyMs.p50, 2),
           fmt(a.latencyMs.p99, 2),
           fmt(a.latencyMs.p999, 2),

@@ -45,12 +45,17 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   const connections = new LocalConnections()
   const metrics = createMetrics({ connections: () => connections.size })
   registerBrokerMetrics(metrics.registry, broker)
-  const writer = new MessageWriter(store, (size, ms) => {
-    metrics.batchSize.observe(size)
-    metrics.commitSeconds.observe(ms / 1000)
-  })
   let app: Elysia<any, any, any, any, any, any, any>
   const delivery = new Delivery(() => app?.server ?? null, broker, (type, sockets) => metrics.framesOut.inc(type, sockets))
+  const writer = new MessageWriter(
+    store,
+    (size, ms) => {
+      metrics.batchSize.observe(size)
+      metrics.commitSeconds.observe(ms / 1000)
+    },
+    // Each socket's confirmations of one commit leave in one write.
+    (run) => delivery.batched(run),
+  )
   // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
   const presence = broker.createPresence(connections)
   delivery.presence = presence

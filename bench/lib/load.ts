@@ -5,7 +5,8 @@ import type { ServerProcess } from './server-process'
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' })
 
 export type Format = 'json' | 'msgpack'
-export type TargetKind = 'switchboard' | 'baseline'
+/** 'before': another Switchboard build (`--before=DIR`), for before/after figures in one run. */
+export type TargetKind = 'switchboard' | 'baseline' | 'before'
 
 /** Who talks to whom: user ids on the server under test, created by the setup step. */
 export interface Population {
@@ -76,7 +77,7 @@ export function openConnection(
   const ws = new WebSocket(`${server.wsUrl}/ws/${userId}${query}`)
   ws.binaryType = 'arraybuffer'
   // Switchboard is ready once the backlog is sent and topics subscribed (`synced`); the relay at open.
-  const readyType = target === 'switchboard' ? 'synced' : 'connection_established'
+  const readyType = target !== 'baseline' ? 'synced' : 'connection_established'
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`connection for user ${userId} not ready in ${timeoutMs} ms`)), timeoutMs)
     ws.onmessage = (e) => {
@@ -165,7 +166,7 @@ export async function runRound(server: ServerProcess, target: TargetKind, pop: P
   const missing = new Map<number, Set<number>>()
   const sendTimes = Array.from({ length: senderCount }, () => new Float64Array(1 << 16))
   const latency = newHistogram()
-  const ackLatency = target === 'switchboard' ? newHistogram() : null
+  const ackLatency = target !== 'baseline' ? newHistogram() : null
   let delivered = 0
   let duplicated = 0
   let outOfOrder = 0
@@ -300,7 +301,7 @@ export async function runRound(server: ServerProcess, target: TargetKind, pop: P
       lost += sent[s] - last[k] + (missing.get(k)?.size ?? 0)
     }
   }
-  const unacked = target === 'switchboard' ? sum(sent) - sum(acked) : 0
+  const unacked = target !== 'baseline' ? sum(sent) - sum(acked) : 0
   await closeAll(conns)
 
   return {

@@ -36,7 +36,9 @@ export function procRssBytes(pid: number): number {
 }
 
 async function spawnListening(name: string, args: string[], env: Record<string, string>, portPattern: RegExp, cleanup?: () => void): Promise<ServerProcess> {
-  const proc: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn([process.execPath, ...args], {
+  // BENCH_SERVER_BUN_ARGS, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof", profiles the servers.
+  const bunArgs = (process.env.BENCH_SERVER_BUN_ARGS ?? '').split(' ').filter(Boolean)
+  const proc: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn([process.execPath, ...bunArgs, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdin: 'ignore',
@@ -80,11 +82,11 @@ async function spawnListening(name: string, args: string[], env: Record<string, 
 }
 
 /** Starts Switchboard (`bun src/index.ts`) over a fresh SQLite file in a temp dir. */
-export function startSwitchboard(extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+export function startSwitchboard(extraEnv: Record<string, string> = {}, root = ROOT, name = 'switchboard'): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
   return spawnListening(
-    'switchboard',
-    ['src/index.ts'],
+    name,
+    [join(root, 'src', 'index.ts')],
     {
       DATABASE_URL: join(dir, 'bench.db'),
       PORT: '0',

@@ -25,6 +25,8 @@ export class MessageWriter {
   constructor(
     private readonly store: Store,
     private readonly onBatch?: (size: number, ms: number) => void,
+    /** Wraps the post-commit callbacks of one batch, e.g. to write each socket's frames at once. */
+    private readonly aroundCallbacks: (run: () => void) => void = (run) => run(),
   ) {}
 
   /** Queues a message for the next commit. */
@@ -56,10 +58,14 @@ export class MessageWriter {
     this.inFlight = this.store.insertMessages(batch).then(
       (results) => {
         this.onBatch?.(batch.length, performance.now() - started)
-        for (let i = 0; i < callbacks.length; i++) settle(callbacks[i], null, results[i])
+        this.aroundCallbacks(() => {
+          for (let i = 0; i < callbacks.length; i++) settle(callbacks[i], null, results[i])
+        })
       },
       (error) => {
-        for (const done of callbacks) settle(done, error)
+        this.aroundCallbacks(() => {
+          for (const done of callbacks) settle(done, error)
+        })
       },
     ).finally(() => {
       this.inFlight = null

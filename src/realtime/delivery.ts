@@ -84,11 +84,41 @@ export class Delivery {
     else this.broker.unwatch(groupTarget(groupId))
   }
 
+  /** Frames held back per socket while `batched` runs. */
+  private outbox: Map<Socket, Encoded[]> | null = null
+
+  /**
+   * Runs `fn`, holding back what it sends with `sendTo`, then writes each socket's frames under
+   * one `ws.cork`: one write per socket instead of one per frame. Bun corks sends made inside a
+   * socket callback by itself; the writer's post-commit callbacks (the confirmations) run outside
+   * them. The frames of one socket keep their order.
+   */
+  batched(fn: () => void): void {
+    if (this.outbox) return fn()
+    const outbox = (this.outbox = new Map())
+    try {
+      fn()
+    } finally {
+      this.outbox = null
+      for (const [ws, frames] of outbox) {
+        if (ws.readyState !== 1) continue
+        if (frames.length === 1) ws.send(frames[0])
+        else ws.cork(() => {
+          for (const frame of frames) ws.send(frame)
+        })
+      }
+    }
+  }
+
   /** Sends one frame to one socket in its format. */
   sendTo(ws: Socket, frame: ServerFrame): void {
     if (ws.readyState !== 1) return
-    ws.send(encodeFrame(frame, ws.data.format))
     this.onSent?.(frame.type, 1)
+    const encoded = encodeFrame(frame, ws.data.format)
+    if (!this.outbox) return void ws.send(encoded)
+    const queued = this.outbox.get(ws)
+    if (queued) queued.push(encoded)
+    else this.outbox.set(ws, [encoded])
   }
 
   /** How many sockets on this instance subscribe to a target, in all formats. */
