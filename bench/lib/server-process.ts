@@ -52,6 +52,7 @@ async function spawnListening(name: string, args: string[], env: Record<string, 
       const decoder = new TextDecoder()
       for await (const chunk of stream) {
         output += decoder.decode(chunk)
+        if (process.env.BENCH_SERVER_OUTPUT) process.stderr.write(`${name}: ${decoder.decode(chunk)}`)
         const m = portPattern.exec(output)
         if (m) {
           clearTimeout(timer)
