@@ -187,7 +187,7 @@ export async function runRound(server: ServerProcess, target: TargetKind, pop: P
     const frame = isGroup
       ? { type: 'message', group_id: pop.groupId, message: text(at), client_id }
       : { type: 'message', recipient_id: pop.userIds[partnerOf(s)], message: text(at), client_id }
-    conns[s].ws.send(packFrame(frame))
+    conns[s].ws.send(packFrame(frame) as string | Uint8Array<ArrayBuffer>)
   }
 
   function onDelivery(r: number, f: any, now: number): void {

@@ -21,7 +21,7 @@ function message(i: number): NewMessage {
   return { conv: directConv(sender, recipient), senderId: sender, recipientId: recipient, groupId: null, body: `${i} load generator message, sixty-odd bytes long`, messageType: 'text', clientId: `1:${sender}:${i}`, status: 'delivered', createdAt: Date.now() }
 }
 
-for (const size of batches) {
+for (const size of [...batches, ...batches]) {
   for (const variant of ['drizzle', 'raw'] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'insert-bench-'))
     const store = openSqliteStore(join(dir, 'db.sqlite'))

@@ -1,4 +1,4 @@
-import { Database } from 'bun:sqlite'
+import { Database, type Statement } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { and, asc, desc, eq, gt, inArray, lt, ne, or, sql } from 'drizzle-orm'
@@ -40,34 +40,28 @@ export function openSqliteStore(path: string): SqliteStore {
 }
 
 type Db = BunSQLiteDatabase<typeof schema>
+type InsertParams = [string, number, number | null, number | null, string, string, string | null, string, number]
 
 /** The SQLite implementation of Store. Every call is synchronous underneath. */
 export class SqliteStore implements Store {
-  private readonly insertMessage
+  private readonly insertMessage: Statement<{ id: number }, InsertParams>
   private readonly findByClientId
 
   constructor(
     private readonly db: Db,
     private readonly client: Database,
   ) {
-    // Prepared once: the insert runs for every message on the hot path.
+    // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
+    // Drizzle: bench/micro/insert.ts measured 22.8 against 18.1 µs of CPU per row at 200 rows per
+    // commit, 16.8 against 12.4 at 400 (mean of 2-4 runs each, same run, 2-core shared machine).
+    // The column names still come from the Drizzle schema.
+    const columns = [messages.conv, messages.senderId, messages.recipientId, messages.groupId, messages.body, messages.messageType, messages.clientId, messages.status, messages.createdAt]
+      .map((column) => `"${column.name}"`)
+    this.insertMessage = client.prepare(
+      `insert into "messages" (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')}) ` +
+        `on conflict ("${messages.senderId.name}", "${messages.clientId.name}") do nothing returning "${messages.id.name}"`,
+    )
     const p = (name: string) => sql.placeholder(name)
-    this.insertMessage = db
-      .insert(messages)
-      .values({
-        conv: p('conv'),
-        senderId: p('senderId'),
-        recipientId: p('recipientId'),
-        groupId: p('groupId'),
-        body: p('body'),
-        messageType: p('messageType'),
-        clientId: p('clientId'),
-        status: p('status'),
-        createdAt: p('createdAt'),
-      })
-      .onConflictDoNothing({ target: [messages.senderId, messages.clientId] })
-      .returning({ id: messages.id })
-      .prepare()
     this.findByClientId = db
       .select()
       .from(messages)
@@ -151,7 +145,7 @@ export class SqliteStore implements Store {
       const results: InsertResult[] = new Array(batch.length)
       for (let i = 0; i < batch.length; i++) {
         const m = batch[i]
-        const inserted = this.insertMessage.get(m)
+        const inserted = this.insertMessage.get(m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt)
         if (inserted) {
           results[i] = { message: { ...m, id: inserted.id, readAt: null }, duplicate: false }
         } else {
