@@ -52,8 +52,8 @@ export class SqliteStore implements Store {
     private readonly client: Database,
   ) {
     // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
-    // Drizzle: bench/micro/insert.ts measured 22.8 against 18.1 µs of CPU per row at 200 rows per
-    // commit, 16.8 against 12.4 at 400 (mean of 2-4 runs each, same run, 2-core shared machine).
+    // Drizzle: `bun bench/micro/insert.ts 200 400` measured 22.5 against 18.3 µs of CPU per row at
+    // 200 rows per commit and 17.4 against 10.2 at 400 (means of two interleaved runs, 2 cores).
     // The column names still come from the Drizzle schema.
     const columns = [messages.conv, messages.senderId, messages.recipientId, messages.groupId, messages.body, messages.messageType, messages.clientId, messages.status, messages.createdAt]
       .map((column) => `"${column.name}"`)
