@@ -45,7 +45,10 @@ export class Delivery {
         const topic = topicOf(target, format)
         const subscribers = server.subscriberCount(topic)
         if (subscribers === 0) continue
-        if (this.onSent) this.onSent(frame.type, via === origin && origin.isSubscribed(topic) ? subscribers - 1 : subscribers)
+        const originSubscribed = via === origin && origin.isSubscribed(topic)
+        // Only the sending socket, which a publish through it skips: nothing to send.
+        if (subscribers === 1 && originSubscribed) continue
+        if (this.onSent) this.onSent(frame.type, originSubscribed ? subscribers - 1 : subscribers)
         const payload = format === 'json' ? (json ??= encodeFrame(frame, 'json')) : (msgpack ??= encodeFrame(frame, 'msgpack'))
         via.publish(topic, payload)
       }
