@@ -25,6 +25,8 @@ const only = option('only')?.split(',')
 // --before=DIR: a second Switchboard checkout (e.g. `git archive` of an older commit, with
 // node_modules linked) run as a third server in the same rounds, for before/after figures.
 const beforeDir = option('before')
+// --switchboard=DIR: run the Switchboard under test from another checkout (default: this one).
+const switchboardDir = option('switchboard')
 
 const profile = quick
   ? { warmup: 0.5, seconds: 2, rounds: 1, idleConnections: 10_000, restSeconds: 2, historyRows: 20_000 }
@@ -173,9 +175,9 @@ async function populations(sb: ServerProcess, before?: ServerProcess): Promise<R
 
 async function runScenarios(): Promise<ScenarioResult[]> {
   if (!scenarios.length) return []
-  const sb = await startSwitchboard()
+  const sb = await startSwitchboard({}, switchboardDir)
   const relay = await startRelay()
-  progress(`started switchboard (pid ${sb.pid}) and baseline relay (pid ${relay.pid})`)
+  progress(`started switchboard${switchboardDir ? ` from ${switchboardDir}` : ''} (pid ${sb.pid}) and baseline relay (pid ${relay.pid})`)
   const before = beforeDir ? await startSwitchboard({}, beforeDir, 'before') : undefined
   if (before) progress(`started the 'before' build from ${beforeDir} (pid ${before.pid})`)
   const servers: Record<TargetKind, ServerProcess> = { switchboard: sb, baseline: relay, before: before! }

@@ -83,7 +83,7 @@ async function spawnListening(name: string, args: string[], env: Record<string, 
 }
 
 /** Starts Switchboard (`bun src/index.ts`) over a fresh SQLite file in a temp dir. */
-export function startSwitchboard(extraEnv: Record<string, string> = {}, root = ROOT, name = 'switchboard'): Promise<ServerProcess> {
+export function startSwitchboard(extraEnv: Record<string, string> = {}, root: string = ROOT, name = 'switchboard'): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'))
   return spawnListening(
     name,
