@@ -456,10 +456,13 @@ const ws = await runScenarios()
 const idle = doIdle ? await idleCost(profile.idleConnections) : null
 const rest = doRest ? await restBench() : []
 const tgts = targets(ws, idle)
-const text = render(ws, idle, rest, tgts)
+const header = `${command} — ${new Date().toISOString()} — ${info.nproc} × ${info.cpuModel}, ${info.memoryGiB} GiB, Bun ${info.bunVersion}, load average at start ${info.loadAverageAtStart.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')} (shared machine: other sessions ran tests meanwhile; compare only within this run)\n\n`
+const text = header + render(ws, idle, rest, tgts)
 console.log(text)
 
-const result = { command, profile: quick ? 'quick' : 'full', date: new Date().toISOString(), durationSeconds: Math.round((performance.now() - started) / 1000), machine: info, scenarios: ws, idle, rest, targets: tgts, table: text }
+const loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100)
+progress(`load average at the end: ${loadAverageAtEnd.join(' ')} (on ${info.nproc} cores; above that, other work shared the CPUs)`)
+const result = { command, profile: quick ? 'quick' : 'full', date: new Date().toISOString(), durationSeconds: Math.round((performance.now() - started) / 1000), machine: { ...info, loadAverageAtEnd }, scenarios: ws, idle, rest, targets: tgts, table: text }
 const dir = join(import.meta.dir, 'results')
 mkdirSync(dir, { recursive: true })
 const file = join(dir, `${result.date.replace(/[:.]/g, '-')}-${result.profile}.json`)
