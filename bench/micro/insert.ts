@@ -29,7 +29,7 @@ function drizzleInsert(store: any) {
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean)
 const batches = sizes.length ? sizes : [25, 100, 400]
-const TOTAL = 40_000
+const TOTAL = Number(process.env.ROWS ?? 40_000)
 const USERS = 100
 
 function message(i: number): NewMessage {

@@ -12,31 +12,47 @@ function settle(done: Done, error: unknown, result?: InsertResult): void {
 }
 
 /**
- * Group commit: every message submitted during one event-loop turn is stored in one transaction,
- * and each submitter hears back only after that transaction has committed. Batches run one at a
- * time, in submission order, so ids follow the order messages arrived.
+ * Commits start at most this often. A commit has a fixed cost (the index pages it rewrites into
+ * the WAL) whatever its size: at a few thousand messages a second, one commit per event-loop
+ * turn stored 1 to 3 messages each, and cost the server several times the CPU per message of a
+ * loaded one (see docs/readme/bench.md). Waiting out the rest of the interval gathers them; it
+ * adds at most this much latency, and nothing when messages are rare or commits take longer.
+ */
+export const MIN_COMMIT_INTERVAL_MS = 2
+
+/**
+ * Group commit: every message submitted while a batch waits (one event-loop turn, or the rest
+ * of MIN_COMMIT_INTERVAL_MS since the last commit began) is stored in one transaction, and each
+ * submitter hears back only after that transaction has committed. Batches run one at a time, in
+ * submission order, so ids follow the order messages arrived.
  */
 export class MessageWriter {
   private queue: NewMessage[] = []
   private callbacks: Done[] = []
   private scheduled = false
   private inFlight: Promise<void> | null = null
+  private lastCommitAt = -Infinity
 
   constructor(
     private readonly store: Store,
     private readonly onBatch?: (size: number, ms: number) => void,
     /** Wraps the post-commit callbacks of one batch, e.g. to write each socket's frames at once. */
     private readonly aroundCallbacks: (run: () => void) => void = (run) => run(),
+    private readonly minCommitIntervalMs = MIN_COMMIT_INTERVAL_MS,
   ) {}
 
   /** Queues a message for the next commit. */
   submit(message: NewMessage, done: Done): void {
     this.queue.push(message)
     this.callbacks.push(done)
-    if (!this.scheduled && !this.inFlight) {
-      this.scheduled = true
-      setImmediate(this.flush)
-    }
+    if (!this.scheduled && !this.inFlight) this.schedule()
+  }
+
+  private schedule(): void {
+    this.scheduled = true
+    const wait = this.lastCommitAt + this.minCommitIntervalMs - performance.now()
+    if (wait >= 1) setTimeout(this.flush, wait)
+    else setImmediate(this.flush)
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */
@@ -55,6 +71,7 @@ export class MessageWriter {
     this.queue = []
     this.callbacks = []
     const started = performance.now()
+    this.lastCommitAt = started
     this.inFlight = this.store.insertMessages(batch).then(
       (results) => {
         this.onBatch?.(batch.length, performance.now() - started)
@@ -69,10 +86,7 @@ export class MessageWriter {
       },
     ).finally(() => {
       this.inFlight = null
-      if (this.queue.length && !this.scheduled) {
-        this.scheduled = true
-        setImmediate(this.flush)
-      }
+      if (this.queue.length && !this.scheduled) this.schedule()
     })
     return this.inFlight
   }
