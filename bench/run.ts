@@ -260,7 +260,7 @@ interface IdleResult {
 
 async function idleCost(n: number): Promise<IdleResult> {
   const measure = async (target: TargetKind) => {
-    const server = target === 'switchboard' ? await startSwitchboard() : await startRelay()
+    const server = target === 'switchboard' ? await startSwitchboard({}, switchboardDir) : await startRelay()
     try {
       const ids = target === 'switchboard' ? await createUsers(server, n, 64) : Array.from({ length: n }, (_, i) => 300_000 + i)
       if (target === 'switchboard') progress(`idle: created ${n} users`)
@@ -289,7 +289,7 @@ async function idleCost(n: number): Promise<IdleResult> {
 // REST
 
 async function restBench(): Promise<RestResult[]> {
-  const sb = await startSwitchboard()
+  const sb = await startSwitchboard({}, switchboardDir)
   const bare = await startHttpBaseline()
   const results: RestResult[] = []
   try {
