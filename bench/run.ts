@@ -1,7 +1,7 @@
 /**
  * The benchmark: Switchboard against a bare Bun pub/sub relay (and a bare Elysia route for REST),
  * both driven by the same load in the same run, alternating A B B A so that drift on a shared
- * machine falls on both. See docs/readme/bench.md.
+ * machine falls on both. See docs/BENCHMARKS.md.
  *
  *   npm run bench               full run (about 6-8 minutes on 2 cores)
  *   npm run bench:quick         short run (under 2 minutes)

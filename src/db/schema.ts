@@ -58,7 +58,7 @@ export const messages = sqliteTable(
     index('messages_conv').on(t.conv, t.id),
     index('messages_recipient').on(t.recipientId, t.id),
     // No (sender_id, id) index: every index costs each insert the pages it dirties in the WAL
-    // (see docs/readme/bench.md for the figures). Lookups by
+    // (see docs/BENCHMARKS.md for the figures). Lookups by
     // sender (catch-up with `since`, the conversation list) use messages_client's sender_id prefix.
     // Only messages waiting for an offline recipient: a live-delivered insert never touches it.
     index('messages_undelivered').on(t.recipientId, t.id).where(sql`status = 'sent' and recipient_id is not null`),
