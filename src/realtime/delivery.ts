@@ -123,15 +123,6 @@ export class Delivery {
     if (queued) queued.push(encoded)
     else this.outbox.set(ws, [encoded])
   }
-
-  /** How many sockets on this instance subscribe to a target, in all formats. */
-  localSubscribers(target: Target): number {
-    const server = this.getServer()
-    if (!server) return 0
-    let n = 0
-    for (const format of FORMATS) n += server.subscriberCount(topicOf(target, format))
-    return n
-  }
 }
 
 /** The targets a connection receives events for. */
