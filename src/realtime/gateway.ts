@@ -39,7 +39,9 @@ const now = () => new Date().toISOString()
  * The upgrade is an ordinary Elysia route calling `server.upgrade` with our own per-connection
  * state. Elysia's Bun adapter dispatches each socket event to `ws.data.open/message/close/drain`;
  * handling them directly gives the codec the raw frame (Elysia's `.ws()` would JSON-parse text
- * itself and wrap every message in a new object) and keeps per-connection memory small.
+ * itself and wrap every message in a new object) and keeps per-connection memory small. That
+ * dispatch is Elysia's, not a documented API: package.json pins Elysia's version, and the tests in
+ * test/realtime fail if an upgrade stops reaching these callbacks.
  */
 export function createGateway(deps: GatewayDeps) {
   const { store, directory, messaging, delivery, connections, hooks } = deps
