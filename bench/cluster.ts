@@ -12,10 +12,10 @@
 import net from 'node:net'
 import { parseArgs } from 'node:util'
 import { join } from 'node:path'
-import { readFileSync } from 'node:fs'
 import { SQL } from 'bun'
 import Redis from 'ioredis'
 import { openPgStore } from '../src/db/pg-store'
+import { procCpuSeconds } from './lib/server-process'
 
 const { values: args } = parseArgs({
   options: {
@@ -32,7 +32,6 @@ const ROUNDS = Number(args.rounds)
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const ROOT = join(import.meta.dir, '..')
-const TICK_US = 1_000_000 / 100 // /proc times are in clock ticks (USER_HZ = 100 on Linux)
 
 async function freePort(): Promise<number> {
   const server = net.createServer()
@@ -67,11 +66,6 @@ async function startServer(env: Record<string, string>): Promise<Server> {
 async function stopServer(server: Server): Promise<void> {
   server.proc.kill('SIGTERM')
   await server.proc.exited
-}
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return Number(fields[11]) + Number(fields[12]) // utime + stime (fields 14 and 15)
 }
 
 async function redisCpuSeconds(redis: Redis): Promise<number> {
@@ -144,7 +138,7 @@ async function drive(scenario: string, servers: Server[], senderServer: Server, 
     } else if (f.type === 'error') console.error('error frame', f)
   }
 
-  const cpuBefore = servers.map((s) => cpuTicks(s.proc.pid))
+  const cpuBefore = servers.map((s) => procCpuSeconds(s.proc.pid))
   const redisBefore = redis ? await redisCpuSeconds(redis) : 0
   sender.onclose = (e) => {
     if (delivered < count) console.error(`${scenario}: the sender's connection closed (${e.code} ${e.reason}) after ${sent} sent, ${acked} acked, ${delivered} delivered`)
@@ -157,8 +151,8 @@ async function drive(scenario: string, servers: Server[], senderServer: Server, 
   await finished
   clearInterval(stalled)
   const seconds = (performance.now() - started) / 1000
-  const perServer = servers.map((s, i) => cpuTicks(s.proc.pid) - cpuBefore[i])
-  const cpuTicksUsed = perServer.reduce((a, b) => a + b, 0)
+  const perServer = servers.map((s, i) => procCpuSeconds(s.proc.pid) - cpuBefore[i])
+  const cpuSecondsUsed = perServer.reduce((a, b) => a + b, 0)
   const redisSeconds = redis ? (await redisCpuSeconds(redis)) - redisBefore : 0
   for (const ws of [sender, ...recipients]) ws.close()
   latencies.sort((a, b) => a - b)
@@ -171,8 +165,8 @@ async function drive(scenario: string, servers: Server[], senderServer: Server, 
     p90: percentile(latencies, 90),
     p99: percentile(latencies, 99),
     max: latencies[latencies.length - 1],
-    serverUsPerMsg: (cpuTicksUsed * TICK_US) / delivered,
-    perInstance: perServer.map((t) => (t * TICK_US) / delivered),
+    serverUsPerMsg: (cpuSecondsUsed * 1e6) / delivered,
+    perInstance: perServer.map((t) => (t * 1e6) / delivered),
     redisUsPerMsg: redis ? (redisSeconds * 1e6) / delivered : null,
   }
 }
