@@ -60,7 +60,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   const presence = broker.createPresence(connections)
   delivery.presence = presence
   presence.announce = (frame) => delivery.deliverLocal([presenceTarget], frame)
-  const messaging = new MessagingService({ store, directory, writer, delivery, connections, presence, maxMessageLength: config.maxMessageLength })
+  const messaging = new MessagingService({ store, directory, writer, delivery, presence, maxMessageLength: config.maxMessageLength })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })
   const guard = createSocketGuard({
@@ -84,8 +84,13 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     catchUpPauseBytes: Math.floor(config.slowConsumerBytes / 4),
   })
   /** A membership change made here: this instance's sockets now, the other instances through the broker. */
-  const onMembership = (groupId: number, userId: number, isMember: boolean) => {
+  /** A membership change, made here or reported by another instance: the cache and live sockets follow. */
+  const applyMembership = (groupId: number, userId: number, isMember: boolean) => {
+    directory.setMember(groupId, userId, isMember)
     gateway.applyMembership(groupId, userId, isMember)
+  }
+  const onMembership = (groupId: number, userId: number, isMember: boolean) => {
+    applyMembership(groupId, userId, isMember)
     broker.publishControl({ kind: 'membership', groupId, userId, isMember })
   }
 
@@ -195,8 +200,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       delivery.publishedUpTo = Math.max(delivery.publishedUpTo, await store.maxMessageId())
       await broker.start(delivery.onRemote, (message) => {
         if (message.kind !== 'membership') return
-        directory.setMember(message.groupId, message.userId, message.isMember)
-        gateway.applyMembership(message.groupId, message.userId, message.isMember)
+        applyMembership(message.groupId, message.userId, message.isMember)
       })
       guard.start()
     },

@@ -12,7 +12,7 @@ const view = (g: Group) => ({
   member_ids: g.memberIds,
 })
 
-/** REST: groups and their members. A membership change reaches live sockets through `onMembership`. */
+/** REST: groups and their members. A membership change reaches the group cache and live sockets through `onMembership`. */
 export function groupRoutes(deps: {
   store: Store
   directory: Directory
@@ -56,7 +56,6 @@ export function groupRoutes(deps: {
         await requireUsers([body.user_id])
         if (!(await store.addMember(params.id, body.user_id)))
           throw new AppError(409, 'already_a_member', `user ${body.user_id} is already a member of group ${params.id}`)
-        directory.setMember(params.id, body.user_id, true)
         deps.onMembership(params.id, body.user_id, true)
         return status(201, view(await requireGroup(params.id)))
       },
@@ -73,7 +72,6 @@ export function groupRoutes(deps: {
         await requireGroup(params.id)
         if (!(await store.removeMember(params.id, params.user_id)))
           throw new AppError(404, 'not_a_member', `user ${params.user_id} is not a member of group ${params.id}`)
-        directory.setMember(params.id, params.user_id, false)
         deps.onMembership(params.id, params.user_id, false)
         return view(await requireGroup(params.id))
       },

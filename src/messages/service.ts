@@ -2,7 +2,6 @@ import type { ConversationSummary, InsertResult, NewMessage, Store, StoredMessag
 import { directConv, groupConv } from '../db/store'
 import { AppError, badRequest, forbidden, notFound } from '../http/errors'
 import type { Socket } from '../realtime/connection'
-import type { LocalConnections } from '../realtime/connections'
 import type { Delivery } from '../realtime/delivery'
 import { groupTarget, userTarget, type Target } from '../realtime/topics'
 import type { Directory } from './directory'
@@ -40,9 +39,8 @@ export interface MessagingDeps {
   directory: Directory
   writer: MessageWriter
   delivery: Delivery
-  connections: LocalConnections
-  /** Who is online for the status decision; the cluster's presence in cluster mode, else `connections`. */
-  presence?: { isOnline(userId: number): boolean }
+  /** Who is online for the status decision: the cluster's presence in cluster mode, else this instance's sockets. */
+  presence: { isOnline(userId: number): boolean }
   maxMessageLength: number
 }
 
@@ -92,9 +90,9 @@ export class MessagingService {
   }
 
   private someoneWillReceive(senderId: number, route: Route): boolean {
-    const connections = this.deps.presence ?? this.deps.connections
-    if (route.recipientId !== null) return connections.isOnline(route.recipientId)
-    for (const member of route.members!) if (member !== senderId && connections.isOnline(member)) return true
+    const { presence } = this.deps
+    if (route.recipientId !== null) return presence.isOnline(route.recipientId)
+    for (const member of route.members!) if (member !== senderId && presence.isOnline(member)) return true
     return false
   }
 
