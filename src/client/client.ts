@@ -313,6 +313,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       case 'synced':
         this.synced = true
         if (frame.last_id > this.lastId) this.lastId = frame.last_id
+        this.pump()
         this.emit('synced', frame)
         if (this.opts.presence) void this.refreshOnline()
         return
@@ -341,11 +342,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.connectTimer = null
     this.openedAt = Date.now()
     this.maxMessageLength = frame.max_message_length
-    // Unconfirmed messages go again, in their order, with their client_id: the server stores each
-    // once. Before the state change, so that a send from a 'state' listener is not sent twice.
+    // Unconfirmed messages go again after the backlog (`synced`), in their order, with their
+    // client_id: one the backlog shows stored is settled without a resend, and the server stores a
+    // resent one once. Marked before the state change, so a 'state' listener's send waits too.
     this.established = true
     for (const p of this.outbox.values()) p.inFlight = false
-    this.pump()
     for (const id of this.readsToSend) this.sendNow({ type: 'read_receipt', message_id: id, ref: `read-${id}` })
     this.readsToSend.clear()
     this.schedulePing()
@@ -356,8 +357,14 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private onMessage(frame: Extract<ServerFrame, { type: 'message' }>): void {
     if (!this.seen.add(frame.id)) return
     if (frame.id > this.lastId) this.lastId = frame.id
-    // A catch-up copy of our own unconfirmed message: the application already has it from send().
-    if (frame.sender_id === this.userId && frame.client_id !== null && this.outbox.has(frame.client_id)) return
+    // A catch-up copy of our own unconfirmed message: it was stored, so it is confirmed now, and
+    // the application already has it from send().
+    const pending = frame.sender_id === this.userId && frame.client_id !== null ? this.outbox.get(frame.client_id) : undefined
+    if (pending) {
+      this.outbox.delete(frame.client_id!)
+      pending.resolve({ message_id: frame.id, client_id: frame.client_id!, status: frame.status, timestamp: frame.timestamp, duplicate: true })
+      return
+    }
     this.typingTracker.messageFrom(frame.sender_id, frame.group_id)
     this.emit('message', frame)
   }
@@ -406,7 +413,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
    * at a time (the next goes when the previous is confirmed).
    */
   private pump(): void {
-    if (!this.established || Date.now() < this.holdUntil) return
+    if (!this.established || !this.synced || Date.now() < this.holdUntil) return
     const window = this.paced ? 1 : MAX_IN_FLIGHT
     let inFlight = 0
     let waiting = 0

@@ -123,6 +123,29 @@ describe('client reconnects without losing or repeating messages', () => {
     expect(stored.map((m) => m.client_id)).toEqual([result.client_id])
   })
 
+  test('a lost confirmation older than the server’s idempotency window is settled from the backlog, not resent', async () => {
+    // The SQLite store recognises a resend for IDEMPOTENCY_WINDOW_SECONDS only; a client offline for
+    // longer must not store its message twice. Here the window is 1 ms (forgotten within a second).
+    await using server = await startServer({ config: { idempotencyWindowMs: 1 } })
+    using proxy = TcpProxy.start(server.port)
+    using alice = await connectClient(proxy.url, 1)
+    using bob = await connectClient(server.url, 2)
+
+    proxy.blackhole('down')
+    const sending = alice.send({ recipient_id: 2 }, 'sent long ago')
+    await waitFor('bob receives it', () => bob.received.length === 1)
+    await Bun.sleep(1200)
+    await bob.send({ recipient_id: 3 }, 'a later message: the server forgets the old client_id now')
+    proxy.blackhole('none')
+    proxy.cut()
+
+    const result = await sending
+    expect(result).toMatchObject({ duplicate: true, message_id: bob.received[0].id })
+    await Bun.sleep(200)
+    expect(bob.received.length).toBe(1)
+    expect(await storedConversation(server)).toHaveLength(1)
+  })
+
   test('heartbeat: a connection that goes silent is dropped and resumed', async () => {
     await using server = await startServer()
     using proxy = TcpProxy.start(server.port)
