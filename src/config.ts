@@ -1,9 +1,16 @@
+import { IDEMPOTENCY_DEFAULTS } from './db/idempotency-window'
 /** Configuration: read from the environment once, at start-up, and validated there. */
 export interface Config {
   port: number
   host: string
   /** A SQLite file path or ':memory:', or a postgres:// URL. */
   databaseUrl: string
+  /**
+   * SQLite: how long a resend with the same client_id is recognised, in ms, and how many such keys
+   * are kept at most. PostgreSQL recognises resends for ever (a unique index, across instances).
+   */
+  idempotencyWindowMs: number
+  idempotencyMaxKeys: number
   /** 'jwt' (the default of loadConfig, so of `npm start`) or 'none' (development only). */
   auth: 'none' | 'jwt'
   seedDemo: boolean
@@ -78,6 +85,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     port: 8000,
     host: '0.0.0.0',
     databaseUrl: 'data/switchboard.db',
+    idempotencyWindowMs: IDEMPOTENCY_DEFAULTS.windowMs,
+    idempotencyMaxKeys: IDEMPOTENCY_DEFAULTS.maxKeys,
     auth: 'none',
     seedDemo: false,
     logLevel: 'info',
@@ -194,6 +203,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: integer(env, 'PORT', base.port, 0, 65535),
     host: env.HOST || base.host,
     databaseUrl: databaseUrl.replace(/^file:\/\//, ''),
+    idempotencyWindowMs: integer(env, 'IDEMPOTENCY_WINDOW_SECONDS', base.idempotencyWindowMs / 1000, 1, 7 * 24 * 3600) * 1000,
+    idempotencyMaxKeys: integer(env, 'IDEMPOTENCY_MAX_KEYS', base.idempotencyMaxKeys, 1000, 100_000_000),
     auth: oneOf(env, 'AUTH', 'jwt', ['none', 'jwt'] as const),
     seedDemo: oneOf(env, 'SEED_DEMO', '0', ['0', '1', 'true', 'false']) === '1' || env.SEED_DEMO === 'true',
     logLevel: oneOf(env, 'LOG_LEVEL', base.logLevel, LOG_LEVELS),

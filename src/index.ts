@@ -36,7 +36,7 @@ if (config.tlsCertFile && config.tlsKeyFile) {
   tls = { cert: Bun.file(config.tlsCertFile), key: Bun.file(config.tlsKeyFile) }
 }
 
-const store = await openStore(config.databaseUrl).catch((e: Error) => {
+const store = await openStore(config.databaseUrl, config).catch((e: Error) => {
   console.error(`switchboard: cannot open the database: ${e.message}`)
   process.exit(2)
 })

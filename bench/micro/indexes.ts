@@ -1,60 +1,81 @@
 /**
- * Micro-benchmark: what each secondary index of `messages` costs an insert, on a bare bun:sqlite
- * table (WAL, synchronous=NORMAL), with 100 users in 50 pairs as in the 1:1 scenario.
+ * Micro-benchmark: what the shape of `messages` costs an insert, on a bare bun:sqlite table (WAL,
+ * synchronous=NORMAL), with 100 users in 50 pairs as in the 1:1 scenario, at one batch size.
+ * Every variant runs REPS times, interleaved; the median is printed.
  *
- *   bun bench/micro/indexes.ts [rows per commit]          index sets
- *   V=2 bun bench/micro/indexes.ts [rows per commit]      index sets and page size
- *   V=3 bun bench/micro/indexes.ts [rows per commit]      pragmas on the current index set
+ *   bun bench/micro/indexes.ts [rows per commit]          default 200
+ *
+ * Variants: the index set and insert before migration 0002 (conv, recipient, undelivered and the
+ * unique client index; AUTOINCREMENT; RETURNING id), then one change at a time, then what the store
+ * does now (conv and undelivered; rowid; lastInsertRowid), and a table with no secondary index.
  */
 import { Database } from 'bun:sqlite'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-const TOTAL = 60000, USERS = 100
-const base = `create table messages (id integer primary key autoincrement, conv text not null, sender_id integer not null, recipient_id integer, group_id integer, body text not null, message_type text not null default 'text', client_id text, status text not null default 'sent', created_at integer not null, read_at integer)`
-const IDX: Record<string,string> = {
+
+const TOTAL = Number(process.env.ROWS ?? 100_000)
+const REPS = Number(process.env.REPS ?? 5)
+const USERS = 100
+const size = Number(process.argv[2] ?? 200)
+
+const table = (autoincrement: boolean) =>
+  `create table messages (id integer primary key${autoincrement ? ' autoincrement' : ''}, conv text not null, sender_id integer not null, recipient_id integer, group_id integer, body text not null, message_type text not null default 'text', client_id text, status text not null default 'sent', created_at integer not null, read_at integer)`
+const INDEX = {
   conv: 'create index messages_conv on messages (conv, id)',
   recipient: 'create index messages_recipient on messages (recipient_id, id)',
-  sender: 'create index messages_sender on messages (sender_id, id)',
   undelivered: "create index messages_undelivered on messages (recipient_id, id) where status = 'sent' and recipient_id is not null",
   client: 'create unique index messages_client on messages (sender_id, client_id)',
 }
-const cur = ['conv','recipient','undelivered','client']
-const v3: [string, string[], string[]][] = [
-  ['cur', cur, []],
-  ['cur cache64M', cur, ['pragma cache_size = -65536']],
-  ['cur mmap', cur, ['pragma mmap_size = 268435456']],
-  ['cur exclusive', cur, ['pragma locking_mode = exclusive']],
-  ['cur all3', cur, ['pragma cache_size = -65536', 'pragma mmap_size = 268435456', 'pragma locking_mode = exclusive']],
-]
-const variants: [string, string[], string[]][] = process.env.V === '3' ? [...v3, ...v3] : process.env.V === '2' ? [
-  ['all', Object.keys(IDX), []],
-  ['all page1024', Object.keys(IDX), ['pragma page_size = 1024']],
-  ['all-no-sender', ['conv','recipient','undelivered','client'], []],
-  ['all-no-sender page1024', ['conv','recipient','undelivered','client'], ['pragma page_size = 1024']],
-  ['all-no-sender-no-recipient', ['conv','undelivered','client'], []],
-] : [
-  ['none', [], []],
-  ['all', Object.keys(IDX), []],
-  ['all-no-sender', ['conv','recipient','undelivered','client'], []],
-  ['all-no-client', ['conv','recipient','sender','undelivered'], []],
-  ['all cache64M', Object.keys(IDX), ['pragma cache_size = -65536']],
-  ['all cache64M ckpt100k', Object.keys(IDX), ['pragma cache_size = -65536', 'pragma wal_autocheckpoint = 100000']],
-]
-const size = Number(process.argv[2] ?? 100)
-for (const [name, idx, pragmas] of variants) {
+type Variant = { indexes: (keyof typeof INDEX)[]; autoincrement: boolean; returning: boolean }
+const before: Variant = { indexes: ['conv', 'recipient', 'undelivered', 'client'], autoincrement: true, returning: true }
+const VARIANTS: Record<string, Variant> = {
+  'before 0002': before,
+  'no client index': { ...before, indexes: ['conv', 'recipient', 'undelivered'] },
+  'no recipient index': { ...before, indexes: ['conv', 'undelivered', 'client'] },
+  'no RETURNING': { ...before, returning: false },
+  'no AUTOINCREMENT': { ...before, autoincrement: false },
+  'now (store)': { indexes: ['conv', 'undelivered'], autoincrement: false, returning: false },
+  'no secondary index': { indexes: [], autoincrement: false, returning: false },
+}
+// client_ids as they arrive from a socket: flat strings, as JSON.parse makes them.
+const clientIds = Array.from({ length: TOTAL }, (_, i) => JSON.parse(JSON.stringify(`1:${1 + (i % USERS)}:${i}`)) as string)
+
+function cpuPerRow(v: Variant): number {
   const dir = mkdtempSync(join(tmpdir(), 'idx-'))
-  const db = new Database(join(dir, 'db'), { create: true })
-  for (const p of pragmas) db.exec(p)
-  db.exec('PRAGMA journal_mode = WAL'); db.exec('PRAGMA synchronous = NORMAL'); db.exec('PRAGMA wal_autocheckpoint = 10000')
-  db.exec(base); for (const i of idx) db.exec(IDX[i])
-  const st = db.prepare('insert into messages (conv, sender_id, recipient_id, group_id, body, message_type, client_id, status, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing returning id')
-  const tx = db.transaction((from: number) => { for (let i = from; i < from + size; i++) { const s = 1 + (i % USERS); const r = s % 2 ? s + 1 : s - 1; st.get(`d:${Math.min(s,r)}:${Math.max(s,r)}`, s, r, null, `${i} load generator message, sixty-odd bytes long`, 'text', `1:${s}:${i}`, 'delivered', Date.now()) } })
+  const db = new Database(join(dir, 'db'), { create: true, strict: true })
+  db.exec('PRAGMA journal_mode = WAL')
+  db.exec('PRAGMA synchronous = NORMAL')
+  db.exec('PRAGMA wal_autocheckpoint = 10000')
+  db.exec(table(v.autoincrement))
+  for (const i of v.indexes) db.exec(INDEX[i])
+  const conflict = v.indexes.includes('client') ? ' on conflict do nothing' : ''
+  const insert = db.prepare(
+    `insert into messages (conv, sender_id, recipient_id, group_id, body, message_type, client_id, status, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)${conflict}${v.returning ? ' returning id' : ''}`,
+  )
+  const batch = db.transaction((from: number) => {
+    for (let i = from; i < from + size; i++) {
+      const s = 1 + (i % USERS)
+      const r = s % 2 ? s + 1 : s - 1
+      const args = [s < r ? `d:${s}:${r}` : `d:${r}:${s}`, s, r, null, 'load generator message, sixty-odd bytes long', 'text', clientIds[i], 'delivered', Date.now()] as const
+      if (v.returning) insert.get(...args)
+      else insert.run(...args).lastInsertRowid
+    }
+  })
   let i = 0
-  for (; i < TOTAL / 6; i += size) tx(i)
-  const c0 = process.cpuUsage(); const t0 = performance.now()
-  for (; i < TOTAL; i += size) tx(i)
-  const c = process.cpuUsage(c0); const n = TOTAL - TOTAL / 6
-  console.log(`${name.padEnd(24)} ${size}/commit: ${((c.user + c.system) / n).toFixed(2)} µs CPU/row (user ${(c.user/n).toFixed(2)} sys ${(c.system/n).toFixed(2)}), ${((performance.now() - t0) * 1000 / n).toFixed(2)} µs wall/row`)
-  db.close(); rmSync(dir, { recursive: true, force: true })
+  for (; i < TOTAL / 5; i += size) batch(i)
+  const cpu0 = process.cpuUsage()
+  for (; i < TOTAL; i += size) batch(i)
+  const cpu = process.cpuUsage(cpu0)
+  db.close()
+  rmSync(dir, { recursive: true, force: true })
+  return (cpu.user + cpu.system) / (TOTAL - TOTAL / 5)
+}
+
+const results = new Map<string, number[]>()
+for (let rep = 0; rep < REPS; rep++) for (const [name, v] of Object.entries(VARIANTS)) results.set(name, [...(results.get(name) ?? []), cpuPerRow(v)])
+console.log(`${size} rows per commit, ${TOTAL} rows, median of ${REPS}:`)
+for (const [name, xs] of results) {
+  xs.sort((a, b) => a - b)
+  console.log(`${name.padEnd(20)} ${xs[xs.length >> 1].toFixed(2)} µs CPU per row  [${xs.map((x) => x.toFixed(1)).join(' ')}]`)
 }

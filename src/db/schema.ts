@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { sqliteTable, integer, text, index, uniqueIndex, primaryKey } from 'drizzle-orm/sqlite-core'
+import { sqliteTable, integer, text, index, primaryKey } from 'drizzle-orm/sqlite-core'
 
 /** Users; never deleted, so their existence can be cached. */
 export const users = sqliteTable('users', {
@@ -42,7 +42,10 @@ export const groupMembers = sqliteTable(
 export const messages = sqliteTable(
   'messages',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    // The rowid itself, not AUTOINCREMENT, which updates sqlite_sequence at every insert (15.2
+    // against 17.5 µs a row in bench/micro/indexes.ts). Messages are never deleted, so max(id) + 1
+    // never hands out an id twice.
+    id: integer('id').primaryKey(),
     conv: text('conv').notNull(),
     senderId: integer('sender_id').notNull(),
     recipientId: integer('recipient_id'),
@@ -55,14 +58,27 @@ export const messages = sqliteTable(
     readAt: integer('read_at'),
   },
   (t) => [
+    // The one index a live insert touches. An index costs each insert a page per conversation (or
+    // user) in the commit: `bun bench/micro/indexes.ts` measured 17.5 µs of CPU a row with the
+    // (recipient_id, id) and unique (sender_id, client_id) indexes, AUTOINCREMENT and RETURNING,
+    // 5.0 without them, at 200 rows a commit (docs/BENCHMARKS.md). What concerns a user is found
+    // through user_conversations instead, and resends through the store's idempotency window.
     index('messages_conv').on(t.conv, t.id),
-    index('messages_recipient').on(t.recipientId, t.id),
-    // No (sender_id, id) index: every index costs each insert the pages it dirties in the WAL
-    // (see docs/BENCHMARKS.md for the figures). Lookups by
-    // sender (catch-up with `since`, the conversation list) use messages_client's sender_id prefix.
     // Only messages waiting for an offline recipient: a live-delivered insert never touches it.
     index('messages_undelivered').on(t.recipientId, t.id).where(sql`status = 'sent' and recipient_id is not null`),
-    // NULLs are distinct in a SQLite unique index, so messages without client_id never collide.
-    uniqueIndex('messages_client').on(t.senderId, t.clientId),
   ],
+)
+
+/**
+ * The direct conversations each user takes part in, one row a user a conversation, written with
+ * the conversation's first message: catch-up and the conversation list seek each conversation in
+ * messages_conv instead of indexing every message by recipient and sender.
+ */
+export const userConversations = sqliteTable(
+  'user_conversations',
+  {
+    userId: integer('user_id').notNull(),
+    conv: text('conv').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.conv] })],
 )

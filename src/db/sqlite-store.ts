@@ -1,11 +1,13 @@
 import { Database, type Statement } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { and, asc, desc, eq, gt, inArray, lt, ne, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableName, gt, inArray, lt, ne, sql } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
+import { startCheckpointer } from './checkpointer'
+import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import * as schema from './schema'
-import { groupMembers, groups, messages, users } from './schema'
+import { groupMembers, groups, messages, userConversations, users } from './schema'
 import {
   ConflictError,
   groupConv,
@@ -21,8 +23,20 @@ import {
 
 const MIGRATIONS = join(import.meta.dir, 'migrations', 'sqlite')
 
+export interface SqliteOptions {
+  /** How long a (sender, client_id) is recognised as a resend, in ms. */
+  idempotencyWindowMs: number
+  /** At most this many (sender, client_id) are kept for that (about 100 bytes each). */
+  idempotencyMaxKeys: number
+}
+
+export const DEFAULT_SQLITE_OPTIONS: SqliteOptions = {
+  idempotencyWindowMs: IDEMPOTENCY_DEFAULTS.windowMs,
+  idempotencyMaxKeys: IDEMPOTENCY_DEFAULTS.maxKeys,
+}
+
 /** Opens (creating if needed) a SQLite database, applies the migrations and returns the store. */
-export function openSqliteStore(path: string): SqliteStore {
+export function openSqliteStore(path: string, options: SqliteOptions = DEFAULT_SQLITE_OPTIONS): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const client = new Database(path, { create: true, strict: true })
   // WAL lets readers run beside the writer; synchronous=NORMAL syncs at checkpoints, not at every
@@ -32,41 +46,75 @@ export function openSqliteStore(path: string): SqliteStore {
   client.exec('PRAGMA synchronous = NORMAL')
   client.exec('PRAGMA busy_timeout = 5000')
   client.exec('PRAGMA foreign_keys = ON')
-  // Fewer, larger checkpoints: each commit rewrites fewer index pages into the WAL.
-  client.exec('PRAGMA wal_autocheckpoint = 10000')
   const db = drizzle({ client, schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
-  return new SqliteStore(db, client)
+  const checkpointer = path === ':memory:' ? null : startCheckpointer(client, path)
+  return new SqliteStore(db, client, new IdempotencyWindow(options.idempotencyWindowMs, options.idempotencyMaxKeys), checkpointer)
 }
 
 type Db = BunSQLiteDatabase<typeof schema>
 type InsertParams = [string, number, number | null, number | null, string, string, string | null, string, number]
 
-/** The SQLite implementation of Store. Every call is synchronous underneath. */
+/** Direct conversations known to be in user_conversations: most messages need no write there. */
+const KNOWN_CONVERSATIONS_MAX = 100_000
+
+/**
+ * The SQLite implementation of Store. Every call is synchronous underneath. One process writes a
+ * database file at a time: the idempotency window and the conversation cache live in it.
+ */
 export class SqliteStore implements Store {
-  private readonly insertMessage: Statement<{ id: number }, InsertParams>
-  private readonly findByClientId
+  private readonly insertMessage: Statement<unknown, InsertParams>
+  private readonly addConversation: Statement<unknown, [number, string]>
+  private readonly knownConversations = new Set<string>()
+  private readonly convsOf
+  private readonly convAfter
+  private readonly convLast
 
   constructor(
     private readonly db: Db,
     private readonly client: Database,
+    private readonly recent: IdempotencyWindow,
+    private readonly checkpointer: { stop(): Promise<void> } | null = null,
   ) {
     // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
-    // Drizzle: `bun bench/micro/insert.ts 200 400` measured 22.5 against 18.3 µs of CPU per row at
-    // 200 rows per commit and 17.4 against 10.2 at 400 (means of two interleaved runs, 2 cores).
-    // The column names still come from the Drizzle schema.
+    // Drizzle: 22.5 against 18.3 µs of CPU per row at 200 rows per commit when it was changed
+    // (docs/BENCHMARKS.md). The column names still come from the Drizzle schema.
     const columns = [messages.conv, messages.senderId, messages.recipientId, messages.groupId, messages.body, messages.messageType, messages.clientId, messages.status, messages.createdAt]
       .map((column) => `"${column.name}"`)
     this.insertMessage = client.prepare(
-      `insert into "messages" (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')}) ` +
-        `on conflict ("${messages.senderId.name}", "${messages.clientId.name}") do nothing returning "${messages.id.name}"`,
+      // No RETURNING: SQLite buffers returned rows in a temporary table; lastInsertRowid is the id.
+      `insert into "messages" (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+    )
+    this.addConversation = client.prepare(
+      `insert or ignore into "${getTableName(userConversations)}" ("${userConversations.userId.name}", "${userConversations.conv.name}") values (?, ?)`,
     )
     const p = (name: string) => sql.placeholder(name)
-    this.findByClientId = db
+    this.convsOf = db.select({ conv: userConversations.conv }).from(userConversations).where(eq(userConversations.userId, p('userId'))).prepare()
+    this.convAfter = db
       .select()
       .from(messages)
-      .where(and(eq(messages.senderId, p('senderId')), eq(messages.clientId, p('clientId'))))
+      .where(and(eq(messages.conv, p('conv')), gt(messages.id, p('after'))))
+      .orderBy(asc(messages.id))
+      .limit(p('limit'))
       .prepare()
+    this.convLast = db.select().from(messages).where(eq(messages.conv, p('conv'))).orderBy(desc(messages.id)).limit(1).prepare()
+    this.loadRecentKeys()
+  }
+
+  /** Rebuilds the idempotency window from the newest messages (a backwards walk of the rowid). */
+  private loadRecentKeys(): void {
+    const cutoff = Date.now() - this.recent.windowMs
+    const rows: { id: number; senderId: number; clientId: string | null; createdAt: number }[] = []
+    const newestFirst = this.client.query(
+      `select "${messages.id.name}" as id, "${messages.senderId.name}" as senderId, "${messages.clientId.name}" as clientId, ` +
+        `"${messages.createdAt.name}" as createdAt from "messages" order by "${messages.id.name}" desc`,
+    )
+    for (const row of newestFirst.iterate() as Iterable<(typeof rows)[number]>) {
+      if (row.createdAt < cutoff || rows.length >= this.recent.maxKeys) break
+      if (row.clientId !== null) rows.push(row)
+    }
+    newestFirst.finalize()
+    for (let i = rows.length - 1; i >= 0; i--) this.recent.add(rows[i].senderId, rows[i].clientId!, rows[i].id, rows[i].createdAt)
   }
 
   async createUser(input: { username: string; displayName?: string | null }): Promise<User> {
@@ -141,23 +189,57 @@ export class SqliteStore implements Store {
   }
 
   async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
-    return this.client.transaction(() => {
-      const results: InsertResult[] = new Array(batch.length)
-      for (let i = 0; i < batch.length; i++) {
-        const m = batch[i]
-        const inserted = this.insertMessage.get(m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt)
-        if (inserted) {
-          results[i] = { message: { ...m, id: inserted.id, readAt: null }, duplicate: false }
-        } else {
-          const original = this.findByClientId.get({ senderId: m.senderId, clientId: m.clientId })!
-          results[i] = { message: original, duplicate: true }
+    const results: InsertResult[] = new Array(batch.length)
+    // What this batch taught the in-memory state; undone if the transaction rolls back.
+    const keys: { senderId: number; clientId: string; id: number }[] = []
+    const convs: string[] = []
+    try {
+      this.client.transaction(() => {
+        for (let i = 0; i < batch.length; i++) {
+          const m = batch[i]
+          const original = m.clientId === null ? undefined : this.resent(m.senderId, m.clientId)
+          if (original) {
+            results[i] = { message: original, duplicate: true }
+            continue
+          }
+          if (m.recipientId !== null && !this.knownConversations.has(m.conv)) {
+            this.addConversation.run(m.senderId, m.conv)
+            if (m.recipientId !== m.senderId) this.addConversation.run(m.recipientId, m.conv)
+            this.knownConversations.add(m.conv)
+            convs.push(m.conv)
+          }
+          const id = Number(this.insertMessage.run(m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt).lastInsertRowid)
+          if (m.clientId !== null) {
+            this.recent.add(m.senderId, m.clientId, id, m.createdAt)
+            keys.push({ senderId: m.senderId, clientId: m.clientId, id })
+          }
+          results[i] = { message: { ...m, id, readAt: null }, duplicate: false }
         }
-      }
-      return results
-    })()
+      })()
+    } catch (error) {
+      for (const k of keys) this.recent.delete(k.senderId, k.clientId, k.id)
+      for (const conv of convs) this.knownConversations.delete(conv)
+      throw error
+    }
+    if (this.knownConversations.size > KNOWN_CONVERSATIONS_MAX) this.knownConversations.clear()
+    this.recent.prune(Date.now())
+    return results
+  }
+
+  /** The message this (sender, client_id) was stored as within the idempotency window, if any. */
+  private resent(senderId: number, clientId: string): StoredMessage | undefined {
+    const id = this.recent.candidate(senderId, clientId)
+    if (id === undefined) return undefined
+    const original = this.messageById(id)
+    // A hash names the candidate; another key with the same hash is not a resend.
+    return original && original.senderId === senderId && original.clientId === clientId ? original : undefined
   }
 
   async getMessage(id: number): Promise<StoredMessage | undefined> {
+    return this.messageById(id)
+  }
+
+  private messageById(id: number): StoredMessage | undefined {
     return this.db.select().from(messages).where(eq(messages.id, id)).get()
   }
 
@@ -173,12 +255,10 @@ export class SqliteStore implements Store {
   }
 
   async messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]> {
-    const mine = or(
-      eq(messages.recipientId, userId),
-      eq(messages.senderId, userId),
-      groupIds.length ? inArray(messages.conv, groupIds.map(groupConv)) : undefined,
-    )
-    return this.db.select().from(messages).where(and(gt(messages.id, sinceId), mine)).orderBy(asc(messages.id)).limit(limit).all()
+    // The first `limit` after sinceId of each conversation hold the first `limit` of them all.
+    const convs = this.convsOf.all({ userId }).map((r) => r.conv).concat(groupIds.map(groupConv))
+    const rows = convs.flatMap((conv) => this.convAfter.all({ conv, after: sinceId, limit }))
+    return rows.sort((a, b) => a.id - b.id).slice(0, limit)
   }
 
   async undelivered(userId: number, afterId: number, limit: number): Promise<StoredMessage[]> {
@@ -256,14 +336,9 @@ export class SqliteStore implements Store {
 
   async conversations(userId: number): Promise<ConversationSummary[]> {
     const summaries: ConversationSummary[] = []
-    const direct = this.db
-      .select({ conv: messages.conv, lastId: sql<number>`max(${messages.id})` })
-      .from(messages)
-      .where(and(or(eq(messages.senderId, userId), eq(messages.recipientId, userId)), sql`${messages.groupId} is null`))
-      .groupBy(messages.conv)
-      .all()
-    for (const { conv, lastId } of direct) {
-      const lastMessage = this.db.select().from(messages).where(eq(messages.id, lastId)).get()!
+    for (const { conv } of this.convsOf.all({ userId })) {
+      const lastMessage = this.convLast.get({ conv })
+      if (!lastMessage) continue
       const [, a, b] = conv.split(':').map(Number)
       const unread = this.db
         .select({ n: sql<number>`count(*)` })
@@ -279,7 +354,7 @@ export class SqliteStore implements Store {
       .all()
     for (const { groupId, lastReadId } of memberships) {
       const conv = groupConv(groupId)
-      const lastMessage = this.db.select().from(messages).where(eq(messages.conv, conv)).orderBy(desc(messages.id)).limit(1).get() ?? null
+      const lastMessage = this.convLast.get({ conv }) ?? null
       const unread = this.db
         .select({ n: sql<number>`count(*)` })
         .from(messages)
@@ -304,6 +379,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Its connection first: the last one to close checkpoints what is left and removes the WAL.
+    await this.checkpointer?.stop()
     this.client.close()
   }
 }

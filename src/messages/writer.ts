@@ -14,8 +14,8 @@ function settle(done: Done, error: unknown, result?: InsertResult): void {
 /**
  * A commit starts at least this long after the previous one began (a remaining wait under 1 ms,
  * below timer resolution, is not waited). A commit has a fixed cost (the index pages it rewrites
- * into the WAL) whatever its size: 1 row per commit cost 70 µs of CPU a row, 10 rows about 20
- * (bench/micro/insert.ts). At a few thousand messages a second, one commit per event-loop turn
+ * into the WAL) whatever its size: 1 row per commit cost 37 µs of CPU a row, 10 rows about 10
+ * (`ROWS=10000 bun bench/micro/insert.ts 1 3 10 30`). At a few thousand messages a second, one commit per event-loop turn
  * stored 1 to 3 messages each; waiting out the interval gathers them. It adds at most this much
  * latency, and none when messages are rare or commits take longer than the interval anyway.
  */

@@ -30,7 +30,7 @@ export async function startServer(
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'switchboard-test-'))
   const dbPath = join(dir, 'test.db')
   const config = defaultConfig({ databaseUrl: dbPath, port: options.port ?? 0, host: '127.0.0.1', logLevel: 'silent', ...options.config })
-  const store = openSqliteStore(dbPath)
+  const store = openSqliteStore(dbPath, config)
   if (options.seed !== false) await seedDemo(store)
   const switchboard = createApp({ store, broker: new LocalBroker(), config })
   await switchboard.start()

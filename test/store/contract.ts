@@ -8,6 +8,20 @@ export interface StoreFixture {
   release(store: Store): Promise<void>
 }
 
+/** A direct message as the service hands it to a store. */
+export const direct = (senderId: number, recipientId: number, body: string, extra: Partial<NewMessage> = {}): NewMessage => ({
+  conv: directConv(senderId, recipientId),
+  senderId,
+  recipientId,
+  groupId: null,
+  body,
+  messageType: 'text',
+  clientId: null,
+  status: 'sent',
+  createdAt: Date.now(),
+  ...extra,
+})
+
 /**
  * The storage contract every Store implementation passes: the same cases run against SQLite and
  * PostgreSQL. `skipReason` (a service that is not there) skips every case, visibly.
@@ -23,18 +37,6 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       if (!skipReason) await fixture.release(store)
     })
 
-    const direct = (senderId: number, recipientId: number, body: string, extra: Partial<NewMessage> = {}): NewMessage => ({
-      conv: directConv(senderId, recipientId),
-      senderId,
-      recipientId,
-      groupId: null,
-      body,
-      messageType: 'text',
-      clientId: null,
-      status: 'sent',
-      createdAt: Date.now(),
-      ...extra,
-    })
     const inGroup = (senderId: number, groupId: number, body: string): NewMessage => ({
       ...direct(senderId, senderId, body),
       conv: groupConv(groupId),

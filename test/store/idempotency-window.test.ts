@@ -1,0 +1,68 @@
+import { describe, expect, test } from 'bun:test'
+import { IdempotencyWindow, keyHash } from '../../src/db/idempotency-window'
+
+describe('IdempotencyWindow', () => {
+  test('names the message a (sender, client_id) was stored as; other senders and ids are apart', () => {
+    const w = new IdempotencyWindow(60_000, 1000)
+    w.add(1, 'c-1', 10, 0)
+    expect(w.candidate(1, 'c-1')).toBe(10)
+    expect(w.candidate(2, 'c-1')).toBeUndefined()
+    expect(w.candidate(1, 'c-2')).toBeUndefined()
+  })
+
+  test('forgets keys once they are older than the window, not before', () => {
+    const w = new IdempotencyWindow(60_000, 1000)
+    w.add(1, 'old', 1, 0)
+    w.add(1, 'new', 2, 30_000)
+    w.prune(60_500)
+    expect(w.candidate(1, 'old')).toBe(1)
+    w.prune(61_000)
+    expect(w.candidate(1, 'old')).toBeUndefined()
+    expect(w.candidate(1, 'new')).toBe(2)
+    w.prune(91_000)
+    expect(w.candidate(1, 'new')).toBeUndefined()
+    expect(w.size).toBe(0)
+  })
+
+  test('beyond maxKeys the oldest go first, with one warning that names the setting', () => {
+    const warnings: string[] = []
+    const w = new IdempotencyWindow(60_000, 1000, (m) => warnings.push(m))
+    for (let i = 1; i <= 1500; i++) w.add(7, `k${i}`, i, 0)
+    w.prune(1)
+    w.prune(2)
+    expect(w.size).toBe(1000)
+    expect(w.candidate(7, 'k500')).toBeUndefined()
+    expect(w.candidate(7, 'k501')).toBe(501)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain('IDEMPOTENCY_MAX_KEYS')
+  })
+
+  test('a rolled-back key is forgotten, and a key stored again later survives the old one’s expiry', () => {
+    const w = new IdempotencyWindow(60_000, 1000)
+    w.add(1, 'c', 5, 0)
+    w.delete(1, 'c', 5)
+    expect(w.candidate(1, 'c')).toBeUndefined()
+    w.add(1, 'c', 9, 59_000)
+    w.prune(61_000)
+    expect(w.candidate(1, 'c')).toBe(9)
+  })
+
+  test('keeps working as its queue wraps and grows', () => {
+    const w = new IdempotencyWindow(1000, 100_000)
+    let id = 0
+    for (let second = 0; second < 50; second++) {
+      for (let i = 0; i < 3000; i++) w.add(i % 50, `s${second}-${i}`, ++id, second * 1000)
+      w.prune(second * 1000)
+    }
+    expect(w.candidate(3, 's49-3')).toBe(id - 3000 + 4)
+    expect(w.candidate(3, 's40-3')).toBeUndefined()
+    expect(w.size).toBeLessThanOrEqual(3 * 3000)
+  })
+
+  test('the hash spreads: 200,000 keys of one sender, no collision', () => {
+    const seen = new Set<number>()
+    for (let i = 0; i < 200_000; i++) seen.add(keyHash(42, `${i.toString(36)}-client`))
+    for (let s = 0; s < 1000; s++) seen.add(keyHash(s, 'same-client-id'))
+    expect(seen.size).toBe(201_000)
+  })
+})
