@@ -7,6 +7,7 @@
  *   npm run bench:quick         short run (under 2 minutes)
  *   bun bench/run.ts --only=pairs-json-closed,idle   selected scenarios
  *   bun bench/run.ts --reference                     also write bench/results/reference.json
+ *   bun bench/run.ts --quick --rounds=6 --only=…     more alternating rounds, for small differences
  */
 import { cpus, loadavg, totalmem } from 'node:os'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -31,6 +32,9 @@ const switchboardDir = option('switchboard')
 const profile = quick
   ? { warmup: 0.5, seconds: 2, rounds: 1, idleConnections: 10_000, restSeconds: 2, historyRows: 20_000 }
   : { warmup: 1, seconds: 4, rounds: 2, idleConnections: 10_000, restSeconds: 4, historyRows: 50_000 }
+// --rounds=N: more alternating rounds per scenario, for a before/after difference smaller than the
+// machine's drift (figures are totals over the rounds).
+if (option('rounds')) profile.rounds = Math.max(1, Number(option('rounds')))
 
 interface Scenario {
   id: string

@@ -1,23 +1,27 @@
 /**
  * Copies the WAL of one SQLite database back into the database file, on its own thread and
- * connection (see checkpointer.ts). PASSIVE: it never waits for the writer or for readers.
+ * connection (see checkpointer.ts): when told that enough was written, and at least every
+ * `fallbackMs`. PASSIVE: it never waits for the writer or for readers.
  */
 import { Database } from 'bun:sqlite'
 
 declare const self: Worker
 
-self.onmessage = (event: MessageEvent<{ path: string; intervalMs: number }>) => {
-  const { path, intervalMs } = event.data
-  const db = new Database(path)
+let checkpoint: (() => void) | null = null
+
+self.onmessage = (event: MessageEvent<{ path: string; fallbackMs: number } | 'checkpoint'>) => {
+  if (event.data === 'checkpoint') return checkpoint?.()
+  const db = new Database(event.data.path)
   db.exec('PRAGMA busy_timeout = 1000')
   db.exec('PRAGMA synchronous = NORMAL')
-  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
-  setInterval(() => {
+  const statement = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
+  checkpoint = () => {
     try {
-      checkpoint.get()
+      statement.get()
     } catch (error) {
-      // Another checkpoint (the main connection's) is running: the next round catches up.
+      // Another checkpoint (the main connection's) is running: the next one catches up.
       if (!(error instanceof Error && /busy|locked/i.test(error.message))) throw error
     }
-  }, intervalMs)
+  }
+  setInterval(checkpoint, event.data.fallbackMs)
 }

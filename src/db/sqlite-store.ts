@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { and, asc, desc, eq, getTableName, gt, inArray, lt, ne, sql } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
-import { startCheckpointer } from './checkpointer'
+import { startCheckpointer, type Checkpointer } from './checkpointer'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import * as schema from './schema'
 import { groupMembers, groups, messages, userConversations, users } from './schema'
@@ -74,7 +74,7 @@ export class SqliteStore implements Store {
     private readonly db: Db,
     private readonly client: Database,
     private readonly recent: IdempotencyWindow,
-    private readonly checkpointer: { stop(): Promise<void> } | null = null,
+    private readonly checkpointer: Checkpointer | null = null,
   ) {
     // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
     // Drizzle: 22.5 against 18.3 µs of CPU per row at 200 rows per commit when it was changed
@@ -223,6 +223,7 @@ export class SqliteStore implements Store {
     }
     if (this.knownConversations.size > KNOWN_CONVERSATIONS_MAX) this.knownConversations.clear()
     this.recent.prune(Date.now())
+    this.checkpointer?.wrote(batch.length)
     return results
   }
 

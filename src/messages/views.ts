@@ -1,6 +1,22 @@
 import type { StoredMessage } from '../db/store'
 import type { MessageView } from './model'
 
+let lastMs = NaN
+let lastIso = ''
+
+/**
+ * A message time (ms since the epoch) as an ISO string. One message's time is written twice (its
+ * `message` frame and its `message_sent`) and messages of one batch often share the millisecond:
+ * the last one is kept rather than formatted again.
+ */
+export function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms
+    lastIso = new Date(ms).toISOString()
+  }
+  return lastIso
+}
+
 /** The wire view of a stored message; `status` overrides the stored one (e.g. per viewer). */
 export function toView(m: StoredMessage, status = m.status, readCount?: number): MessageView {
   const view: MessageView = m.groupId !== null
@@ -12,7 +28,7 @@ export function toView(m: StoredMessage, status = m.status, readCount?: number):
         message_type: m.messageType,
         status,
         client_id: m.clientId,
-        timestamp: new Date(m.createdAt).toISOString(),
+        timestamp: isoTime(m.createdAt),
       }
     : {
         id: m.id,
@@ -22,7 +38,7 @@ export function toView(m: StoredMessage, status = m.status, readCount?: number):
         message_type: m.messageType,
         status,
         client_id: m.clientId,
-        timestamp: new Date(m.createdAt).toISOString(),
+        timestamp: isoTime(m.createdAt),
       }
   if (readCount !== undefined) view.read_count = readCount
   return view

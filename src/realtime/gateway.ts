@@ -4,7 +4,7 @@ import { AppError, ErrorBody, errorBody } from '../http/errors'
 import type { Directory } from '../messages/directory'
 import type { MessagingService } from '../messages/service'
 import { unavailable } from '../messages/service'
-import { messageFrame } from '../messages/views'
+import { isoTime, messageFrame } from '../messages/views'
 import { decodeFrame, negotiateFormat } from './codec'
 import type { ConnState, Socket } from './connection'
 import type { LocalConnections } from './connections'
@@ -273,7 +273,7 @@ export function createGateway(deps: GatewayDeps) {
           message_id: stored.id,
           client_id: stored.clientId,
           status: stored.status,
-          timestamp: new Date(stored.createdAt).toISOString(),
+          timestamp: isoTime(stored.createdAt),
           duplicate,
         })
       })
