@@ -1,21 +1,18 @@
 import type { Database } from 'bun:sqlite'
 
 /**
- * The thread checkpoints after this many stored messages (about 0.5 to 2 MB of WAL under load),
- * and at least every FALLBACK_MS for the other writes (receipts, marks). A checkpoint on a timer
- * alone either lags under load or, at a few hundred messages a second, copies a handful of pages
- * and syncs the file twice every few ms.
+ * The thread checkpoints after this many stored messages (a few MB of WAL under load), and at least
+ * every FALLBACK_MS for the other writes (receipts, marks). Each checkpoint copies every page the
+ * WAL holds once, however often it was rewritten: rarer checkpoints copy hot pages (a busy
+ * conversation's index page, the table's last page) fewer times.
  */
-export const CHECKPOINT_EVERY_ROWS = 512
+export const CHECKPOINT_EVERY_ROWS = 8192
 const FALLBACK_MS = 1000
 
 /**
- * At this many pages (8 MB) the main connection checkpoints itself after a commit, as SQLite
- * always does; by then the thread has copied all but the last few hundred messages of it, so that
- * call is short, and it is what lets the next commit start the WAL over from its beginning (a
- * checkpoint on another connection cannot: the writer keeps adding frames while it runs).
+ * The main connection's own automatic checkpoint, only for when the thread is gone (200 MB).
  */
-const MAIN_AUTOCHECKPOINT_PAGES = 2000
+const FALLBACK_AUTOCHECKPOINT_PAGES = 50_000
 
 export interface Checkpointer {
   /** The main connection stored `rows` messages. */
@@ -27,17 +24,31 @@ export interface Checkpointer {
  * SQLite's automatic checkpoint runs inside the commit that crosses `wal_autocheckpoint`: with
  * 10,000 pages (40 MB) it held the event loop for tens of ms every second or so under load, the
  * largest part of the 1:1 p99 latency (docs/BENCHMARKS.md). A worker thread with its own connection
- * does the copying instead. If the thread fails, the main connection checkpoints as before.
+ * copies the bulk instead. When it has, the main connection copies what was committed during that
+ * pass (a few commits' pages): a checkpoint that leaves nothing behind is what lets the next commit
+ * start the WAL over from its beginning, and only the writer can be sure nothing was committed
+ * meanwhile.
  */
 export function startCheckpointer(client: Database, path: string): Checkpointer {
   const worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url))
   // Bun's Worker: the thread must not keep a process alive that is otherwise done...
   const handle = worker as Worker & { ref(): void; unref(): void }
   handle.unref()
-  worker.onerror = (event) => console.error('the SQLite checkpoint thread failed; checkpoints run on the main thread alone', event.message)
+  worker.onerror = (event) => {
+    console.error('the SQLite checkpoint thread failed; checkpoints run on the main thread again', event.message)
+    client.exec('PRAGMA wal_autocheckpoint = 10000')
+  }
+  const finish = client.prepare('PRAGMA wal_checkpoint(PASSIVE)')
+  worker.onmessage = () => {
+    try {
+      finish.get()
+    } catch (error) {
+      console.error('finishing a checkpoint failed', error)
+    }
+  }
   const closed = new Promise<void>((resolve) => worker.addEventListener('close', () => resolve(), { once: true }))
   worker.postMessage({ path, fallbackMs: FALLBACK_MS })
-  client.exec(`PRAGMA wal_autocheckpoint = ${MAIN_AUTOCHECKPOINT_PAGES}`)
+  client.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
   let unsynced = 0
   return {
     wrote(rows) {
