@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { IdempotencyWindow, keyHash } from '../../src/db/idempotency-window'
+import { IdempotencyWindow, NumberTable, keyHash } from '../../src/db/idempotency-window'
 
 describe('IdempotencyWindow', () => {
   test('names the message a (sender, client_id) was stored as; other senders and ids are apart', () => {
@@ -64,5 +64,21 @@ describe('IdempotencyWindow', () => {
     for (let i = 0; i < 200_000; i++) seen.add(keyHash(42, `${i.toString(36)}-client`))
     for (let s = 0; s < 1000; s++) seen.add(keyHash(s, 'same-client-id'))
     expect(seen.size).toBe(201_000)
+  })
+
+  test('its table keeps keys that share a slot apart, across deletions and growth', () => {
+    const t = new NumberTable()
+    const slotMates = [5, 5 + 2 ** 32, 5 + 2 * 2 ** 32, 5 + 3 * 2 ** 32] // the same low 32 bits
+    slotMates.forEach((k, i) => t.set(k, i + 1))
+    t.delete(slotMates[1])
+    expect(slotMates.map((k) => t.get(k))).toEqual([1, undefined, 3, 4])
+    t.set(slotMates[1], 9)
+    t.set(slotMates[2], 7)
+    expect(slotMates.map((k) => t.get(k))).toEqual([1, 9, 7, 4])
+    for (let k = 1000; k < 200_000; k++) t.set(k * 65_537, k)
+    for (let k = 1000; k < 200_000; k += 2) t.delete(k * 65_537)
+    expect(t.size).toBe(4 + 99_500)
+    expect([t.get(1001 * 65_537), t.get(1000 * 65_537), t.get(199_999 * 65_537)]).toEqual([1001, undefined, 199_999])
+    expect(slotMates.map((k) => t.get(k))).toEqual([1, 9, 7, 4])
   })
 })
