@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
 import { openapi } from '@elysiajs/openapi'
 import { join } from 'node:path'
@@ -157,7 +158,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     .use(groupRoutes({ store, directory, onMembership }))
     .use(messageRoutes(messaging))
     .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
-      response: t.Object({ online_users: t.Array(t.Integer()) }),
+      response: t.Object({ online_users: t.Array(Type.Integer()) }),
       detail: { summary: 'Users with at least one live connection', tags: ['realtime'] },
     })
     .use(gateway.routes)

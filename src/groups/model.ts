@@ -11,9 +11,9 @@ export const CreateGroupBody = t.Object(
 )
 
 export const GroupView = t.Object({
-  id: t.Integer(),
+  id: Type.Integer(),
   name: t.String(),
-  created_by: t.Union([t.Integer(), t.Null()]),
+  created_by: t.Union([Type.Integer(), t.Null()]),
   created_at: t.String({ format: 'date-time' }),
   member_ids: t.Array(Type.Integer()),
 })

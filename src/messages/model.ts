@@ -3,7 +3,9 @@ import { Type } from '@sinclair/typebox'
 
 /**
  * Fields shared by a message sent over REST and over the WebSocket. Integers are TypeBox's strict
- * `Type.Integer`: Elysia's `t.Integer` also accepts numeric strings, which suits only the URL.
+ * `Type.Integer`: Elysia's `t.Integer` also accepts numeric strings, which suits only the URL. In
+ * response schemas too: `t.Integer` is a transform, and Elysia encodes a response whose schema
+ * holds one value by value (a history page of 50: about a tenth of the request's CPU).
  */
 export const messageFields = {
   recipient_id: t.Optional(Type.Integer({ minimum: 1, description: 'The recipient of a direct message' })),
@@ -22,16 +24,16 @@ export type SendMessageBody = Static<typeof SendMessageBody>
 
 /** A stored message as REST returns it and as the `message` frame carries it (with `type`). */
 export const MessageView = t.Object({
-  id: t.Integer(),
-  sender_id: t.Integer(),
-  recipient_id: t.Optional(t.Integer()),
-  group_id: t.Optional(t.Integer()),
+  id: Type.Integer(),
+  sender_id: Type.Integer(),
+  recipient_id: t.Optional(Type.Integer()),
+  group_id: t.Optional(Type.Integer()),
   message: t.String(),
   message_type: t.String(),
   status: MessageStatus,
   client_id: t.Union([t.String(), t.Null()]),
   timestamp: t.String({ format: 'date-time' }),
-  read_count: t.Optional(t.Integer({ description: 'Group messages: members other than the sender who have read it' })),
+  read_count: t.Optional(Type.Integer({ description: 'Group messages: members other than the sender who have read it' })),
 })
 export type MessageView = Static<typeof MessageView>
 
@@ -48,7 +50,7 @@ export const HistoryQuery = t.Object({
 export const HistoryPage = t.Object({
   messages: t.Array(MessageView),
   has_more: t.Boolean({ description: 'More messages exist in the direction of paging' }),
-  next_cursor: t.Union([t.Object({ before: t.Integer() }), t.Object({ after: t.Integer() }), t.Null()], {
+  next_cursor: t.Union([t.Object({ before: Type.Integer() }), t.Object({ after: Type.Integer() }), t.Null()], {
     description: 'Query parameters for the next page: older (before) by default, newer (after) when paging with after',
   }),
 })
@@ -56,17 +58,17 @@ export const HistoryPage = t.Object({
 /** PUT /messages/{id}/read */
 export const MarkReadQuery = t.Object({ user_id: t.Optional(t.Integer({ minimum: 1, description: 'The reader; defaults to the recipient of a direct message' })) })
 export const MarkReadResult = t.Object({
-  message_id: t.Integer(),
+  message_id: Type.Integer(),
   status: MessageStatus,
-  reader_id: t.Integer(),
+  reader_id: Type.Integer(),
   changed: t.Boolean({ description: 'False when it was already read' }),
 })
 
 export const Conversation = t.Object({
   kind: t.Union([t.Literal('direct'), t.Literal('group')]),
-  other_user_id: t.Optional(t.Integer()),
-  group_id: t.Optional(t.Integer()),
+  other_user_id: t.Optional(Type.Integer()),
+  group_id: t.Optional(Type.Integer()),
   last_message: t.Union([MessageView, t.Null()]),
-  unread_count: t.Integer(),
+  unread_count: Type.Integer(),
 })
-export const ConversationList = t.Object({ user_id: t.Integer(), conversations: t.Array(Conversation) })
+export const ConversationList = t.Object({ user_id: Type.Integer(), conversations: t.Array(Conversation) })

@@ -1,4 +1,5 @@
 import { t } from 'elysia'
+import { Type } from '@sinclair/typebox'
 
 export const CreateUserBody = t.Object(
   {
@@ -9,7 +10,7 @@ export const CreateUserBody = t.Object(
 )
 
 export const UserView = t.Object({
-  id: t.Integer(),
+  id: Type.Integer(),
   username: t.String(),
   display_name: t.Union([t.String(), t.Null()]),
   created_at: t.String({ format: 'date-time' }),
