@@ -43,7 +43,8 @@ export function startCheckpointer(client: Database, path: string): Checkpointer 
     try {
       finish.get()
     } catch (error) {
-      console.error('finishing a checkpoint failed', error)
+      // The thread's next pass has begun: it will say so again when done.
+      if (!(error instanceof Error && /busy|locked/i.test(error.message))) console.error('finishing a checkpoint failed', error)
     }
   }
   const closed = new Promise<void>((resolve) => worker.addEventListener('close', () => resolve(), { once: true }))
