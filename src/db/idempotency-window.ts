@@ -12,7 +12,7 @@
  * across restarts and crashes too.
  *
  * It holds no JavaScript value per key, only numbers in typed arrays: a 53-bit hash of (sender,
- * client_id) and the message id, in a hash table and a queue. The garbage collector never walks
+ * client_id) and the message id, in a hash table and a ring. The garbage collector never walks
  * them: string keys in a Map cost 3 µs more a message (25.6 against 22.4 in bench/run.ts), a Map
  * of these numbers 0.35 µs more than the typed arrays (window adds amid message-like garbage).
  * A hash names a candidate; the store checks the candidate message's sender and client_id before
@@ -20,22 +20,37 @@
  */
 export const IDEMPOTENCY_DEFAULTS = { windowMs: 10 * 60_000, maxKeys: 500_000 }
 
+/**
+ * Keys a batch may add before the next prune brings the window back to maxKeys; beyond it the
+ * oldest key goes at once.
+ */
+const SLACK_KEYS = 16_384
+
 export class IdempotencyWindow {
   /** hash of (sender, client_id) → message id. */
-  private readonly ids = new NumberTable()
-  /** [hash, id] pairs in the order they were added, from `head` to `tail` (pair indices). */
-  private queue = new Float64Array(2 * 1024)
+  private readonly ids: NumberTable
+  /** A ring of [hash, id] pairs, oldest first from `head`; `count` of them. */
+  private readonly queue: Float64Array
   private head = 0
-  private tail = 0
+  private count = 0
   /** [time, highest id added by then], at most one a second: which ids are older than the window. */
   private readonly marks: { at: number; id: number }[] = []
   private lastWarnedAt = -Infinity
+  private early = 0
 
+  /**
+   * Both structures are allocated once, at their full size: grown by doubling, each step faulted
+   * in fresh pages and freed the old ones, which on this VM cost more than the lookups.
+   */
   constructor(
     readonly windowMs: number,
     readonly maxKeys: number,
     private readonly warn: (message: string) => void = (message) => console.warn(message),
-  ) {}
+  ) {
+    const ring = maxKeys + SLACK_KEYS
+    this.queue = new Float64Array(2 * ring)
+    this.ids = new NumberTable(2 * ring)
+  }
 
   get size(): number {
     return this.ids.size
@@ -48,12 +63,17 @@ export class IdempotencyWindow {
 
   /** Remembers a stored message; `at` is when it was stored (ms since the epoch). */
   add(senderId: number, clientId: string, id: number, at: number): void {
+    const ring = this.queue.length / 2
+    if (this.count === ring) {
+      this.early++
+      this.dropOldest()
+    }
     const hash = keyHash(senderId, clientId)
     this.ids.set(hash, id)
-    if (2 * (this.tail + 1) > this.queue.length) this.makeRoom()
-    this.queue[2 * this.tail] = hash
-    this.queue[2 * this.tail + 1] = id
-    this.tail++
+    const slot = (this.head + this.count) % ring
+    this.queue[2 * slot] = hash
+    this.queue[2 * slot + 1] = id
+    this.count++
     const last = this.marks[this.marks.length - 1]
     if (last && at - last.at < 1000) last.id = id
     else this.marks.push({ at, id })
@@ -70,34 +90,29 @@ export class IdempotencyWindow {
     // A mark covers ids added within a second of its time: drop it once that whole second is old.
     let upToId = 0
     while (this.marks.length && this.marks[0].at + 1000 <= now - this.windowMs) upToId = this.marks.shift()!.id
-    let early = 0
-    while (this.head < this.tail) {
-      const hash = this.queue[2 * this.head]
+    while (this.count > 0) {
       const id = this.queue[2 * this.head + 1]
       if (id > upToId && this.ids.size <= this.maxKeys) break
-      if (id > upToId) early++
-      // Unless the key was stored again since (under a newer id, after a rollback).
-      if (this.ids.get(hash) === id) this.ids.delete(hash)
-      this.head++
+      if (id > upToId) this.early++
+      this.dropOldest()
     }
-    if (early && now - this.lastWarnedAt > 60_000) {
+    if (this.early && now - this.lastWarnedAt > 60_000) {
       this.lastWarnedAt = now
       this.warn(
         `IDEMPOTENCY_MAX_KEYS (${this.maxKeys}) reached: resends are recognised for less than IDEMPOTENCY_WINDOW_SECONDS ` +
-          `(${this.windowMs / 1000}) at this message rate; raise IDEMPOTENCY_MAX_KEYS (about 100 bytes a key)`,
+          `(${this.windowMs / 1000}) at this message rate; raise IDEMPOTENCY_MAX_KEYS (about 50 bytes a key)`,
       )
     }
+    this.early = 0
   }
 
-  /** Moves the live pairs to the front, growing the queue when they fill more than half of it. */
-  private makeRoom(): void {
-    const live = this.tail - this.head
-    const next = 2 * live > this.queue.length / 2 ? new Float64Array(this.queue.length * 2) : this.queue
-    if (next === this.queue) this.queue.copyWithin(0, 2 * this.head, 2 * this.tail)
-    else next.set(this.queue.subarray(2 * this.head, 2 * this.tail))
-    this.queue = next
-    this.head = 0
-    this.tail = live
+  private dropOldest(): void {
+    const hash = this.queue[2 * this.head]
+    const id = this.queue[2 * this.head + 1]
+    // Unless the key was stored again since (under a newer id, after a rollback).
+    if (this.ids.get(hash) === id) this.ids.delete(hash)
+    this.head = (this.head + 1) % (this.queue.length / 2)
+    this.count--
   }
 }
 
@@ -121,27 +136,27 @@ export function keyHash(senderId: number, clientId: string): number {
 }
 
 const EMPTY = 0
-const DELETED = -1
 
 /**
- * A hash table from positive integer keys (below 2^53) to numbers, with open addressing and linear
- * probing in one Float64Array of [key, value] slots: no per-entry object for the collector to visit,
- * and a probe reads one cache line. Kept at most half full, so probes stay short and the table small
- * (half a million keys: 32 MB); its size is what each message's lookup pays for in cache misses.
+ * A hash table from positive integer keys (below 2^53) to numbers, of a fixed capacity: open
+ * addressing with linear probing in one Float64Array of [key, value] slots. No per-entry object for
+ * the collector to visit, a probe reads one cache line, and deletion shifts the entries behind back
+ * (no tombstones), so it never has to be rebuilt. The caller keeps it at most half full.
  */
 export class NumberTable {
-  private slots = new Float64Array(2 * 1024)
-  /** Slots not EMPTY: live entries and DELETED ones (which probing must step over). */
-  private used = 0
+  private readonly slots: Float64Array
+  private readonly mask: number
   size = 0
 
-  private get capacity(): number {
-    return this.slots.length / 2
+  constructor(minimumCapacity: number) {
+    let capacity = 1024
+    while (capacity < minimumCapacity) capacity *= 2
+    this.slots = new Float64Array(2 * capacity)
+    this.mask = capacity - 1
   }
 
   get(key: number): number | undefined {
-    const mask = this.capacity - 1
-    for (let i = (key >>> 0) & mask; ; i = (i + 1) & mask) {
+    for (let i = (key >>> 0) & this.mask; ; i = (i + 1) & this.mask) {
       const k = this.slots[2 * i]
       if (k === key) return this.slots[2 * i + 1]
       if (k === EMPTY) return undefined
@@ -149,48 +164,38 @@ export class NumberTable {
   }
 
   set(key: number, value: number): void {
-    if (2 * (this.used + 1) > this.capacity) this.rehash()
-    const mask = this.capacity - 1
-    let reuse = -1
-    for (let i = (key >>> 0) & mask; ; i = (i + 1) & mask) {
+    for (let i = (key >>> 0) & this.mask; ; i = (i + 1) & this.mask) {
       const k = this.slots[2 * i]
-      if (k === key) {
+      if (k === key || k === EMPTY) {
+        if (k === EMPTY) this.size++
+        this.slots[2 * i] = key
         this.slots[2 * i + 1] = value
-        return
-      }
-      if (k === DELETED && reuse < 0) reuse = i
-      if (k === EMPTY) {
-        const at = reuse >= 0 ? reuse : i
-        if (at === i) this.used++
-        this.slots[2 * at] = key
-        this.slots[2 * at + 1] = value
-        this.size++
         return
       }
     }
   }
 
   delete(key: number): void {
-    const mask = this.capacity - 1
-    for (let i = (key >>> 0) & mask; ; i = (i + 1) & mask) {
+    let i = (key >>> 0) & this.mask
+    for (; ; i = (i + 1) & this.mask) {
       const k = this.slots[2 * i]
       if (k === EMPTY) return
-      if (k === key) {
-        this.slots[2 * i] = DELETED
-        this.size--
-        return
-      }
+      if (k === key) break
     }
-  }
-
-  /** Without its DELETED slots, into a table a third full at most (twice as large when it grows). */
-  private rehash(): void {
-    const old = this.slots
-    let capacity = this.capacity
-    while (3 * (this.size + 1) > capacity) capacity *= 2
-    this.slots = new Float64Array(2 * capacity)
-    this.used = 0
-    this.size = 0
-    for (let i = 0; i < old.length; i += 2) if (old[i] > 0) this.set(old[i], old[i + 1])
+    this.size--
+    // Backward shift: move up each later entry of the run whose home slot is not between the hole
+    // and itself, so that every key stays reachable from its home without a tombstone.
+    for (let j = (i + 1) & this.mask; ; j = (j + 1) & this.mask) {
+      const k = this.slots[2 * j]
+      if (k === EMPTY) break
+      const home = (k >>> 0) & this.mask
+      const stays = i <= j ? i < home && home <= j : i < home || home <= j
+      if (stays) continue
+      this.slots[2 * i] = k
+      this.slots[2 * i + 1] = this.slots[2 * j + 1]
+      i = j
+    }
+    this.slots[2 * i] = EMPTY
+    this.slots[2 * i + 1] = 0
   }
 }

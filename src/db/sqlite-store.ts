@@ -26,7 +26,7 @@ const MIGRATIONS = join(import.meta.dir, 'migrations', 'sqlite')
 export interface SqliteOptions {
   /** How long a (sender, client_id) is recognised as a resend, in ms. */
   idempotencyWindowMs: number
-  /** At most this many (sender, client_id) are kept for that (about 100 bytes each). */
+  /** At most this many (sender, client_id) are kept for that (about 50 bytes each, reserved at start). */
   idempotencyMaxKeys: number
 }
 

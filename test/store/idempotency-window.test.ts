@@ -66,8 +66,8 @@ describe('IdempotencyWindow', () => {
     expect(seen.size).toBe(201_000)
   })
 
-  test('its table keeps keys that share a slot apart, across deletions and growth', () => {
-    const t = new NumberTable()
+  test('its table keeps keys that share a slot apart, across deletions, near half full', () => {
+    const t = new NumberTable(400_000)
     const slotMates = [5, 5 + 2 ** 32, 5 + 2 * 2 ** 32, 5 + 3 * 2 ** 32] // the same low 32 bits
     slotMates.forEach((k, i) => t.set(k, i + 1))
     t.delete(slotMates[1])
@@ -80,5 +80,43 @@ describe('IdempotencyWindow', () => {
     expect(t.size).toBe(4 + 99_500)
     expect([t.get(1001 * 65_537), t.get(1000 * 65_537), t.get(199_999 * 65_537)]).toEqual([1001, undefined, 199_999])
     expect(slotMates.map((k) => t.get(k))).toEqual([1, 9, 7, 4])
+    // Deleting the first of a run must not hide the ones behind it (no tombstones: they move up).
+    for (const k of slotMates) t.delete(k)
+    expect(slotMates.map((k) => t.get(k))).toEqual([undefined, undefined, undefined, undefined])
+    for (let k = 1001; k < 200_000; k += 2) expect(t.get(k * 65_537)).toBe(k)
+  })
+
+  test('a full ring lets its oldest key go at once, and says so at the next prune', () => {
+    const warnings: string[] = []
+    const w = new IdempotencyWindow(60_000, 1000, (m) => warnings.push(m))
+    // One batch larger than maxKeys plus the slack, before any prune.
+    for (let i = 1; i <= 1000 + 16_384 + 10; i++) w.add(1, `k${i}`, i, 0)
+    expect(w.candidate(1, 'k10')).toBeUndefined()
+    expect(w.candidate(1, 'k11')).toBe(11)
+    w.prune(1)
+    expect(w.size).toBe(1000)
+    expect(warnings).toHaveLength(1)
+  })
+
+  test('its table agrees with a Map over 200,000 random sets, deletes and gets with many collisions', () => {
+    const t = new NumberTable(1024)
+    const m = new Map<number, number>()
+    let seed = 42
+    const random = (n: number) => (seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) % n
+    // Keys crowd into 64 home slots, so runs are long and wrap around the table's end.
+    const key = () => 1 + (1000 + random(64)) + random(8) * 2 ** 32
+    for (let op = 0; op < 200_000; op++) {
+      const k = key()
+      const r = random(3)
+      if (r === 0 && m.size < 450) {
+        t.set(k, op)
+        m.set(k, op)
+      } else if (r === 1) {
+        t.delete(k)
+        m.delete(k)
+      } else expect(t.get(k)).toBe(m.get(k))
+    }
+    expect(t.size).toBe(m.size)
+    for (const [k, v] of m) expect(t.get(k)).toBe(v)
   })
 })
