@@ -5,6 +5,7 @@
  * something it says so, and the main connection copies the few frames committed meanwhile.
  */
 import { Database } from 'bun:sqlite'
+import { isBusy } from './checkpointer'
 
 declare const self: Worker
 
@@ -25,8 +26,7 @@ self.onmessage = (event: MessageEvent<{ path: string; fallbackMs: number } | 'ch
       statement.get()
       self.postMessage('checkpointed')
     } catch (error) {
-      // Another checkpoint (the main connection's) is running: the next one catches up.
-      if (!(error instanceof Error && /busy|locked/i.test(error.message))) throw error
+      if (!isBusy(error)) throw error
     }
   }
   setInterval(checkpoint, event.data.fallbackMs)

@@ -14,6 +14,11 @@ const FALLBACK_MS = 1000
  */
 const FALLBACK_AUTOCHECKPOINT_PAGES = 50_000
 
+/** A checkpoint refused because another one (on the other connection) is running: the next catches up. */
+export function isBusy(error: unknown): boolean {
+  return error instanceof Error && /busy|locked/i.test(error.message)
+}
+
 export interface Checkpointer {
   /** The main connection stored `rows` messages. */
   wrote(rows: number): void
@@ -44,7 +49,7 @@ export function startCheckpointer(client: Database, path: string): Checkpointer 
       finish.get()
     } catch (error) {
       // The thread's next pass has begun: it will say so again when done.
-      if (!(error instanceof Error && /busy|locked/i.test(error.message))) console.error('finishing a checkpoint failed', error)
+      if (!isBusy(error)) console.error('finishing a checkpoint failed', error)
     }
   }
   const closed = new Promise<void>((resolve) => worker.addEventListener('close', () => resolve(), { once: true }))
