@@ -58,21 +58,37 @@ export const messages = sqliteTable(
     readAt: integer('read_at'),
   },
   (t) => [
-    // The one index a live insert touches. An index costs each insert a page per conversation (or
-    // user) in the commit: `bun bench/micro/indexes.ts` measured 17.5 µs of CPU a row with the
-    // (recipient_id, id) and unique (sender_id, client_id) indexes, AUTOINCREMENT and RETURNING,
-    // 5.0 without them, at 200 rows a commit (docs/BENCHMARKS.md). What concerns a user is found
-    // through user_conversations instead, and resends through the store's idempotency window.
-    index('messages_conv').on(t.conv, t.id),
+    // No index a live-delivered insert touches: an index costs each commit a page per conversation
+    // (or user) it holds. `bun bench/micro/indexes.ts` measured 17.5 µs of CPU a row with the
+    // (recipient_id, id), unique (sender_id, client_id) and (conv, id) indexes, AUTOINCREMENT and
+    // RETURNING, 5.0 with (conv, id) alone, 1.5 with none, at 200 rows a commit
+    // (docs/BENCHMARKS.md). A conversation's messages are found through conversation_messages,
+    // written in bulk; what concerns a user through user_conversations; resends through the
+    // store's idempotency window.
     // Only messages waiting for an offline recipient: a live-delivered insert never touches it.
     index('messages_undelivered').on(t.recipientId, t.id).where(sql`status = 'sent' and recipient_id is not null`),
   ],
 )
 
 /**
+ * Which messages each conversation holds: what an index on messages (conv, id) would be, written
+ * every few thousand messages in one sorted pass instead of with each commit (see
+ * src/db/conversation-index.ts). The migration creates it WITHOUT ROWID, one B-tree, which Drizzle
+ * cannot declare.
+ */
+export const conversationMessages = sqliteTable(
+  'conversation_messages',
+  {
+    conv: text('conv').notNull(),
+    id: integer('id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.conv, t.id] })],
+)
+
+/**
  * The direct conversations each user takes part in, one row a user a conversation, written with
  * the conversation's first message: catch-up and the conversation list seek each conversation in
- * messages_conv instead of indexing every message by recipient and sender.
+ * conversation_messages instead of indexing every message by recipient and sender.
  */
 export const userConversations = sqliteTable(
   'user_conversations',

@@ -1,13 +1,14 @@
 import { Database, type Statement } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { and, asc, desc, eq, getTableName, gt, inArray, lt, ne, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, getTableName, gt, inArray, lt, ne, sql } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { startCheckpointer, type Checkpointer } from './checkpointer'
+import { ConversationIndex, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import * as schema from './schema'
-import { groupMembers, groups, messages, userConversations, users } from './schema'
+import { conversationMessages, groupMembers, groups, messages, userConversations, users } from './schema'
 import {
   ConflictError,
   groupConv,
@@ -28,6 +29,8 @@ export interface SqliteOptions {
   idempotencyWindowMs: number
   /** At most this many (sender, client_id) are kept for that (about 50 bytes each, reserved at start). */
   idempotencyMaxKeys: number
+  /** Messages stored between two passes over conversation_messages (tests make it small). */
+  indexEveryRows?: number
 }
 
 export const DEFAULT_SQLITE_OPTIONS: SqliteOptions = {
@@ -49,7 +52,8 @@ export function openSqliteStore(path: string, options: SqliteOptions = DEFAULT_S
   const db = drizzle({ client, schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
   const checkpointer = path === ':memory:' ? null : startCheckpointer(client, path)
-  return new SqliteStore(db, client, new IdempotencyWindow(options.idempotencyWindowMs, options.idempotencyMaxKeys), checkpointer)
+  const window = new IdempotencyWindow(options.idempotencyWindowMs, options.idempotencyMaxKeys)
+  return new SqliteStore(db, client, window, new ConversationIndex(client, options.indexEveryRows ?? INDEX_EVERY_ROWS), checkpointer)
 }
 
 type Db = BunSQLiteDatabase<typeof schema>
@@ -75,6 +79,7 @@ export class SqliteStore implements Store {
     private readonly db: Db,
     private readonly client: Database,
     private readonly recent: IdempotencyWindow,
+    private readonly index: ConversationIndex,
     private readonly checkpointer: Checkpointer | null = null,
   ) {
     // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
@@ -93,9 +98,11 @@ export class SqliteStore implements Store {
     this.convsOf = db.select({ conv: userConversations.conv }).from(userConversations).where(eq(userConversations.userId, p('userId'))).prepare()
     // Pages of one conversation (history, catch-up, its last message), prepared once: built and
     // prepared per call, a page of 50 cost 160 µs of CPU.
-    const between = and(eq(messages.conv, p('conv')), gt(messages.id, p('after')), lt(messages.id, p('before')))
-    this.pageBackward = db.select().from(messages).where(between).orderBy(desc(messages.id)).limit(p('limit')).prepare()
-    this.pageForward = db.select().from(messages).where(between).orderBy(asc(messages.id)).limit(p('limit')).prepare()
+    const c = conversationMessages
+    const between = and(eq(c.conv, p('conv')), gt(c.id, p('after')), lt(c.id, p('before')))
+    const pages = () => db.select(getTableColumns(messages)).from(c).innerJoin(messages, eq(messages.id, c.id)).where(between)
+    this.pageBackward = pages().orderBy(desc(c.id)).limit(p('limit')).prepare()
+    this.pageForward = pages().orderBy(asc(c.id)).limit(p('limit')).prepare()
     this.byId = db.select().from(messages).where(eq(messages.id, p('id'))).prepare()
     this.loadRecentKeys()
   }
@@ -192,6 +199,9 @@ export class SqliteStore implements Store {
     // What this batch taught the in-memory state; undone if the transaction rolls back.
     const keys: { senderId: number; clientId: string; id: number }[] = []
     const convs: string[] = []
+    const indexed = this.index.mark()
+    let stored = 0
+    let newestId = 0
     try {
       this.client.transaction(() => {
         for (let i = 0; i < batch.length; i++) {
@@ -213,9 +223,13 @@ export class SqliteStore implements Store {
             keys.push({ senderId: m.senderId, clientId: m.clientId, id })
           }
           results[i] = { message: { ...m, id, readAt: null }, duplicate: false }
+          stored++
+          newestId = id
         }
+        if (stored) this.index.stored(stored, newestId)
       })()
     } catch (error) {
+      this.index.reset(indexed)
       for (const k of keys) this.recent.delete(k.senderId, k.clientId, k.id)
       for (const conv of convs) this.knownConversations.delete(conv)
       throw error
@@ -249,6 +263,7 @@ export class SqliteStore implements Store {
 
   /** Ascending; the newest `limit` unless `after` is given, then the oldest `limit` after it. */
   private page(conv: string, page: Page): StoredMessage[] {
+    this.index.catchUp()
     const bounds = { conv, after: page.after ?? 0, before: page.before ?? Number.MAX_SAFE_INTEGER, limit: page.limit }
     return page.after !== undefined ? this.pageForward.all(bounds) : this.pageBackward.all(bounds).reverse()
   }
@@ -273,12 +288,15 @@ export class SqliteStore implements Store {
       .from(groupMembers)
       .where(eq(groupMembers.userId, userId))
       .all()
+    if (marks.length) this.index.catchUp()
+    const c = conversationMessages
     const grouped = marks.flatMap(({ groupId, mark }) =>
       this.db
-        .select()
-        .from(messages)
-        .where(and(eq(messages.conv, groupConv(groupId)), gt(messages.id, Math.max(mark, afterId)), ne(messages.senderId, userId)))
-        .orderBy(asc(messages.id))
+        .select(getTableColumns(messages))
+        .from(c)
+        .innerJoin(messages, eq(messages.id, c.id))
+        .where(and(eq(c.conv, groupConv(groupId)), gt(c.id, Math.max(mark, afterId)), ne(messages.senderId, userId)))
+        .orderBy(asc(c.id))
         .limit(limit)
         .all(),
     )
@@ -341,8 +359,9 @@ export class SqliteStore implements Store {
       const [, a, b] = conv.split(':').map(Number)
       const unread = this.db
         .select({ n: sql<number>`count(*)` })
-        .from(messages)
-        .where(and(eq(messages.conv, conv), eq(messages.recipientId, userId), ne(messages.status, 'read')))
+        .from(conversationMessages)
+        .innerJoin(messages, eq(messages.id, conversationMessages.id))
+        .where(and(eq(conversationMessages.conv, conv), eq(messages.recipientId, userId), ne(messages.status, 'read')))
         .get()!.n
       summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: unread })
     }
@@ -356,8 +375,9 @@ export class SqliteStore implements Store {
       const lastMessage = this.page(conv, { limit: 1 })[0] ?? null
       const unread = this.db
         .select({ n: sql<number>`count(*)` })
-        .from(messages)
-        .where(and(eq(messages.conv, conv), gt(messages.id, lastReadId), ne(messages.senderId, userId)))
+        .from(conversationMessages)
+        .innerJoin(messages, eq(messages.id, conversationMessages.id))
+        .where(and(eq(conversationMessages.conv, conv), gt(conversationMessages.id, lastReadId), ne(messages.senderId, userId)))
         .get()!.n
       summaries.push({ conv, otherUserId: null, groupId, lastMessage, unreadCount: unread })
     }

@@ -74,6 +74,27 @@ describe('SQLite store on a file', () => {
     await store.close()
   })
 
+  test('messages stored since the last pass over conversation_messages are found after a crash', async () => {
+    const path = newPath()
+    let store = openSqliteStore(path, { ...WINDOW, indexEveryRows: 5 })
+    const [a, b, c] = [await store.createUser({ username: 'a' }), await store.createUser({ username: 'b' }), await store.createUser({ username: 'c' })].map((u) => u.id)
+    for (let i = 1; i <= 12; i++) await store.insertMessages([direct(i % 3 ? a : c, b, `m${i}`)])
+    // Closed with two messages not yet listed, as a crash would leave them (close does not list them).
+    await store.close()
+    const raw = new Database(path)
+    expect(raw.query('select count(*) as n from conversation_messages').get()).toEqual({ n: 10 })
+    raw.close()
+
+    store = openSqliteStore(path, { ...WINDOW, indexEveryRows: 5 })
+    expect((await store.history(directConv(a, b), { limit: 20 })).map((m) => m.body)).toEqual(['m1', 'm2', 'm4', 'm5', 'm7', 'm8', 'm10', 'm11'])
+    expect((await store.history(directConv(c, b), { limit: 2 })).map((m) => m.body)).toEqual(['m9', 'm12'])
+    expect((await store.messagesSince(b, [], 10, 10)).map((m) => m.body)).toEqual(['m11', 'm12'])
+    const [next] = await store.insertMessages([direct(b, c, 'm13')])
+    expect((await store.history(directConv(b, c), { after: 9, limit: 5 })).map((m) => m.body)).toEqual(['m12', 'm13'])
+    expect(next.message.id).toBe(13)
+    await store.close()
+  })
+
   test('upgrading a database from before user_conversations keeps every message findable', async () => {
     const path = newPath()
     // The schema as the first two migrations left it, with messages in it.
@@ -93,6 +114,7 @@ describe('SQLite store on a file', () => {
     expect((await store.messagesSince(2, [], 0, 10)).map((m) => m.body)).toEqual(['a to b', 'c to b'])
     expect((await store.messagesSince(1, [], 0, 10)).map((m) => m.body)).toEqual(['a to b'])
     expect((await store.conversations(2)).map((c) => c.otherUserId).sort()).toEqual([1, 3])
+    expect((await store.history('d:1:2', { limit: 10 })).map((m) => m.body)).toEqual(['a to b'])
     const [resent, next] = await store.insertMessages([direct(1, 2, 'a to b again', { clientId: 'c-1' }), direct(2, 1, 'b to a')])
     expect(resent.duplicate).toBe(true)
     expect(next.message.id).toBe(3)
