@@ -101,7 +101,7 @@ interface Aggregate {
   ackOutOfOrder: number
   errors: number
   errorCodes: Record<string, number>
-  perRound: { deliveredPerSec: number; serverCpuUsPerDelivery: number; p99Ms: number }[]
+  perRound: { deliveredPerSec: number; serverCpuUsPerDelivery: number; serverPageFaultsPerKDelivery: number; p99Ms: number }[]
 }
 
 const ms = (h: Histogram, p: number) => h.getValueAtPercentile(p) / 1000
@@ -135,7 +135,12 @@ function aggregate(target: TargetKind, rounds: RoundResult[]): Aggregate {
     delivered,
     ...totals,
     errorCodes,
-    perRound: rounds.map((r) => ({ deliveredPerSec: r.deliveredPerSec, serverCpuUsPerDelivery: r.serverCpuUsPerDelivery, p99Ms: ms(r.latency, 99) })),
+    perRound: rounds.map((r) => ({
+      deliveredPerSec: r.deliveredPerSec,
+      serverCpuUsPerDelivery: r.serverCpuUsPerDelivery,
+      serverPageFaultsPerKDelivery: r.serverPageFaultsPerKDelivery,
+      p99Ms: ms(r.latency, 99),
+    })),
   }
 }
 
@@ -217,7 +222,7 @@ async function runScenarios(): Promise<ScenarioResult[]> {
           const bad = r.lost + r.duplicated + r.outOfOrder + r.stale + r.unacked + r.errors
           progress(
             `[${done}/${totalRounds}] ${sc.id} ${target.padEnd(11)} ${fmt(r.deliveredPerSec, 0).padStart(8)} deliveries/s  ` +
-              `${fmt(r.serverCpuUsPerDelivery, 2).padStart(6)} µs CPU/delivery  p99 ${fmt(ms(r.latency, 99), 2)} ms` +
+              `${fmt(r.serverCpuUsPerDelivery, 2).padStart(6)} µs CPU/delivery  ${fmt(r.serverPageFaultsPerKDelivery, 1).padStart(5)} faults/1k  p99 ${fmt(ms(r.latency, 99), 2)} ms` +
               (bad ? `  !! lost ${r.lost} dup ${r.duplicated} ooo ${r.outOfOrder} stale ${r.stale} unacked ${r.unacked} errors ${r.errors} ${JSON.stringify(r.errorCodes)}` : ''),
           )
         }

@@ -37,6 +37,8 @@ export interface RoundResult {
   sentPerSec: number
   serverCpuSeconds: number
   serverCpuUsPerDelivery: number
+  /** Page faults per 1,000 deliveries: on this VM each one is a costly trap. */
+  serverPageFaultsPerKDelivery: number
   clientCpuUsPerDelivery: number
   serverRssBytes: number
   lost: number
@@ -269,11 +271,13 @@ export async function runRound(server: ServerProcess, target: TargetKind, pop: P
   const sentAtStart = sum(sent)
   const deliveredAtStart = delivered
   const cpuAtStart = server.cpuSeconds()
+  const faultsAtStart = server.pageFaults()
   const clientCpuAtStart = process.cpuUsage()
   const t0 = performance.now()
   await Bun.sleep(spec.seconds * 1000)
   const seconds = (performance.now() - t0) / 1000
   const serverCpuSeconds = server.cpuSeconds() - cpuAtStart
+  const serverPageFaults = server.pageFaults() - faultsAtStart
   const clientCpu = process.cpuUsage(clientCpuAtStart)
   const windowDelivered = delivered - deliveredAtStart
   const windowSent = sum(sent) - sentAtStart
@@ -324,6 +328,7 @@ export async function runRound(server: ServerProcess, target: TargetKind, pop: P
     serverCpuUsPerDelivery: (serverCpuSeconds * 1e6) / Math.max(1, windowDelivered),
     clientCpuUsPerDelivery: (clientCpu.user + clientCpu.system) / Math.max(1, windowDelivered),
     serverRssBytes,
+    serverPageFaultsPerKDelivery: (serverPageFaults * 1000) / Math.max(1, windowDelivered),
     lost,
     duplicated,
     outOfOrder,

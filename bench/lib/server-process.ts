@@ -18,6 +18,8 @@ export interface ServerProcess {
   cpuSeconds(): number
   /** Resident set size in bytes. */
   rssBytes(): number
+  /** Page faults (minor + major) so far: each costs a trap into this VM's hypervisor. */
+  pageFaults(): number
   stop(): Promise<void>
 }
 
@@ -27,6 +29,13 @@ export function procCpuSeconds(pid: number): number {
   // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+}
+
+/** Reads minflt + majflt of a process from /proc/<pid>/stat. */
+export function procPageFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return Number(fields[7]) + Number(fields[9])
 }
 
 /** Reads VmRSS of a process from /proc/<pid>/status, in bytes. */
@@ -72,6 +81,7 @@ async function spawnListening(name: string, args: string[], env: Record<string, 
     wsUrl: `ws://127.0.0.1:${port}`,
     cpuSeconds: () => procCpuSeconds(proc.pid),
     rssBytes: () => procRssBytes(proc.pid),
+    pageFaults: () => procPageFaults(proc.pid),
     async stop() {
       proc.kill('SIGTERM')
       const killer = setTimeout(() => proc.kill('SIGKILL'), 5000)
