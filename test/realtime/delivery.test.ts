@@ -21,6 +21,8 @@ describe('several connections of one user', () => {
     const sent = await alicePhone.next('message_sent')
     for (const c of [bobPhone, bobLaptop, aliceLaptop]) expect(await c.next('message')).toMatchObject({ id: sent.message_id, message: 'to all of bob' })
     expect(await alicePhone.collect('message')).toHaveLength(0)
+    // The confirmation goes to the sending connection alone.
+    for (const c of [aliceLaptop, bobPhone, bobLaptop]) expect(await c.collect('message_sent')).toHaveLength(0)
     for (const c of [alicePhone, aliceLaptop, bobPhone, bobLaptop]) c.close()
   })
 })
