@@ -56,6 +56,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     },
     // Each socket's confirmations of one commit leave in one write.
     (run) => delivery.batched(run),
+    config.commitIntervalMs,
   )
   // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
   const presence = broker.createPresence(connections)

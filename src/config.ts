@@ -1,4 +1,5 @@
 import { IDEMPOTENCY_DEFAULTS } from './db/idempotency-window'
+import { MIN_COMMIT_INTERVAL_MS } from './messages/writer'
 /** Configuration: read from the environment once, at start-up, and validated there. */
 export interface Config {
   port: number
@@ -11,6 +12,11 @@ export interface Config {
    */
   idempotencyWindowMs: number
   idempotencyMaxKeys: number
+  /**
+   * Under load, the least time from one commit's start to the next, in ms: longer gathers more
+   * messages into a commit (less CPU a message), at the price of that much more latency.
+   */
+  commitIntervalMs: number
   /** 'jwt' (the default of loadConfig, so of `npm start`) or 'none' (development only). */
   auth: 'none' | 'jwt'
   seedDemo: boolean
@@ -87,6 +93,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     databaseUrl: 'data/switchboard.db',
     idempotencyWindowMs: IDEMPOTENCY_DEFAULTS.windowMs,
     idempotencyMaxKeys: IDEMPOTENCY_DEFAULTS.maxKeys,
+    commitIntervalMs: MIN_COMMIT_INTERVAL_MS,
     auth: 'none',
     seedDemo: false,
     logLevel: 'info',
@@ -205,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: databaseUrl.replace(/^file:\/\//, ''),
     idempotencyWindowMs: integer(env, 'IDEMPOTENCY_WINDOW_SECONDS', base.idempotencyWindowMs / 1000, 1, 7 * 24 * 3600) * 1000,
     idempotencyMaxKeys: integer(env, 'IDEMPOTENCY_MAX_KEYS', base.idempotencyMaxKeys, 1000, 100_000_000),
+    commitIntervalMs: integer(env, 'COMMIT_INTERVAL_MS', base.commitIntervalMs, 0, 100),
     auth: oneOf(env, 'AUTH', 'jwt', ['none', 'jwt'] as const),
     seedDemo: oneOf(env, 'SEED_DEMO', '0', ['0', '1', 'true', 'false']) === '1' || env.SEED_DEMO === 'true',
     logLevel: oneOf(env, 'LOG_LEVEL', base.logLevel, LOG_LEVELS),

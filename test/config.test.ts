@@ -11,8 +11,8 @@ test('defaults: port 8000, SQLite under data/, AUTH=jwt with rate limits on (key
 })
 
 test('values are read from the environment', () => {
-  const config = loadConfig({ AUTH: 'none', PORT: '9001', HOST: '127.0.0.1', DATABASE_URL: ':memory:', SEED_DEMO: '1', LOG_LEVEL: 'debug', MAX_MESSAGE_LENGTH: '100' })
-  expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', databaseUrl: ':memory:', seedDemo: true, logLevel: 'debug', maxMessageLength: 100 })
+  const config = loadConfig({ AUTH: 'none', PORT: '9001', HOST: '127.0.0.1', DATABASE_URL: ':memory:', SEED_DEMO: '1', LOG_LEVEL: 'debug', MAX_MESSAGE_LENGTH: '100', COMMIT_INTERVAL_MS: '5' })
+  expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', databaseUrl: ':memory:', seedDemo: true, logLevel: 'debug', maxMessageLength: 100, commitIntervalMs: 5 })
 })
 
 test.each([
@@ -22,6 +22,7 @@ test.each([
   ['AUTH', 'maybe'],
   ['SEED_DEMO', 'yes please'],
   ['MAX_MESSAGE_LENGTH', '0'],
+  ['COMMIT_INTERVAL_MS', '1000'],
   ['DATABASE_URL', 'mysql://localhost/db'],
 ])('%s=%s is refused with a message naming the variable', (name, value) => {
   expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
