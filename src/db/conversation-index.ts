@@ -9,13 +9,16 @@ import { conversationMessages, messages } from './schema'
  * held, into the WAL and then the database file, about 2 µs of CPU a 1:1 message in the benchmark
  * (docs/BENCHMARKS.md: 1.49 against 1.23 × the relay's CPU without it, same run). Sorted and added
  * every few thousand messages, a busy conversation's page is written once a pass, not once a commit.
- * `ROWS=100000 bun bench/micro/indexes.ts 100` compares the two; 4,096 keeps a pass, which holds the
- * writer, to a few ms.
+ * `bun bench/micro/indexes.ts 100` compares the two; 4,096 keeps a pass, which holds the writer,
+ * to a few ms.
  */
 export const INDEX_EVERY_ROWS = 4096
 
 const { conv, id } = conversationMessages
 const table = `"${getTableName(conversationMessages)}"`
+
+/** What `stored` changes, saved before a transaction that may roll back. */
+type Mark = { upTo: number; waiting: number; newest: number }
 
 /**
  * Keeps conversation_messages complete for readers and cheap for the writer. The messages it lists
@@ -55,11 +58,11 @@ export class ConversationIndex {
   }
 
   /** The state to return to if the transaction around `stored` rolls back. */
-  mark(): { upTo: number; waiting: number; newest: number } {
+  mark(): Mark {
     return { upTo: this.upTo, waiting: this.waiting, newest: this.newest }
   }
 
-  reset(mark: { upTo: number; waiting: number; newest: number }): void {
+  reset(mark: Mark): void {
     ;({ upTo: this.upTo, waiting: this.waiting, newest: this.newest } = mark)
   }
 
