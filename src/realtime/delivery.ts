@@ -2,7 +2,7 @@ import type { Server } from 'bun'
 import type { Broker, Presence, Publication } from '../broker/broker'
 import { encodeFrame, type Encoded } from './codec'
 import type { ConnState, Socket } from './connection'
-import type { ServerFrame } from './protocol'
+import type { Format, ServerFrame } from './protocol'
 import { FORMATS, groupTarget, presenceTarget, topicOf, userTarget, type Target } from './topics'
 
 /**
@@ -17,6 +17,11 @@ export class Delivery {
   publishedUpTo = 0
   /** Decides which presence frames are shown (cluster-wide changes only); set by createApp. */
   presence: Presence | null = null
+  /**
+   * Open sockets here per format: a format nobody uses is skipped without asking Bun about its
+   * topics (two `subscriberCount` calls less per 1:1 message when every client speaks one format).
+   */
+  private readonly socketsByFormat: Record<Format, number> = { json: 0, msgpack: 0 }
 
   constructor(
     private readonly getServer: () => Server<unknown> | null,
@@ -42,6 +47,7 @@ export class Delivery {
     let msgpack: Encoded | undefined
     for (const target of targets) {
       for (const format of FORMATS) {
+        if (this.socketsByFormat[format] === 0) continue
         const topic = topicOf(target, format)
         const subscribers = server.subscriberCount(topic)
         if (subscribers === 0) continue
@@ -53,6 +59,15 @@ export class Delivery {
         via.publish(topic, payload)
       }
     }
+  }
+
+  /** A socket of this format opened (counted for `deliverLocal`); `socketClosed` undoes it. */
+  socketOpened(format: Format): void {
+    this.socketsByFormat[format]++
+  }
+
+  socketClosed(format: Format): void {
+    this.socketsByFormat[format]--
   }
 
   /** Handler for publications from other instances. */

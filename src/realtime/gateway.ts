@@ -149,6 +149,7 @@ export function createGateway(deps: GatewayDeps) {
   function onOpen(ws: Socket): void {
     const { userId, format } = ws.data
     const first = connections.add(ws)
+    delivery.socketOpened(format)
     hooks?.opened(ws)
     delivery.sendTo(ws, {
       type: 'connection_established',
@@ -168,6 +169,7 @@ export function createGateway(deps: GatewayDeps) {
   function onClose(ws: Socket, code: number, reason: string): void {
     const { userId } = ws.data
     ws.data.drained?.()
+    delivery.socketClosed(ws.data.format)
     hooks?.closed(ws, code, reason)
     delivery.unwatchSocket(ws.data)
     if (!connections.remove(ws)) return
