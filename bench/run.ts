@@ -13,7 +13,7 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Histogram } from 'hdr-histogram-js'
-import { closeAll, newHistogram, openMany, runRound, type Format, type LoadSpec, type Population, type RoundResult, type TargetKind } from './lib/load'
+import { closeAll, COUNTS, newHistogram, openMany, runRound, type Counts, type Format, type LoadSpec, type Population, type RoundResult, type TargetKind } from './lib/load'
 import { autocannon, type RestResult } from './lib/rest'
 import { startHttpBaseline, startRelay, startSwitchboard, type ServerProcess } from './lib/server-process'
 import { createGroup, createUsers } from './lib/setup'
@@ -82,7 +82,7 @@ const progress = (line: string) => console.error(`[${elapsed()}] ${line}`)
 // ---------------------------------------------------------------------------------------------
 // WebSocket scenarios
 
-interface Aggregate {
+interface Aggregate extends Counts {
   target: TargetKind
   rounds: number
   deliveredPerSec: number
@@ -91,15 +91,7 @@ interface Aggregate {
   serverRssMB: number
   latencyMs: { p50: number; p99: number; p999: number; max: number }
   ackLatencyMs: { p50: number; p99: number; p999: number; max: number } | null
-  sent: number
   delivered: number
-  lost: number
-  duplicated: number
-  outOfOrder: number
-  stale: number
-  unacked: number
-  ackOutOfOrder: number
-  errors: number
   errorCodes: Record<string, number>
   perRound: { deliveredPerSec: number; serverCpuUsPerDelivery: number; serverPageFaultsPerKDelivery: number; p99Ms: number }[]
 }
@@ -111,7 +103,7 @@ function aggregate(target: TargetKind, rounds: RoundResult[]): Aggregate {
   const latency = newHistogram()
   const ack = newHistogram()
   let seconds = 0, delivered = 0, cpu = 0, clientCpuUs = 0
-  const totals = { sent: 0, lost: 0, duplicated: 0, outOfOrder: 0, stale: 0, unacked: 0, ackOutOfOrder: 0, errors: 0 }
+  const totals = Object.fromEntries(COUNTS.map((k) => [k, 0])) as Counts
   const errorCodes: Record<string, number> = {}
   for (const r of rounds) {
     latency.add(r.latency)
@@ -120,7 +112,7 @@ function aggregate(target: TargetKind, rounds: RoundResult[]): Aggregate {
     delivered += r.delivered
     cpu += r.serverCpuSeconds
     clientCpuUs += r.clientCpuUsPerDelivery * r.delivered
-    for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r[k]
+    for (const k of COUNTS) totals[k] += r[k]
     for (const [code, n] of Object.entries(r.errorCodes)) errorCodes[code] = (errorCodes[code] ?? 0) + n
   }
   return {

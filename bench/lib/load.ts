@@ -28,10 +28,18 @@ export interface LoadSpec {
   seconds: number
 }
 
-export interface RoundResult {
+/** What a round counts, and an aggregate of rounds adds up (bench/run.ts). */
+export const COUNTS = ['sent', 'lost', 'duplicated', 'outOfOrder', 'stale', 'unacked', 'ackOutOfOrder', 'errors'] as const
+export type Counts = Record<(typeof COUNTS)[number], number>
+
+/**
+ * One round against one server. Of its counts: `stale` is `message` frames from an earlier round
+ * (a replayed backlog would show here); `unacked` and `ackOutOfOrder` (Switchboard only) are
+ * messages never confirmed with `message_sent`, and confirmations out of order.
+ */
+export interface RoundResult extends Counts {
   target: TargetKind
   seconds: number
-  sent: number
   delivered: number
   deliveredPerSec: number
   sentPerSec: number
@@ -41,15 +49,6 @@ export interface RoundResult {
   serverPageFaultsPerKDelivery: number
   clientCpuUsPerDelivery: number
   serverRssBytes: number
-  lost: number
-  duplicated: number
-  outOfOrder: number
-  /** `message` frames from an earlier round: a replayed backlog would show here. */
-  stale: number
-  /** Switchboard only: messages never confirmed with `message_sent`, and confirmations out of order. */
-  unacked: number
-  ackOutOfOrder: number
-  errors: number
   errorCodes: Record<string, number>
   latency: hdr.Histogram
   ackLatency: hdr.Histogram | null

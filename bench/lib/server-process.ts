@@ -23,18 +23,22 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
-/** Reads utime + stime of a process from /proc/<pid>/stat, in seconds. */
-export function procCpuSeconds(pid: number): number {
+/** The fields of /proc/<pid>/stat from field 3 (state) on: index i is field i + 3. */
+function procStat(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
+/** Reads utime + stime of a process, in seconds. */
+export function procCpuSeconds(pid: number): number {
+  const fields = procStat(pid)
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
 }
 
-/** Reads minflt + majflt of a process from /proc/<pid>/stat. */
+/** Reads minflt + majflt of a process. */
 export function procPageFaults(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const fields = procStat(pid)
   return Number(fields[7]) + Number(fields[9])
 }
 
