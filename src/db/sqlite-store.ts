@@ -2,6 +2,7 @@ import { Database, type Statement } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { and, asc, desc, eq, getTableColumns, getTableName, gt, inArray, lt, ne, sql } from 'drizzle-orm'
+import type { SelectedFields } from 'drizzle-orm/sqlite-core'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { startCheckpointer, type Checkpointer } from './checkpointer'
@@ -57,6 +58,11 @@ export function openSqliteStore(path: string, options: SqliteOptions = DEFAULT_S
 }
 
 type Db = BunSQLiteDatabase<typeof schema>
+
+/** Messages reached through conversation_messages: a condition on its `conv` seeks one conversation. */
+function throughConversations<F extends SelectedFields>(db: Db, fields: F) {
+  return db.select(fields).from(conversationMessages).innerJoin(messages, eq(messages.id, conversationMessages.id))
+}
 type InsertParams = [string, number, number | null, number | null, string, string, string | null, string, number]
 
 /** Direct conversations known to be in user_conversations: most messages need no write there. */
@@ -100,7 +106,7 @@ export class SqliteStore implements Store {
     // prepared per call, a page of 50 cost 160 µs of CPU.
     const c = conversationMessages
     const between = and(eq(c.conv, p('conv')), gt(c.id, p('after')), lt(c.id, p('before')))
-    const pages = () => db.select(getTableColumns(messages)).from(c).innerJoin(messages, eq(messages.id, c.id)).where(between)
+    const pages = () => throughConversations(db, getTableColumns(messages)).where(between)
     this.pageBackward = pages().orderBy(desc(c.id)).limit(p('limit')).prepare()
     this.pageForward = pages().orderBy(asc(c.id)).limit(p('limit')).prepare()
     this.byId = db.select().from(messages).where(eq(messages.id, p('id'))).prepare()
@@ -249,6 +255,12 @@ export class SqliteStore implements Store {
     return original && original.senderId === senderId && original.clientId === clientId ? original : undefined
   }
 
+  /** `throughConversations` for a query made now: what waits is listed first, so none is missed. */
+  private byConversation<F extends SelectedFields>(fields: F) {
+    this.index.catchUp()
+    return throughConversations(this.db, fields)
+  }
+
   async getMessage(id: number): Promise<StoredMessage | undefined> {
     return this.messageById(id)
   }
@@ -288,13 +300,9 @@ export class SqliteStore implements Store {
       .from(groupMembers)
       .where(eq(groupMembers.userId, userId))
       .all()
-    if (marks.length) this.index.catchUp()
     const c = conversationMessages
     const grouped = marks.flatMap(({ groupId, mark }) =>
-      this.db
-        .select(getTableColumns(messages))
-        .from(c)
-        .innerJoin(messages, eq(messages.id, c.id))
+      this.byConversation(getTableColumns(messages))
         .where(and(eq(c.conv, groupConv(groupId)), gt(c.id, Math.max(mark, afterId)), ne(messages.senderId, userId)))
         .orderBy(asc(c.id))
         .limit(limit)
@@ -357,10 +365,7 @@ export class SqliteStore implements Store {
       const [lastMessage] = this.page(conv, { limit: 1 })
       if (!lastMessage) continue
       const [, a, b] = conv.split(':').map(Number)
-      const unread = this.db
-        .select({ n: sql<number>`count(*)` })
-        .from(conversationMessages)
-        .innerJoin(messages, eq(messages.id, conversationMessages.id))
+      const unread = this.byConversation({ n: sql<number>`count(*)` })
         .where(and(eq(conversationMessages.conv, conv), eq(messages.recipientId, userId), ne(messages.status, 'read')))
         .get()!.n
       summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: unread })
@@ -373,10 +378,7 @@ export class SqliteStore implements Store {
     for (const { groupId, lastReadId } of memberships) {
       const conv = groupConv(groupId)
       const lastMessage = this.page(conv, { limit: 1 })[0] ?? null
-      const unread = this.db
-        .select({ n: sql<number>`count(*)` })
-        .from(conversationMessages)
-        .innerJoin(messages, eq(messages.id, conversationMessages.id))
+      const unread = this.byConversation({ n: sql<number>`count(*)` })
         .where(and(eq(conversationMessages.conv, conv), gt(conversationMessages.id, lastReadId), ne(messages.senderId, userId)))
         .get()!.n
       summaries.push({ conv, otherUserId: null, groupId, lastMessage, unreadCount: unread })
