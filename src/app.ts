@@ -85,12 +85,12 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     hooks: guard,
     catchUpPauseBytes: Math.floor(config.slowConsumerBytes / 4),
   })
-  /** A membership change made here: this instance's sockets now, the other instances through the broker. */
   /** A membership change, made here or reported by another instance: the cache and live sockets follow. */
   const applyMembership = (groupId: number, userId: number, isMember: boolean) => {
     directory.setMember(groupId, userId, isMember)
     gateway.applyMembership(groupId, userId, isMember)
   }
+  /** A membership change made here: this instance now, the other instances through the broker. */
   const onMembership = (groupId: number, userId: number, isMember: boolean) => {
     applyMembership(groupId, userId, isMember)
     broker.publishControl({ kind: 'membership', groupId, userId, isMember })

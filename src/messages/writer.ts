@@ -13,8 +13,8 @@ function settle(done: Done, error: unknown, result?: InsertResult): void {
 
 /**
  * Under load, a commit starts at least this long after the previous one began (a remaining wait
- * under 1 ms, below timer resolution, is not waited). A commit has a fixed cost (the index pages it
- * rewrites into the WAL) whatever its size: 1 row per commit cost 37 µs of CPU a row, 10 rows
+ * under 1 ms, below timer resolution, is not waited). A commit has a fixed cost (the pages it
+ * writes into the WAL, the system calls) whatever its size: 1 row per commit cost 37 µs of CPU a row, 10 rows
  * about 10 (`ROWS=10000 bun bench/micro/insert.ts 1 3 10 30`); waiting gathers more rows into one.
  */
 export const MIN_COMMIT_INTERVAL_MS = 2
