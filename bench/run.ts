@@ -26,6 +26,9 @@ const only = option('only')?.split(',')
 // --before=DIR: a second Switchboard checkout (e.g. `git archive` of an older commit, with
 // node_modules linked) run as a third server in the same rounds, for before/after figures.
 const beforeDir = option('before')
+// --before-env=K=V,K=V: extra environment for the 'before' server only; with --before pointing at
+// this same checkout, it compares a setting (e.g. MIMALLOC_PURGE_DELAY=-1) against the default.
+const beforeEnv = Object.fromEntries((option('before-env')?.split(',') ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 // --switchboard=DIR: run the Switchboard under test from another checkout (default: this one).
 const switchboardDir = option('switchboard')
 
@@ -179,8 +182,8 @@ async function runScenarios(): Promise<ScenarioResult[]> {
   const sb = await startSwitchboard({}, switchboardDir)
   const relay = await startRelay()
   progress(`started switchboard${switchboardDir ? ` from ${switchboardDir}` : ''} (pid ${sb.pid}) and baseline relay (pid ${relay.pid})`)
-  const before = beforeDir ? await startSwitchboard({}, beforeDir, 'before') : undefined
-  if (before) progress(`started the 'before' build from ${beforeDir} (pid ${before.pid})`)
+  const before = beforeDir ? await startSwitchboard(beforeEnv, beforeDir, 'before') : undefined
+  if (before) progress(`started the 'before' build from ${beforeDir} (pid ${before.pid})${option('before-env') ? ` with ${option('before-env')}` : ''}`)
   const servers: Record<TargetKind, ServerProcess> = { switchboard: sb, baseline: relay, before: before! }
   const targetsInRun: TargetKind[] = before ? ['switchboard', 'baseline', 'before'] : ['switchboard', 'baseline']
   const results: ScenarioResult[] = []
