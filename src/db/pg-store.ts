@@ -8,6 +8,7 @@ import { groupMembers, groups, messages, users } from './pg-schema'
 import {
   ConflictError,
   groupConv,
+  storedMessage,
   type ConversationSummary,
   type Group,
   type InsertResult,
@@ -157,7 +158,7 @@ export class PgStore implements Store {
       const key = m.clientId === null ? null : `${m.senderId}\u0000${m.clientId}`
       const row = inserted[j]
       if (row && (key === null || (!seen.has(key) && row.sender_id === m.senderId && row.client_id === m.clientId))) {
-        results[i] = { message: { ...m, id: Number(row.id), readAt: null }, duplicate: false }
+        results[i] = { message: storedMessage(m, Number(row.id)), duplicate: false }
         j++
       } else repeats.push(i)
       if (key !== null) seen.add(key)

@@ -13,6 +13,7 @@ import { conversationMessages, groupMembers, groups, messages, userConversations
 import {
   ConflictError,
   groupConv,
+  storedMessage,
   type ConversationSummary,
   type Group,
   type InsertResult,
@@ -228,7 +229,7 @@ export class SqliteStore implements Store {
             this.recent.add(m.senderId, m.clientId, id, m.createdAt)
             keys.push({ senderId: m.senderId, clientId: m.clientId, id })
           }
-          results[i] = { message: { ...m, id, readAt: null }, duplicate: false }
+          results[i] = { message: storedMessage(m, id), duplicate: false }
           stored++
           newestId = id
         }

@@ -33,6 +33,23 @@ export interface StoredMessage {
 
 export type NewMessage = Omit<StoredMessage, 'id' | 'readAt'>
 
+/** A new message as stored under `id`. Written out: a spread is a generic copy, and this runs once per message. */
+export function storedMessage(m: NewMessage, id: number): StoredMessage {
+  return {
+    id,
+    conv: m.conv,
+    senderId: m.senderId,
+    recipientId: m.recipientId,
+    groupId: m.groupId,
+    body: m.body,
+    messageType: m.messageType,
+    clientId: m.clientId,
+    status: m.status,
+    createdAt: m.createdAt,
+    readAt: null,
+  }
+}
+
 export interface InsertResult {
   message: StoredMessage
   /** True when (sender, client_id) was already stored: `message` is the original. */

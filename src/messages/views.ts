@@ -44,7 +44,15 @@ export function toView(m: StoredMessage, status = m.status, readCount?: number):
   return view
 }
 
-/** The `message` frame that recipients and the sender's other connections receive. */
+/**
+ * The `message` frame that recipients and the sender's other connections receive: the view with a
+ * type, written out rather than spread from `toView`, because a spread is a generic copy and this
+ * runs once per message.
+ */
 export function messageFrame(m: StoredMessage) {
-  return { type: 'message' as const, ...toView(m, 'delivered') }
+  const timestamp = isoTime(m.createdAt)
+  const { id, senderId: sender_id, body: message, messageType: message_type, clientId: client_id } = m
+  return m.groupId !== null
+    ? { type: 'message' as const, id, sender_id, group_id: m.groupId, message, message_type, status: 'delivered' as const, client_id, timestamp }
+    : { type: 'message' as const, id, sender_id, recipient_id: m.recipientId!, message, message_type, status: 'delivered' as const, client_id, timestamp }
 }

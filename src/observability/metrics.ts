@@ -33,6 +33,45 @@ export function createMetrics(sources: { connections: () => number }) {
     }
   }
 
+  /**
+   * A histogram without labels, counted in a typed array and formatted only when scraped:
+   * prom-client's `observe` cost 0.3 to 0.4 µs a call (it hashes the empty label set and searches
+   * the buckets each time), and the delivery latency is observed once per message. The registry
+   * only calls `get` and `reset` of what it holds, so a plain object serves.
+   */
+  function histogram(name: string, help: string, buckets: number[]) {
+    const counts = new Float64Array(buckets.length + 1)
+    let sum = 0
+    const metric = {
+      name,
+      help,
+      type: 'histogram',
+      aggregator: 'sum',
+      async get() {
+        const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = []
+        let cumulative = 0
+        for (let i = 0; i < buckets.length; i++) values.push({ metricName: `${name}_bucket`, labels: { le: buckets[i] }, value: (cumulative += counts[i]) })
+        const count = cumulative + counts[buckets.length]
+        values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: count })
+        values.push({ metricName: `${name}_sum`, labels: {}, value: sum }, { metricName: `${name}_count`, labels: {}, value: count })
+        return { name, help, type: 'histogram', values, aggregator: 'sum' }
+      },
+      reset() {
+        counts.fill(0)
+        sum = 0
+      },
+    }
+    registry.registerMetric(metric as unknown as Histogram)
+    return {
+      observe(value: number): void {
+        let i = 0
+        while (i < buckets.length && value > buckets[i]) i++
+        counts[i]++
+        sum += value
+      },
+    }
+  }
+
   return {
     registry,
     connections: new Gauge({
@@ -47,24 +86,17 @@ export function createMetrics(sources: { connections: () => number }) {
     connectionsClosed: new Counter({ name: 'switchboard_connections_closed_total', help: 'WebSocket connections closed, by close code', labelNames: ['code'], registers }),
     framesIn: tally('switchboard_frames_in_total', 'Client frames received, by type (invalid: could not be decoded or checked)', 'type'),
     framesOut: tally('switchboard_frames_out_total', 'Frames handed to local sockets, by type (one per receiving socket)', 'type'),
-    deliveryLatency: new Histogram({
-      name: 'switchboard_message_delivery_seconds',
-      help: 'From receiving a chat message frame to publishing it to its recipients (includes the group commit)',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    }),
-    batchSize: new Histogram({
-      name: 'switchboard_commit_batch_size',
-      help: 'Messages stored per group-commit transaction',
-      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000],
-      registers,
-    }),
-    commitSeconds: new Histogram({
-      name: 'switchboard_commit_seconds',
-      help: 'Time to store one batch',
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers,
-    }),
+    deliveryLatency: histogram(
+      'switchboard_message_delivery_seconds',
+      'From receiving a chat message frame to publishing it to its recipients (includes the group commit)',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    ),
+    batchSize: histogram('switchboard_commit_batch_size', 'Messages stored per group-commit transaction', [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]),
+    commitSeconds: histogram(
+      'switchboard_commit_seconds',
+      'Time to store one batch',
+      [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    ),
     errors: new Counter({ name: 'switchboard_errors_total', help: 'Errors answered, by code (WebSocket error frames and REST error bodies)', labelNames: ['code', 'transport'], registers }),
     rateLimited: new Counter({ name: 'switchboard_rate_limited_total', help: 'Requests or frames refused or delayed by a rate limit, by kind', labelNames: ['kind'], registers }),
     slowConsumerCloses: new Counter({ name: 'switchboard_slow_consumer_closes_total', help: 'Connections closed because they stopped reading (close code 4002)', registers }),

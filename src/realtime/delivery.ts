@@ -46,12 +46,14 @@ export class Delivery {
     let json: Encoded | undefined
     let msgpack: Encoded | undefined
     for (const target of targets) {
+      // A socket subscribes to its own user's topic, never to another user's: no need to ask Bun.
+      const mayHoldOrigin = via === origin && (target.kind !== 'user' || target.id === origin.data.userId)
       for (const format of FORMATS) {
         if (this.socketsByFormat[format] === 0) continue
         const topic = topicOf(target, format)
         const subscribers = server.subscriberCount(topic)
         if (subscribers === 0) continue
-        const originSubscribed = via === origin && origin.isSubscribed(topic)
+        const originSubscribed = mayHoldOrigin && origin.isSubscribed(topic)
         // Only the sending socket, which a publish through it skips: nothing to send.
         if (subscribers === 1 && originSubscribed) continue
         if (this.onSent) this.onSent(frame.type, originSubscribed ? subscribers - 1 : subscribers)
