@@ -11,6 +11,11 @@ export interface ConnState {
   wantsPresence: boolean
   /** Groups whose topics this connection is (or will be, once synced) subscribed to. */
   groups: Set<number>
+  /**
+   * A topic only this connection subscribes to (from open), for a lone reply written after a commit:
+   * see `Delivery.batched`.
+   */
+  replyTopic: string
   /** False until the backlog has been sent and the topics subscribed. */
   synced: boolean
   /** Frames wait here while an earlier frame of this connection awaits the database. */

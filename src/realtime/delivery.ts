@@ -108,10 +108,14 @@ export class Delivery {
   private outbox: Map<Socket, Encoded[]> | null = null
 
   /**
-   * Runs `fn`, holding back what it sends with `sendTo`, then writes each socket's frames under
-   * one `ws.cork`: one write per socket instead of one per frame. Bun corks sends made inside a
-   * socket callback by itself; the writer's post-commit callbacks (the confirmations) run outside
-   * them. The frames of one socket keep their order.
+   * Runs `fn`, holding back what it sends with `sendTo`, then writes each socket's frames together.
+   * Bun corks sends made inside a socket callback by itself; the writer's post-commit callbacks
+   * (the confirmations) run outside them, where each `send` is a write of its own. Several frames
+   * for one socket go under one `ws.cork`. A lone frame is published to the socket's reply topic
+   * instead: Bun gathers what is published in one turn of the event loop and writes each socket's
+   * share at once, so the confirmation leaves with the messages the same commit published to that
+   * socket (at a moderate rate each socket has one of each a commit: one write instead of two). The
+   * frames of one socket keep their order.
    */
   batched(fn: () => void): void {
     if (this.outbox) return fn()
@@ -120,9 +124,10 @@ export class Delivery {
       fn()
     } finally {
       this.outbox = null
+      const server = this.getServer()
       for (const [ws, frames] of outbox) {
         if (ws.readyState !== 1) continue
-        if (frames.length === 1) ws.send(frames[0])
+        if (frames.length === 1) server ? server.publish(ws.data.replyTopic, frames[0]) : ws.send(frames[0])
         else ws.cork(() => {
           for (const frame of frames) ws.send(frame)
         })

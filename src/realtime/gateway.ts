@@ -11,7 +11,7 @@ import type { LocalConnections } from './connections'
 import type { Delivery } from './delivery'
 import type { FrameKind, GatewayHooks } from './hooks'
 import { clientFrameCheckers, type ClientFrame, type Format } from './protocol'
-import { groupTarget, presenceTarget, topicOf, userTarget } from './topics'
+import { groupTarget, presenceTarget, replyTopic, topicOf, userTarget } from './topics'
 
 export interface GatewayDeps {
   store: Store
@@ -32,6 +32,9 @@ const CATCH_UP_CHUNK = 500
 const CATCH_UP_ROUNDS = 5
 
 const now = () => new Date().toISOString()
+
+/** Numbers connections for their reply topics. */
+let connectionSeq = 0
 
 /**
  * The WebSocket gateway: the upgrade at /ws/{user_id} and the socket callbacks.
@@ -149,6 +152,7 @@ export function createGateway(deps: GatewayDeps) {
   function onOpen(ws: Socket): void {
     const { userId, format } = ws.data
     const first = connections.add(ws)
+    ws.subscribe(ws.data.replyTopic)
     delivery.socketOpened(format)
     hooks?.opened(ws)
     delivery.sendTo(ws, {
@@ -332,6 +336,7 @@ export function createGateway(deps: GatewayDeps) {
         since: query.since,
         wantsPresence: query.presence === '1' || query.presence === 'true',
         groups,
+        replyTopic: replyTopic(++connectionSeq),
         synced: false,
         pending: null,
         open: onOpen,

@@ -21,3 +21,6 @@ export function topicOf(target: Target, format: Format): string {
       return `presence:${suffix}`
   }
 }
+
+/** The topic of one connection's replies (see `Delivery.batched`); never a target's. */
+export const replyTopic = (connection: number): string => `r:${connection}`
