@@ -47,7 +47,12 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   const metrics = createMetrics({ connections: () => connections.size })
   registerBrokerMetrics(metrics.registry, broker)
   let app: Elysia<any, any, any, any, any, any, any>
-  const delivery = new Delivery(() => app?.server ?? null, broker, (type, sockets) => metrics.framesOut.inc(type, sockets))
+  const delivery = new Delivery(
+    () => app?.server ?? null,
+    broker,
+    (userId) => connections.countOf(userId),
+    (type, sockets) => metrics.framesOut.inc(type, sockets),
+  )
   const writer = new MessageWriter(
     store,
     (size, ms) => {

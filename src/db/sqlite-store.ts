@@ -203,8 +203,8 @@ export class SqliteStore implements Store {
 
   async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
     const results: InsertResult[] = new Array(batch.length)
-    // What this batch taught the in-memory state; undone if the transaction rolls back.
-    const keys: { senderId: number; clientId: string; id: number }[] = []
+    // What this batch taught the in-memory state (with the window's keys, in `results`); undone if
+    // the transaction rolls back.
     const convs: string[] = []
     const indexed = this.index.mark()
     let stored = 0
@@ -225,10 +225,7 @@ export class SqliteStore implements Store {
             convs.push(m.conv)
           }
           const id = Number(this.insertMessage.run(m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt).lastInsertRowid)
-          if (m.clientId !== null) {
-            this.recent.add(m.senderId, m.clientId, id, m.createdAt)
-            keys.push({ senderId: m.senderId, clientId: m.clientId, id })
-          }
+          if (m.clientId !== null) this.recent.add(m.senderId, m.clientId, id, m.createdAt)
           results[i] = { message: storedMessage(m, id), duplicate: false }
           stored++
           newestId = id
@@ -237,7 +234,7 @@ export class SqliteStore implements Store {
       })()
     } catch (error) {
       this.index.reset(indexed)
-      for (const k of keys) this.recent.delete(k.senderId, k.clientId, k.id)
+      for (const r of results) if (r && !r.duplicate && r.message.clientId !== null) this.recent.delete(r.message.senderId, r.message.clientId, r.message.id)
       for (const conv of convs) this.knownConversations.delete(conv)
       throw error
     }

@@ -3,7 +3,8 @@ import type { Socket } from './connection'
 /**
  * The live sockets of each user on this instance. It answers presence, and lets a membership
  * change (un)subscribe a user's sockets to a group topic: Bun cannot subscribe a topic's
- * subscribers to another topic. Delivery never reads it; every event goes through Bun topics.
+ * subscribers to another topic. Delivery reads only how many sockets a user has here, to skip a
+ * topic that cannot have a subscriber; every event goes through Bun topics.
  */
 export class LocalConnections {
   private readonly byUser = new Map<number, Set<Socket>>()

@@ -26,6 +26,8 @@ export class Delivery {
   constructor(
     private readonly getServer: () => Server<unknown> | null,
     private readonly broker: Broker,
+    /** How many sockets a user has on this instance (LocalConnections). */
+    private readonly localSockets: (userId: number) => number,
     /** Counts frames handed to sockets, by type (metrics); `sockets` counts the topic's subscribers. */
     private readonly onSent?: (type: ServerFrame['type'], sockets: number) => void,
   ) {}
@@ -47,7 +49,10 @@ export class Delivery {
     let msgpack: Encoded | undefined
     for (const target of targets) {
       // A socket subscribes to its own user's topic, never to another user's: no need to ask Bun.
-      const mayHoldOrigin = via === origin && (target.kind !== 'user' || target.id === origin.data.userId)
+      const ownTopic = via === origin && target.kind === 'user' && target.id === origin.data.userId
+      // The copy for the sender's other devices, when the sending socket is their only one here.
+      if (ownTopic && this.localSockets(target.id) === 1) continue
+      const mayHoldOrigin = ownTopic || (via === origin && target.kind !== 'user')
       for (const format of FORMATS) {
         if (this.socketsByFormat[format] === 0) continue
         const topic = topicOf(target, format)
