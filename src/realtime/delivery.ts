@@ -50,8 +50,12 @@ export class Delivery {
     for (const target of targets) {
       // A socket subscribes to its own user's topic, never to another user's: no need to ask Bun.
       const ownTopic = via === origin && target.kind === 'user' && target.id === origin.data.userId
-      // The copy for the sender's other devices, when the sending socket is their only one here.
-      if (ownTopic && this.localSockets(target.id) === 1) continue
+      // A user with no socket here (offline, or on another instance), or the copy for the sender's
+      // other devices when the sending socket is their only one here: no subscriber to ask Bun about.
+      if (target.kind === 'user') {
+        const here = this.localSockets(target.id)
+        if (here === 0 || (ownTopic && here === 1)) continue
+      }
       const mayHoldOrigin = ownTopic || (via === origin && target.kind !== 'user')
       for (const format of FORMATS) {
         if (this.socketsByFormat[format] === 0) continue
