@@ -143,6 +143,14 @@ test('/metrics and logs: the figures move, one line per connection open and clos
     expect(value(/^switchboard_message_delivery_seconds_count (\d+)/m)).toBe(3)
     expect(value(/^switchboard_commit_batch_size_count (\d+)/m)).toBeGreaterThanOrEqual(1)
     expect(value(/^switchboard_commit_seconds_count (\d+)/m)).toBeGreaterThanOrEqual(1)
+    // A Prometheus histogram as scrapers read it: typed, cumulative buckets ending in +Inf = count.
+    expect(metrics).toContain('# TYPE switchboard_message_delivery_seconds histogram')
+    const buckets = [...metrics.matchAll(/^switchboard_message_delivery_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)]
+    expect(buckets.map((b) => b[1])).toEqual(['0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '+Inf'])
+    const counts = buckets.map((b) => Number(b[2]))
+    expect(counts).toEqual([...counts].sort((a, b) => a - b))
+    expect(counts.at(-1)).toBe(3)
+    expect(value(/^switchboard_message_delivery_seconds_sum ([\d.e-]+)/m)).toBeGreaterThan(0)
     expect(value(/^switchboard_errors_total\{code="invalid_json",transport="ws"\} (\d+)/m)).toBe(1)
     expect(value(/^switchboard_errors_total\{code="missing_token",transport="rest"\} (\d+)/m)).toBe(1)
     // The test client closes without a status code: RFC 6455 §7.1.5 reports that as 1005.
