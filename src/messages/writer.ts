@@ -63,11 +63,16 @@ export class MessageWriter {
     else setImmediate(this.flush)
   }
 
-  /** Resolves once everything submitted so far is committed (or failed). */
+  /**
+   * Resolves once everything submitted so far is committed (or failed). Batches still run one per
+   * turn of the event loop, as on their own: Bun writes what one batch's callbacks published before
+   * the next batch's frames (`Delivery.batched` publishes a lone confirmation and sends several).
+   */
   async drain(): Promise<void> {
     while (this.inFlight || this.queue.length) {
       if (this.inFlight) await this.inFlight
-      else await this.flush()
+      await new Promise((resolve) => setImmediate(resolve))
+      if (!this.inFlight && this.queue.length) void this.flush()
     }
   }
 

@@ -123,8 +123,9 @@ export class Delivery {
    * for one socket go under one `ws.cork`. A lone frame is published to the socket's reply topic
    * instead: Bun gathers what is published in one turn of the event loop and writes each socket's
    * share at once, so the confirmation leaves with the messages the same commit published to that
-   * socket (at a moderate rate each socket has one of each a commit: one write instead of two). The
-   * frames of one socket keep their order.
+   * socket (at a moderate rate each socket has one of each a commit: one write instead of two).
+   * Confirmations keep their order: the writer runs one batch a turn. A frame sent straight to the
+   * socket later in the same turn (the answer to another frame) may overtake a lone one.
    */
   batched(fn: () => void): void {
     if (this.outbox) return fn()

@@ -100,8 +100,10 @@ test('SIGTERM: every received message is stored and confirmed, sockets close wit
   const db = new Database(dbPath, { readonly: true })
   const stored = (db.query('SELECT COUNT(*) AS n FROM messages').get() as any).n
   db.close()
-  // Everything the server had received was stored, and each stored message was confirmed.
+  // Everything the server had received was stored, and each stored message was confirmed, in order.
   expect(stored).toBe(confirmed)
+  const acked = alice.frames.filter((f) => f.type === 'message_sent').map((f) => f.client_id)
+  expect(acked).toEqual(acked.map((_, i) => `t${i + 1}`))
   expect(server.output()).toContain('"msg":"stopped"')
   console.log(`SIGTERM: ${confirmed} of 50 messages had reached the server; all stored and confirmed before the 1001 close`)
 }, 30_000)
