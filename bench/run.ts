@@ -28,7 +28,13 @@ const only = option('only')?.split(',')
 const beforeDir = option('before')
 // --before-env=K=V,K=V: extra environment for the 'before' server only; with --before pointing at
 // this same checkout, it compares a setting (e.g. MIMALLOC_PURGE_DELAY=-1) against the default.
-const beforeEnv = Object.fromEntries((option('before-env')?.split(',') ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+const beforeEnv = Object.fromEntries(
+  (option('before-env')?.split(',') ?? []).map((kv) => {
+    const eq = kv.indexOf('=')
+    if (eq < 1) throw new Error(`--before-env: "${kv}" is not NAME=value`)
+    return [kv.slice(0, eq), kv.slice(eq + 1)]
+  }),
+)
 // --switchboard=DIR: run the Switchboard under test from another checkout (default: this one).
 const switchboardDir = option('switchboard')
 
