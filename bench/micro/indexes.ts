@@ -7,9 +7,10 @@
  *
  * Variants: the index set and insert before migration 0002 (conv, recipient, undelivered and the
  * unique client index; AUTOINCREMENT; RETURNING id), then one change at a time, then the shape after
- * 0002 (conv and undelivered; rowid; lastInsertRowid), what the store does since 0003 (undelivered
- * only; conversation_messages filled in one sorted pass every 4,096 rows), and a table with no
- * secondary index.
+ * 0002 (conv and undelivered; rowid; lastInsertRowid), what the store did with 0003 (undelivered
+ * only; conversation_messages filled in one sorted pass every 4,096 rows, a row a message), what it
+ * does since 0004 (the same every 4,096 rows, as a row a conversation: conversation_runs), and a
+ * table with no secondary index.
  */
 import { Database } from 'bun:sqlite'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -29,8 +30,8 @@ const INDEX = {
   undelivered: "create index messages_undelivered on messages (recipient_id, id) where status = 'sent' and recipient_id is not null",
   client: 'create unique index messages_client on messages (sender_id, client_id)',
 }
-/** `listEvery`: rows between two passes over a conversation_messages table, as the store does. */
-type Variant = { indexes: (keyof typeof INDEX)[]; autoincrement: boolean; returning: boolean; listEvery?: number }
+/** `listEvery`: rows between two passes over conversation_messages, or conversation_runs with `runs`. */
+type Variant = { indexes: (keyof typeof INDEX)[]; autoincrement: boolean; returning: boolean; listEvery?: number; runs?: boolean }
 const before: Variant = { indexes: ['conv', 'recipient', 'undelivered', 'client'], autoincrement: true, returning: true }
 const VARIANTS: Record<string, Variant> = {
   'before 0002': before,
@@ -39,7 +40,8 @@ const VARIANTS: Record<string, Variant> = {
   'no RETURNING': { ...before, returning: false },
   'no AUTOINCREMENT': { ...before, autoincrement: false },
   'after 0002': { indexes: ['conv', 'undelivered'], autoincrement: false, returning: false },
-  'now (store)': { indexes: ['undelivered'], autoincrement: false, returning: false, listEvery: 4096 },
+  '0003 (a row a msg)': { indexes: ['undelivered'], autoincrement: false, returning: false, listEvery: 4096 },
+  'now (store, runs)': { indexes: ['undelivered'], autoincrement: false, returning: false, listEvery: 4096, runs: true },
   'no secondary index': { indexes: [], autoincrement: false, returning: false },
 }
 // client_ids as they arrive from a socket: flat strings, as JSON.parse makes them.
@@ -59,11 +61,26 @@ function cpuPerRow(v: Variant): number {
   )
   db.exec('create table conversation_messages (conv text not null, id integer not null, primary key (conv, id)) without rowid')
   const list = db.prepare('insert into conversation_messages (conv, id) select conv, id from messages where id > ? order by 1, 2')
+  db.exec('create table conversation_runs (conv text not null, first_id integer not null, last_id integer not null, ids text not null, primary key (conv, first_id)) without rowid')
+  const addRun = db.prepare('insert into conversation_runs (conv, first_id, last_id, ids) values (?, ?, ?, ?)')
+  // As ConversationIndex holds them: each stored message's conversation and id, grouped at a pass.
+  let waitingConvs: string[] = []
+  let waitingIds: number[] = []
   let listed = 0
   let waiting = 0
   const batch = db.transaction((from: number) => {
     if (v.listEvery && (waiting += size) >= v.listEvery) {
-      list.run(listed)
+      if (v.runs) {
+        const byConv = new Map<string, number[]>()
+        for (let j = 0; j < waitingIds.length; j++) {
+          const ids = byConv.get(waitingConvs[j])
+          if (ids) ids.push(waitingIds[j])
+          else byConv.set(waitingConvs[j], [waitingIds[j]])
+        }
+        for (const [conv, ids] of byConv) addRun.run(conv, ids[0], ids[ids.length - 1], JSON.stringify(ids))
+        waitingConvs = []
+        waitingIds = []
+      } else list.run(listed)
       listed = from
       waiting = 0
     }
@@ -72,7 +89,10 @@ function cpuPerRow(v: Variant): number {
       const r = s % 2 ? s + 1 : s - 1
       const args = [s < r ? `d:${s}:${r}` : `d:${r}:${s}`, s, r, null, 'load generator message, sixty-odd bytes long', 'text', clientIds[i], 'delivered', Date.now()] as const
       if (v.returning) insert.get(...args)
-      else insert.run(...args).lastInsertRowid
+      else {
+        const id = Number(insert.run(...args).lastInsertRowid)
+        if (v.runs) waitingConvs.push(args[0]), waitingIds.push(id)
+      }
     }
   })
   let i = 0

@@ -1,92 +1,169 @@
 import type { Database, Statement } from 'bun:sqlite'
 import { getTableName } from 'drizzle-orm'
-import { conversationMessages, messages } from './schema'
+import { conversationRuns, messages } from './schema'
 
 /**
- * Stored messages that may wait before conversation_messages lists them all in one pass.
+ * Stored messages that may wait before conversation_runs lists them, in one pass.
  *
  * Why not an index on messages (conv, id): each commit rewrote one index page per conversation it
  * held, into the WAL and then the database file, about 2 µs of CPU a 1:1 message in the benchmark
- * (docs/BENCHMARKS.md: 1.49 against 1.23 × the relay's CPU without it, same run). Sorted and added
- * every few thousand messages, a busy conversation's page is written once a pass, not once a commit.
- * `bun bench/micro/indexes.ts 100` compares the two; 4,096 keeps a pass, which holds the writer,
- * to a few ms.
+ * (docs/BENCHMARKS.md). Why runs, not a row a message: a pass then writes one B-tree entry per
+ * conversation it saw instead of one per message (`bun bench/micro/indexes.ts 100` compares them).
+ * 4,096 keeps a pass, which holds the writer, short.
  */
 export const INDEX_EVERY_ROWS = 4096
+/** Ids in one run at most: a page of history decodes one or two runs, not a pass's worth. */
+export const RUN_MAX_IDS = 256
 
-const { conv, id } = conversationMessages
-const table = `"${getTableName(conversationMessages)}"`
+const { conv, firstId, lastId, ids } = conversationRuns
+const runs = `"${getTableName(conversationRuns)}"`
 
 /** What `stored` changes, saved before a transaction that may roll back. */
-type Mark = { upTo: number; waiting: number; newest: number }
+type Mark = { convs: string[]; ids: number[]; length: number }
+type Run = { firstId: number; ids: string }
+
+/** Ids of one conversation in (after, before): after ≥ 0, before at most Number.MAX_SAFE_INTEGER. */
+export interface IdRange {
+  after: number
+  before: number
+}
 
 /**
- * Keeps conversation_messages complete for readers and cheap for the writer. The messages it lists
- * are always every id up to `upTo`: the writer adds the ones above in one sorted pass, inside a
- * batch's transaction once INDEX_EVERY_ROWS have gathered, and a reader that needs the table
- * (history, catch-up, the conversation list) has the rest added first. After a crash, start-up
- * finds `upTo` again by walking back from the newest message to the first one listed.
+ * Keeps conversation_runs complete for readers and cheap for the writer. Every message stored and
+ * not yet listed is held here (its conversation and id); the writer lists them in one pass, inside
+ * a batch's transaction, once INDEX_EVERY_ROWS have gathered, as a run per conversation; a reader
+ * that needs the table has them listed first. Passes list messages in id order, so the listed ones
+ * are every id up to some point: after a crash, start-up walks back from the newest message to the
+ * first one listed and holds the ones above it again.
  */
 export class ConversationIndex {
-  private upTo = 0
-  /** Stored messages above upTo, and the newest of them. */
-  private waiting = 0
-  private newest = 0
-  private readonly addAbove: Statement<unknown, [number]>
+  // Two flat arrays, not a map of arrays: a stored message costs two pushes, and a rollback cuts
+  // them back to a length.
+  private convs: string[] = []
+  private ids: number[] = []
+  private readonly addRun: Statement<unknown, [string, number, number, string]>
+  private readonly runsBelow: Statement<Run, [string, number, number]>
+  private readonly runsFrom: Statement<Run, [string, number, number]>
+  private readonly runStart: Statement<{ firstId: number }, [string, number]>
+  private readonly lastRunAt: Statement<{ lastId: number }, [string, number]>
 
   constructor(
     private readonly client: Database,
     private readonly everyRows = INDEX_EVERY_ROWS,
   ) {
-    this.addAbove = client.prepare(
-      `insert or ignore into ${table} ("${conv.name}", "${id.name}") select "${messages.conv.name}", "${messages.id.name}" ` +
-        `from "${getTableName(messages)}" where "${messages.id.name}" > ? order by 1, 2`,
-    )
+    const c = (column: { name: string }) => `"${column.name}"`
+    this.addRun = client.prepare(`insert into ${runs} (${c(conv)}, ${c(firstId)}, ${c(lastId)}, ${c(ids)}) values (?, ?, ?, ?)`)
+    const select = `select ${c(firstId)} as firstId, ${c(ids)} as ids from ${runs} where ${c(conv)} = ?`
+    this.runsBelow = client.prepare(`${select} and ${c(firstId)} < ? order by ${c(firstId)} desc limit ?`)
+    this.runsFrom = client.prepare(`${select} and ${c(firstId)} >= ? order by ${c(firstId)} limit ?`)
+    this.runStart = client.prepare(`select coalesce(max(${c(firstId)}), 0) as firstId from ${runs} where ${c(conv)} = ? and ${c(firstId)} <= ?`)
+    this.lastRunAt = client.prepare(`select ${c(lastId)} as lastId from ${runs} where ${c(conv)} = ? and ${c(firstId)} <= ? order by ${c(firstId)} desc limit 1`)
     this.recover()
   }
 
-  /** In a batch's transaction, after its inserts: `rows` more messages, the newest `newestId`. */
-  stored(rows: number, newestId: number): void {
-    this.waiting += rows
-    this.newest = newestId
-    if (this.waiting >= this.everyRows) this.addWaiting()
+  /** In a batch's transaction, for each message it inserts. */
+  stored(conv: string, id: number): void {
+    this.convs.push(conv)
+    this.ids.push(id)
   }
 
-  /** Before a read of conversation_messages: lists what is waiting, in a transaction of its own. */
+  /** In a batch's transaction, after its inserts: lists what waits once enough has gathered. */
+  storedBatch(): void {
+    if (this.ids.length >= this.everyRows) this.addWaiting()
+  }
+
+  /** Before a read of conversation_runs: lists what is waiting, in a transaction of its own. */
   catchUp(): void {
-    if (this.waiting) this.client.transaction(() => this.addWaiting())()
+    if (!this.ids.length) return
+    const mark = this.mark()
+    try {
+      this.client.transaction(() => this.addWaiting())()
+    } catch (error) {
+      this.reset(mark)
+      throw error
+    }
   }
 
   /** The state to return to if the transaction around `stored` rolls back. */
   mark(): Mark {
-    return { upTo: this.upTo, waiting: this.waiting, newest: this.newest }
+    return { convs: this.convs, ids: this.ids, length: this.ids.length }
   }
 
   reset(mark: Mark): void {
-    ;({ upTo: this.upTo, waiting: this.waiting, newest: this.newest } = mark)
+    // A pass in the transaction replaced the arrays and left the marked ones whole.
+    this.convs = mark.convs
+    this.ids = mark.ids
+    this.convs.length = this.ids.length = mark.length
+  }
+
+  /** Up to `limit` ids of `conv` in the range, newest first. Call catchUp first. */
+  newestFirst(conv: string, range: IdRange, limit: number): number[] {
+    const found: number[] = []
+    let below = range.before
+    // A few runs at a time, more as they turn out short: a busy conversation's page is in one or
+    // two, a quiet one's spread over many.
+    for (let fetch = 2; found.length < limit; fetch = Math.min(fetch * 2, 64)) {
+      const rows = this.runsBelow.all(conv, below, fetch)
+      for (const row of rows) {
+        const list: number[] = JSON.parse(row.ids)
+        for (let i = list.length - 1; i >= 0 && found.length < limit; i--) {
+          if (list[i] <= range.after) return found
+          if (list[i] < range.before) found.push(list[i])
+        }
+        below = row.firstId
+      }
+      if (rows.length < fetch) break
+    }
+    return found
+  }
+
+  /** Up to `limit` ids of `conv` in the range, oldest first. Call catchUp first. */
+  oldestFirst(conv: string, range: IdRange, limit: number): number[] {
+    const found: number[] = []
+    let from = this.runStart.get(conv, range.after)!.firstId
+    for (let fetch = 2; found.length < limit; fetch = Math.min(fetch * 2, 64)) {
+      const rows = this.runsFrom.all(conv, from, fetch)
+      for (const row of rows) {
+        const list: number[] = JSON.parse(row.ids)
+        for (let i = 0; i < list.length && found.length < limit; i++) {
+          if (list[i] >= range.before) return found
+          if (list[i] > range.after) found.push(list[i])
+        }
+        from = row.firstId + 1
+      }
+      if (rows.length < fetch) break
+    }
+    return found
   }
 
   private addWaiting(): void {
-    this.addAbove.run(this.upTo)
-    this.upTo = this.newest
-    this.waiting = 0
+    const byConv = new Map<string, number[]>()
+    for (let i = 0; i < this.ids.length; i++) {
+      const list = byConv.get(this.convs[i])
+      if (list) list.push(this.ids[i])
+      else byConv.set(this.convs[i], [this.ids[i]])
+    }
+    for (const [conv, list] of byConv)
+      for (let i = 0; i < list.length; i += RUN_MAX_IDS) {
+        const run = list.slice(i, i + RUN_MAX_IDS)
+        this.addRun.run(conv, run[0], run[run.length - 1], JSON.stringify(run))
+      }
+    this.convs = []
+    this.ids = []
   }
 
   private recover(): void {
     const newestFirst = this.client.query<{ id: number; conv: string }, []>(
       `select "${messages.id.name}" as id, "${messages.conv.name}" as conv from "${getTableName(messages)}" order by 1 desc`,
     )
-    const listed = this.client.query<unknown, [string, number]>(`select 1 from ${table} where "${conv.name}" = ? and "${id.name}" = ?`)
+    const waiting: { id: number; conv: string }[] = []
     for (const row of newestFirst.iterate()) {
-      if (listed.get(row.conv, row.id)) {
-        this.upTo = row.id
-        break
-      }
-      if (!this.waiting) this.newest = row.id
-      this.waiting++
+      const run = this.lastRunAt.get(row.conv, row.id)
+      if (run && run.lastId >= row.id) break
+      waiting.push(row)
     }
     newestFirst.finalize()
-    listed.finalize()
+    for (let i = waiting.length - 1; i >= 0; i--) this.stored(waiting[i].conv, waiting[i].id)
     this.catchUp()
   }
 }

@@ -62,8 +62,8 @@ export const messages = sqliteTable(
     // (or user) it holds. `bun bench/micro/indexes.ts` measured 17.5 µs of CPU a row with the
     // (recipient_id, id), unique (sender_id, client_id) and (conv, id) indexes, AUTOINCREMENT and
     // RETURNING, 5.0 with (conv, id) alone, 1.5 with none, at 200 rows a commit
-    // (docs/BENCHMARKS.md). A conversation's messages are found through conversation_messages,
-    // written in bulk; what concerns a user through user_conversations; resends through the
+    // (docs/BENCHMARKS.md). A conversation's messages are found through conversation_runs,
+    // written in bulk as runs; what concerns a user through user_conversations; resends through the
     // store's idempotency window.
     // Only messages waiting for an offline recipient: a live-delivered insert never touches it.
     index('messages_undelivered').on(t.recipientId, t.id).where(sql`status = 'sent' and recipient_id is not null`),
@@ -72,23 +72,26 @@ export const messages = sqliteTable(
 
 /**
  * Which messages each conversation holds: what an index on messages (conv, id) would be, written
- * every few thousand messages in one sorted pass instead of with each commit (see
- * src/db/conversation-index.ts). The migration creates it WITHOUT ROWID, one B-tree, which Drizzle
- * cannot declare.
+ * every few thousand messages in one pass instead of with each commit, one row a conversation a
+ * pass (a run) instead of one a message (see src/db/conversation-index.ts). `ids` is a JSON array,
+ * ascending, of every message of `conv` from `firstId` to `lastId`: the runs of a conversation do
+ * not overlap. The migration creates it WITHOUT ROWID, one B-tree, which Drizzle cannot declare.
  */
-export const conversationMessages = sqliteTable(
-  'conversation_messages',
+export const conversationRuns = sqliteTable(
+  'conversation_runs',
   {
     conv: text('conv').notNull(),
-    id: integer('id').notNull(),
+    firstId: integer('first_id').notNull(),
+    lastId: integer('last_id').notNull(),
+    ids: text('ids').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.conv, t.id] })],
+  (t) => [primaryKey({ columns: [t.conv, t.firstId] })],
 )
 
 /**
  * The direct conversations each user takes part in, one row a user a conversation, written with
  * the conversation's first message: catch-up and the conversation list seek each conversation in
- * conversation_messages instead of indexing every message by recipient and sender.
+ * conversation_runs instead of indexing every message by recipient and sender.
  */
 export const userConversations = sqliteTable(
   'user_conversations',

@@ -1,15 +1,14 @@
 import { Database, type Statement } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { and, asc, desc, eq, getTableColumns, getTableName, gt, inArray, lt, ne, sql } from 'drizzle-orm'
-import type { SelectedFields } from 'drizzle-orm/sqlite-core'
+import { and, asc, eq, getTableName, gt, inArray, lt, ne, sql } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { startCheckpointer, type Checkpointer } from './checkpointer'
 import { ConversationIndex, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import * as schema from './schema'
-import { conversationMessages, groupMembers, groups, messages, userConversations, users } from './schema'
+import { groupMembers, groups, messages, userConversations, users } from './schema'
 import {
   ConflictError,
   groupConv,
@@ -31,7 +30,7 @@ export interface SqliteOptions {
   idempotencyWindowMs: number
   /** At most this many (sender, client_id) are kept for that (about 50 bytes each, reserved at start). */
   idempotencyMaxKeys: number
-  /** Messages stored between two passes over conversation_messages (tests make it small). */
+  /** Messages stored between two passes over conversation_runs (tests make it small). */
   indexEveryRows?: number
 }
 
@@ -59,11 +58,6 @@ export function openSqliteStore(path: string, options: SqliteOptions = DEFAULT_S
 }
 
 type Db = BunSQLiteDatabase<typeof schema>
-
-/** Messages reached through conversation_messages: a condition on its `conv` seeks one conversation. */
-function throughConversations<F extends SelectedFields>(db: Db, fields: F) {
-  return db.select(fields).from(conversationMessages).innerJoin(messages, eq(messages.id, conversationMessages.id))
-}
 type InsertParams = [string, number, number | null, number | null, string, string, string | null, string, number]
 
 /** Direct conversations known to be in user_conversations: most messages need no write there. */
@@ -78,8 +72,9 @@ export class SqliteStore implements Store {
   private readonly addConversation: Statement<unknown, [number, string]>
   private readonly knownConversations = new Set<string>()
   private readonly convsOf
-  private readonly pageBackward
-  private readonly pageForward
+  private readonly byIds
+  private readonly unreadDirect
+  private readonly unreadInGroup
   private readonly byId
 
   constructor(
@@ -103,13 +98,13 @@ export class SqliteStore implements Store {
     )
     const p = (name: string) => sql.placeholder(name)
     this.convsOf = db.select({ conv: userConversations.conv }).from(userConversations).where(eq(userConversations.userId, p('userId'))).prepare()
-    // Pages of one conversation (history, catch-up, its last message), prepared once: built and
-    // prepared per call, a page of 50 cost 160 µs of CPU.
-    const c = conversationMessages
-    const between = and(eq(c.conv, p('conv')), gt(c.id, p('after')), lt(c.id, p('before')))
-    const pages = () => throughConversations(db, getTableColumns(messages)).where(between)
-    this.pageBackward = pages().orderBy(desc(c.id)).limit(p('limit')).prepare()
-    this.pageForward = pages().orderBy(asc(c.id)).limit(p('limit')).prepare()
+    // Messages by the ids conversation_runs lists (a JSON array), prepared once: built and prepared
+    // per call, a page of 50 cost 160 µs of CPU.
+    const listed = sql`${messages.id} in (select value from json_each(${p('ids')}))`
+    this.byIds = db.select().from(messages).where(listed).orderBy(asc(messages.id)).prepare()
+    const count = () => db.select({ n: sql<number>`count(*)` }).from(messages)
+    this.unreadDirect = count().where(and(listed, eq(messages.recipientId, p('userId')), ne(messages.status, 'read'))).prepare()
+    this.unreadInGroup = count().where(and(listed, ne(messages.senderId, p('userId')))).prepare()
     this.byId = db.select().from(messages).where(eq(messages.id, p('id'))).prepare()
     this.loadRecentKeys()
   }
@@ -207,8 +202,6 @@ export class SqliteStore implements Store {
     // the transaction rolls back.
     const convs: string[] = []
     const indexed = this.index.mark()
-    let stored = 0
-    let newestId = 0
     try {
       this.client.transaction(() => {
         for (let i = 0; i < batch.length; i++) {
@@ -226,11 +219,10 @@ export class SqliteStore implements Store {
           }
           const id = Number(this.insertMessage.run(m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt).lastInsertRowid)
           if (m.clientId !== null) this.recent.add(m.senderId, m.clientId, id, m.createdAt)
+          this.index.stored(m.conv, id)
           results[i] = { message: storedMessage(m, id), duplicate: false }
-          stored++
-          newestId = id
         }
-        if (stored) this.index.stored(stored, newestId)
+        this.index.storedBatch()
       })()
     } catch (error) {
       this.index.reset(indexed)
@@ -253,12 +245,6 @@ export class SqliteStore implements Store {
     return original && original.senderId === senderId && original.clientId === clientId ? original : undefined
   }
 
-  /** `throughConversations` for a query made now: what waits is listed first, so none is missed. */
-  private byConversation<F extends SelectedFields>(fields: F) {
-    this.index.catchUp()
-    return throughConversations(this.db, fields)
-  }
-
   async getMessage(id: number): Promise<StoredMessage | undefined> {
     return this.messageById(id)
   }
@@ -274,8 +260,15 @@ export class SqliteStore implements Store {
   /** Ascending; the newest `limit` unless `after` is given, then the oldest `limit` after it. */
   private page(conv: string, page: Page): StoredMessage[] {
     this.index.catchUp()
-    const bounds = { conv, after: page.after ?? 0, before: page.before ?? Number.MAX_SAFE_INTEGER, limit: page.limit }
-    return page.after !== undefined ? this.pageForward.all(bounds) : this.pageBackward.all(bounds).reverse()
+    const range = { after: page.after ?? 0, before: page.before ?? Number.MAX_SAFE_INTEGER }
+    const ids = page.after !== undefined ? this.index.oldestFirst(conv, range, page.limit) : this.index.newestFirst(conv, range, page.limit)
+    return ids.length ? this.byIds.all({ ids: JSON.stringify(ids) }) : []
+  }
+
+  /** Every id of `conv` above `after`, as the JSON array the prepared statements take. */
+  private idsAbove(conv: string, after: number): string {
+    this.index.catchUp()
+    return JSON.stringify(this.index.oldestFirst(conv, { after, before: Number.MAX_SAFE_INTEGER }, Infinity))
   }
 
   async messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]> {
@@ -298,15 +291,19 @@ export class SqliteStore implements Store {
       .from(groupMembers)
       .where(eq(groupMembers.userId, userId))
       .all()
-    const c = conversationMessages
-    const grouped = marks.flatMap(({ groupId, mark }) =>
-      this.byConversation(getTableColumns(messages))
-        .where(and(eq(c.conv, groupConv(groupId)), gt(c.id, Math.max(mark, afterId)), ne(messages.senderId, userId)))
-        .orderBy(asc(c.id))
-        .limit(limit)
-        .all(),
-    )
+    const grouped = marks.flatMap(({ groupId, mark }) => this.othersMessages(groupConv(groupId), userId, Math.max(mark, afterId), limit))
     return direct.concat(grouped).sort((a, b) => a.id - b.id).slice(0, limit)
+  }
+
+  /** The oldest `limit` messages of `conv` after `after` that `userId` did not send. */
+  private othersMessages(conv: string, userId: number, after: number, limit: number): StoredMessage[] {
+    const found: StoredMessage[] = []
+    for (;;) {
+      const page = this.page(conv, { after, limit })
+      for (const m of page) if (m.senderId !== userId && found.length < limit) found.push(m)
+      if (found.length === limit || page.length < limit) return found
+      after = page[page.length - 1].id
+    }
   }
 
   async markDelivered(ids: number[]): Promise<number[]> {
@@ -363,9 +360,7 @@ export class SqliteStore implements Store {
       const [lastMessage] = this.page(conv, { limit: 1 })
       if (!lastMessage) continue
       const [, a, b] = conv.split(':').map(Number)
-      const unread = this.byConversation({ n: sql<number>`count(*)` })
-        .where(and(eq(conversationMessages.conv, conv), eq(messages.recipientId, userId), ne(messages.status, 'read')))
-        .get()!.n
+      const unread = this.unreadDirect.get({ ids: this.idsAbove(conv, 0), userId })!.n
       summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: unread })
     }
     const memberships = this.db
@@ -376,9 +371,7 @@ export class SqliteStore implements Store {
     for (const { groupId, lastReadId } of memberships) {
       const conv = groupConv(groupId)
       const lastMessage = this.page(conv, { limit: 1 })[0] ?? null
-      const unread = this.byConversation({ n: sql<number>`count(*)` })
-        .where(and(eq(conversationMessages.conv, conv), gt(conversationMessages.id, lastReadId), ne(messages.senderId, userId)))
-        .get()!.n
+      const unread = this.unreadInGroup.get({ ids: this.idsAbove(conv, lastReadId), userId })!.n
       summaries.push({ conv, otherUserId: null, groupId, lastMessage, unreadCount: unread })
     }
     const activity = (s: ConversationSummary) => s.lastMessage?.id ?? 0

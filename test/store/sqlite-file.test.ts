@@ -74,7 +74,7 @@ describe('SQLite store on a file', () => {
     await store.close()
   })
 
-  test('messages stored since the last pass over conversation_messages are found after a crash', async () => {
+  test('messages stored since the last pass over conversation_runs are found after a crash', async () => {
     const path = newPath()
     let store = openSqliteStore(path, { ...WINDOW, indexEveryRows: 5 })
     const [a, b, c] = [await store.createUser({ username: 'a' }), await store.createUser({ username: 'b' }), await store.createUser({ username: 'c' })].map((u) => u.id)
@@ -82,7 +82,7 @@ describe('SQLite store on a file', () => {
     // Closed with two messages not yet listed, as a crash would leave them (close does not list them).
     await store.close()
     const raw = new Database(path)
-    expect(raw.query('select count(*) as n from conversation_messages').get()).toEqual({ n: 10 })
+    expect(raw.query("select sum(json_array_length(ids)) as n from conversation_runs").get()).toEqual({ n: 10 })
     raw.close()
 
     store = openSqliteStore(path, { ...WINDOW, indexEveryRows: 5 })
