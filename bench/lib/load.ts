@@ -1,8 +1,6 @@
 import * as hdr from 'hdr-histogram-js'
-import { Packr } from 'msgpackr'
+import { packr, unpack } from '../../src/realtime/msgpack'
 import type { ServerProcess } from './server-process'
-
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' })
 
 export type Format = 'json' | 'msgpack'
 /** 'before': another Switchboard build (`--before=DIR`), for before/after figures in one run. */
@@ -63,7 +61,7 @@ interface Conn {
   userId: number
 }
 
-const decode = (data: string | ArrayBuffer): any => (typeof data === 'string' ? JSON.parse(data) : packr.unpack(new Uint8Array(data)))
+const decode = (data: string | ArrayBuffer): any => (typeof data === 'string' ? JSON.parse(data) : unpack(new Uint8Array(data)))
 
 /** Opens one client connection and resolves once it is ready for live traffic. */
 export function openConnection(

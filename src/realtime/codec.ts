@@ -1,8 +1,5 @@
-import { Packr } from 'msgpackr'
+import { packr, unpack } from './msgpack'
 import type { Format, ServerFrame } from './protocol'
-
-// Plain MessagePack maps (no msgpackr record extension), so any MessagePack library can read them.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' })
 
 /** The one place that knows JSON from MessagePack. */
 export type Encoded = string | Uint8Array
@@ -27,7 +24,7 @@ export function decodeFrame(raw: string | Uint8Array): Decoded {
     }
   }
   try {
-    return { ok: true, value: packr.unpack(raw) }
+    return { ok: true, value: unpack(raw) }
   } catch {
     return { ok: false, code: 'invalid_msgpack', message: 'the frame is not valid MessagePack' }
   }
