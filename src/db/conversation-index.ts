@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'bun:sqlite'
-import { getTableName } from 'drizzle-orm'
+import { getTableName, sql, type SQL } from 'drizzle-orm'
 import { conversationRuns, messages } from './schema'
 
 /**
@@ -17,6 +17,20 @@ export const RUN_MAX_IDS = 256
 
 const { conv, firstId, lastId, ids } = conversationRuns
 const runs = `"${getTableName(conversationRuns)}"`
+
+/**
+ * Counts the messages of conversation `conversation` above `after` (placeholders or values) that
+ * `where` accepts (a condition on `messages`), without bringing their ids into JavaScript: each id
+ * of the runs joined to its row. Call catchUp first.
+ */
+export function countAbove(conversation: unknown, after: unknown, where: SQL): SQL<number> {
+  const c = (column: { name: string }) => sql.raw(`"${column.name}"`)
+  const t = sql.raw(runs)
+  const from = sql`coalesce((select max(${c(firstId)}) from ${t} where ${c(conv)} = ${conversation} and ${c(firstId)} <= ${after}), 0)`
+  return sql<number>`(select count(*) from ${t} as runs, json_each(runs.${c(ids)}) as listed
+    join ${sql.raw(`"${getTableName(messages)}"`)} on ${sql.raw(`"${getTableName(messages)}"."${messages.id.name}"`)} = listed.value
+    where runs.${c(conv)} = ${conversation} and runs.${c(firstId)} >= ${from} and listed.value > ${after} and ${where})`
+}
 
 /** What `stored` changes, saved before a transaction that may roll back. */
 type Mark = { convs: string[]; ids: number[]; length: number }

@@ -1,11 +1,11 @@
 import { Database, type Statement } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { and, asc, eq, getTableName, gt, inArray, lt, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableName, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { startCheckpointer, type Checkpointer } from './checkpointer'
-import { ConversationIndex, INDEX_EVERY_ROWS } from './conversation-index'
+import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import * as schema from './schema'
 import { groupMembers, groups, messages, userConversations, users } from './schema'
@@ -102,9 +102,10 @@ export class SqliteStore implements Store {
     // per call, a page of 50 cost 160 µs of CPU.
     const listed = sql`${messages.id} in (select value from json_each(${p('ids')}))`
     this.byIds = db.select().from(messages).where(listed).orderBy(asc(messages.id)).prepare()
-    const count = () => db.select({ n: sql<number>`count(*)` }).from(messages)
-    this.unreadDirect = count().where(and(listed, eq(messages.recipientId, p('userId')), ne(messages.status, 'read'))).prepare()
-    this.unreadInGroup = count().where(and(listed, ne(messages.senderId, p('userId')))).prepare()
+    // Unread counts go over every message of a conversation: its ids stay in SQLite.
+    const count = (where: SQL) => db.select({ n: countAbove(p('conv'), p('after'), where) }).from(sql`(select 1)`).prepare()
+    this.unreadDirect = count(and(eq(messages.recipientId, p('userId')), ne(messages.status, 'read'))!)
+    this.unreadInGroup = count(ne(messages.senderId, p('userId')))
     this.byId = db.select().from(messages).where(eq(messages.id, p('id'))).prepare()
     this.loadRecentKeys()
   }
@@ -265,11 +266,6 @@ export class SqliteStore implements Store {
     return ids.length ? this.byIds.all({ ids: JSON.stringify(ids) }) : []
   }
 
-  /** Every id of `conv` above `after`, as the JSON array the prepared statements take. */
-  private idsAbove(conv: string, after: number): string {
-    this.index.catchUp()
-    return JSON.stringify(this.index.oldestFirst(conv, { after, before: Number.MAX_SAFE_INTEGER }, Infinity))
-  }
 
   async messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]> {
     // The first `limit` after sinceId of each conversation hold the first `limit` of them all.
@@ -360,7 +356,8 @@ export class SqliteStore implements Store {
       const [lastMessage] = this.page(conv, { limit: 1 })
       if (!lastMessage) continue
       const [, a, b] = conv.split(':').map(Number)
-      const unread = this.unreadDirect.get({ ids: this.idsAbove(conv, 0), userId })!.n
+      this.index.catchUp()
+      const unread = this.unreadDirect.get({ conv, after: 0, userId })!.n
       summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: unread })
     }
     const memberships = this.db
@@ -371,7 +368,8 @@ export class SqliteStore implements Store {
     for (const { groupId, lastReadId } of memberships) {
       const conv = groupConv(groupId)
       const lastMessage = this.page(conv, { limit: 1 })[0] ?? null
-      const unread = this.unreadInGroup.get({ ids: this.idsAbove(conv, lastReadId), userId })!.n
+      this.index.catchUp()
+      const unread = this.unreadInGroup.get({ conv, after: lastReadId, userId })!.n
       summaries.push({ conv, otherUserId: null, groupId, lastMessage, unreadCount: unread })
     }
     const activity = (s: ConversationSummary) => s.lastMessage?.id ?? 0

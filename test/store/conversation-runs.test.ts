@@ -22,14 +22,14 @@ describe('SQLite history through conversation runs', () => {
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
       return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
     }
-    const all: { id: number; conv: string }[] = []
+    const all: { id: number; conv: string; recipientId: number; read?: boolean }[] = []
     for (let batch = 0; batch < 200; batch++) {
       const messages = Array.from({ length: 1 + Math.floor(random() * 20) }, () => {
         // Three in four to the busy pair, the rest spread over the quiet ones.
         const [a, b] = random() < 0.75 ? [users[0], users[1]] : [users[1 + Math.floor(random() * 5)], users[Math.floor(random() * 6)]]
         return direct(a, b, `m${all.length}`)
       })
-      for (const r of await store.insertMessages(messages)) all.push({ id: r.message.id, conv: r.message.conv })
+      for (const r of await store.insertMessages(messages)) all.push({ id: r.message.id, conv: r.message.conv, recipientId: r.message.recipientId! })
     }
     const busy = directConv(users[0], users[1])
     expect(all.filter((m) => m.conv === busy).length).toBeGreaterThan(2 * RUN_MAX_IDS)
@@ -45,6 +45,13 @@ describe('SQLite history through conversation runs', () => {
       const page = await store.history(conv, { after, before, limit })
       expect({ conv, after, before, limit, ids: page.map((m) => m.id) }).toEqual({ conv, after, before, limit, ids: expected })
     }
+    // Unread counts go over every run of a conversation: against the plain count, after some reads.
+    for (const m of all) if (random() < 0.3 && (await store.markDirectRead(m.id, Date.now()))) m.read = true
+    for (const user of users) {
+      const counts = Object.fromEntries((await store.conversations(user)).map((c) => [c.conv, c.unreadCount]))
+      const expected = Object.fromEntries(Object.keys(counts).map((conv) => [conv, all.filter((m) => m.conv === conv && m.recipientId === user && !m.read).length]))
+      expect(counts).toEqual(expected)
+    }
     await store.close()
   })
 
@@ -55,9 +62,14 @@ describe('SQLite history through conversation runs', () => {
     const message = (senderId: number, body: string) => ({ ...direct(senderId, senderId, body), conv: groupConv(group.id), recipientId: null, groupId: group.id })
     // b's own 300 messages come first: a page of 10 at a time finds nothing in them.
     await store.insertMessages(Array.from({ length: 300 }, (_, i) => message(b, `own ${i}`)))
-    await store.insertMessages([message(a, 'for b 1'), message(b, 'own again'), message(a, 'for b 2')])
+    const [forB1, , forB2] = await store.insertMessages([message(a, 'for b 1'), message(b, 'own again'), message(a, 'for b 2')])
     expect((await store.undelivered(b, 0, 10)).map((m) => m.body)).toEqual(['for b 1', 'for b 2'])
     expect((await store.conversations(b))[0].unreadCount).toBe(2)
+    // Read up to the first: only what came after it counts, the mark itself not.
+    await store.markGroupRead(group.id, b, forB1.message.id)
+    expect((await store.conversations(b))[0].unreadCount).toBe(1)
+    await store.markGroupRead(group.id, b, forB2.message.id)
+    expect((await store.conversations(b))[0].unreadCount).toBe(0)
     await store.close()
   })
 })
