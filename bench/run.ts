@@ -38,7 +38,7 @@ const beforeEnv = Object.fromEntries(
 // --switchboard=DIR: run the Switchboard under test from another checkout (default: this one).
 const switchboardDir = option('switchboard')
 
-// jitWarmup: seconds of unmeasured load per server and format before the first round (see runScenarios).
+// jitWarmup: seconds of unmeasured load per server and format before the first round (see warmUp).
 const profile = quick
   ? { warmup: 0.5, seconds: 2, rounds: 1, jitWarmup: 2, idleConnections: 10_000, restSeconds: 2, historyRows: 20_000 }
   : { warmup: 1, seconds: 4, rounds: 2, jitWarmup: 4, idleConnections: 10_000, restSeconds: 4, historyRows: 50_000 }

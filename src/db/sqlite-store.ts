@@ -266,7 +266,6 @@ export class SqliteStore implements Store {
     return ids.length ? this.byIds.all({ ids: JSON.stringify(ids) }) : []
   }
 
-
   async messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]> {
     // The first `limit` after sinceId of each conversation hold the first `limit` of them all.
     const convs = this.convsOf.all({ userId }).map((r) => r.conv).concat(groupIds.map(groupConv))
