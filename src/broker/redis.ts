@@ -1,13 +1,13 @@
 import Redis from 'ioredis'
-import { Packr } from 'msgpackr'
 import type { LocalConnections } from '../realtime/connections'
+import { packr, unpack } from '../realtime/msgpack'
 import type { ServerFrame } from '../realtime/protocol'
 import { presenceTarget, type Target } from '../realtime/topics'
 import type { Broker, ControlMessage, Presence, Publication } from './broker'
 import { RedisPresence } from './redis-presence'
 
-// Between instances only, never to clients: plain msgpack of [origin instance, payload].
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' })
+// Between instances only, never to clients: MessagePack of [origin instance, payload], with the
+// codec the WebSocket uses.
 
 export interface RedisBrokerOptions {
   url: string
@@ -161,7 +161,7 @@ export class RedisBroker implements Broker {
     let origin: string
     let payload: unknown
     try {
-      ;[origin, payload] = packr.unpack(message) as [string, unknown]
+      ;[origin, payload] = unpack(message) as [string, unknown]
     } catch {
       console.error(`redis: undecodable publication on ${channel}`)
       return

@@ -1,7 +1,8 @@
 import { Packr } from 'msgpackr'
 
 /**
- * The MessagePack that the server, the client library and the benchmark speak: plain maps (no
+ * The MessagePack that the server, the client library, the instances (over Redis) and the benchmark
+ * speak: plain maps (no
  * msgpackr record extension), so that any MessagePack library reads them. `copyBuffers`, because
  * `unpack` below reads from a buffer that the next frame overwrites.
  */
