@@ -6,9 +6,6 @@ import { presenceTarget, type Target } from '../realtime/topics'
 import type { Broker, ControlMessage, Presence, Publication } from './broker'
 import { RedisPresence } from './redis-presence'
 
-// Between instances only, never to clients: MessagePack of [origin instance, payload], with the
-// codec the WebSocket uses.
-
 export interface RedisBrokerOptions {
   url: string
   /** Channels and keys start with it: instances with the same prefix form one cluster. */
@@ -144,6 +141,7 @@ export class RedisBroker implements Broker {
       this.dropped += targets.length
       return
     }
+    // Between instances only, never to clients: MessagePack of [origin instance, payload].
     const payload = packr.pack([this.options.instanceId, frame])
     for (const target of targets) publisher.send('PUBLISH', [this.channelOf(target), payload as any]).catch(() => this.dropped++)
   }

@@ -2,9 +2,8 @@ import { Packr } from 'msgpackr'
 
 /**
  * The MessagePack that the server, the client library, the instances (over Redis) and the benchmark
- * speak: plain maps (no
- * msgpackr record extension), so that any MessagePack library reads them. `copyBuffers`, because
- * `unpack` below reads from a buffer that the next frame overwrites.
+ * speak: plain maps (no msgpackr record extension), so that any MessagePack library reads them.
+ * `copyBuffers`, because `unpack` below reads from a buffer that the next frame overwrites.
  */
 export const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', copyBuffers: true })
 
