@@ -33,9 +33,6 @@ const CATCH_UP_ROUNDS = 5
 
 const now = () => new Date().toISOString()
 
-/** Numbers connections for their reply topics. */
-let connectionSeq = 0
-
 /**
  * The WebSocket gateway: the upgrade at /ws/{user_id} and the socket callbacks.
  *
@@ -49,6 +46,8 @@ let connectionSeq = 0
 export function createGateway(deps: GatewayDeps) {
   const { store, directory, messaging, delivery, connections, hooks } = deps
   const catchUpPauseBytes = deps.catchUpPauseBytes ?? 256 * 1024
+  /** Numbers this gateway's connections for their reply topics (topics are per server). */
+  let connectionSeq = 0
 
   function sendError(ws: Socket, error: AppError, ref: string | null): void {
     delivery.sendTo(ws, { type: 'error', code: error.code, message: error.message, ref })
