@@ -16,6 +16,10 @@ export class OnlineUsers {
   /** A presence frame. */
   apply(frame: Presence): void {
     this.inFlight?.push(frame)
+    this.set(frame)
+  }
+
+  private set(frame: Presence): void {
     if (frame.online) this.online.add(frame.user_id)
     else this.online.delete(frame.user_id)
   }
@@ -30,7 +34,8 @@ export class OnlineUsers {
     try {
       const ids = await fetchSnapshot()
       this.online = new Set(ids)
-      for (const frame of buffered) this.apply(frame)
+      // Not `apply`: it would push each frame onto the list being replayed, for ever.
+      for (const frame of buffered) this.set(frame)
       return true
     } catch {
       return false
