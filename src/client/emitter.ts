@@ -22,7 +22,11 @@ export class Emitter<Events extends object> {
   }
 
   protected emit<K extends keyof Events>(name: K, value: Events[K]): void {
-    for (const listener of this.listeners.get(name) ?? []) {
+    const set = this.listeners.get(name)
+    if (!set) return
+    // A copy: a listener added by a listener hears the next event, not this one (a Set's iterator
+    // would visit it now, and one that adds itself again would loop for ever).
+    for (const listener of [...set]) {
       try {
         listener(value)
       } catch (error) {
