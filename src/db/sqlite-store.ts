@@ -1,7 +1,7 @@
 import { Database, type Statement } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { and, asc, eq, getTableName, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, getTableName, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { startCheckpointer, type Checkpointer } from './checkpointer'
@@ -72,7 +72,7 @@ export class SqliteStore implements Store {
   private readonly addConversation: Statement<unknown, [number, string]>
   private readonly knownConversations = new Set<string>()
   private readonly convsOf
-  private readonly byIds
+  private readonly byIds: Statement<StoredMessage, [string]>
   private readonly unreadDirect
   private readonly unreadInGroup
   private readonly byId
@@ -98,10 +98,14 @@ export class SqliteStore implements Store {
     )
     const p = (name: string) => sql.placeholder(name)
     this.convsOf = db.select({ conv: userConversations.conv }).from(userConversations).where(eq(userConversations.userId, p('userId'))).prepare()
-    // Messages by the ids conversation_runs lists (a JSON array), prepared once: built and prepared
-    // per call, a page of 50 cost 160 µs of CPU.
-    const listed = sql`${messages.id} in (select value from json_each(${p('ids')}))`
-    this.byIds = db.select().from(messages).where(listed).orderBy(asc(messages.id)).prepare()
+    // Messages by the ids conversation_runs lists (a JSON array): every history page, catch-up and
+    // backlog reads its rows here. On bun:sqlite itself, with each column named as Drizzle's select
+    // names it, because Drizzle's row mapping doubled the cost: a page of 51 took 150 against 75 µs
+    // of CPU (docs/BENCHMARKS.md). Built and prepared per call, it had cost 160 µs.
+    const fields = Object.entries(getTableColumns(messages)).map(([key, column]) => `"${column.name}" as "${key}"`)
+    this.byIds = client.prepare(
+      `select ${fields.join(', ')} from "${getTableName(messages)}" where "${messages.id.name}" in (select value from json_each(?)) order by "${messages.id.name}"`,
+    )
     // Unread counts go over every message of a conversation: its ids stay in SQLite.
     const count = (where: SQL) => db.select({ n: countAbove(p('conv'), p('after'), where) }).from(sql`(select 1)`).prepare()
     this.unreadDirect = count(and(eq(messages.recipientId, p('userId')), ne(messages.status, 'read'))!)
@@ -263,7 +267,7 @@ export class SqliteStore implements Store {
     this.index.catchUp()
     const range = { after: page.after ?? 0, before: page.before ?? Number.MAX_SAFE_INTEGER }
     const ids = page.after !== undefined ? this.index.oldestFirst(conv, range, page.limit) : this.index.newestFirst(conv, range, page.limit)
-    return ids.length ? this.byIds.all({ ids: JSON.stringify(ids) }) : []
+    return ids.length ? this.byIds.all(JSON.stringify(ids)) : []
   }
 
   async messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]> {
