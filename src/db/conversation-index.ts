@@ -16,7 +16,10 @@ export const INDEX_EVERY_ROWS = 4096
 export const RUN_MAX_IDS = 256
 
 const { conv, firstId, lastId, ids } = conversationRuns
+/** A column's name, quoted for SQL. */
+const q = (column: { name: string }) => `"${column.name}"`
 const runs = `"${getTableName(conversationRuns)}"`
+const messagesTable = `"${getTableName(messages)}"`
 
 /**
  * Counts the messages of conversation `conversation` above `after` (placeholders or values) that
@@ -24,11 +27,11 @@ const runs = `"${getTableName(conversationRuns)}"`
  * of the runs joined to its row. Call catchUp first.
  */
 export function countAbove(conversation: unknown, after: unknown, where: SQL): SQL<number> {
-  const c = (column: { name: string }) => sql.raw(`"${column.name}"`)
+  const c = (column: { name: string }) => sql.raw(q(column))
   const t = sql.raw(runs)
   const from = sql`coalesce((select max(${c(firstId)}) from ${t} where ${c(conv)} = ${conversation} and ${c(firstId)} <= ${after}), 0)`
   return sql<number>`(select count(*) from ${t} as runs, json_each(runs.${c(ids)}) as listed
-    join ${sql.raw(`"${getTableName(messages)}"`)} on ${sql.raw(`"${getTableName(messages)}"."${messages.id.name}"`)} = listed.value
+    join ${sql.raw(messagesTable)} on ${sql.raw(`${messagesTable}.${q(messages.id)}`)} = listed.value
     where runs.${c(conv)} = ${conversation} and runs.${c(firstId)} >= ${from} and listed.value > ${after} and ${where})`
 }
 
@@ -65,13 +68,12 @@ export class ConversationIndex {
     private readonly client: Database,
     private readonly everyRows = INDEX_EVERY_ROWS,
   ) {
-    const c = (column: { name: string }) => `"${column.name}"`
-    this.addRun = client.prepare(`insert into ${runs} (${c(conv)}, ${c(firstId)}, ${c(lastId)}, ${c(ids)}) values (?, ?, ?, ?)`)
-    const select = `select ${c(firstId)} as firstId, ${c(ids)} as ids from ${runs} where ${c(conv)} = ?`
-    this.runsBelow = client.prepare(`${select} and ${c(firstId)} < ? order by ${c(firstId)} desc limit ?`)
-    this.runsFrom = client.prepare(`${select} and ${c(firstId)} >= ? order by ${c(firstId)} limit ?`)
-    this.runStart = client.prepare(`select coalesce(max(${c(firstId)}), 0) as firstId from ${runs} where ${c(conv)} = ? and ${c(firstId)} <= ?`)
-    this.lastRunAt = client.prepare(`select ${c(lastId)} as lastId from ${runs} where ${c(conv)} = ? and ${c(firstId)} <= ? order by ${c(firstId)} desc limit 1`)
+    this.addRun = client.prepare(`insert into ${runs} (${q(conv)}, ${q(firstId)}, ${q(lastId)}, ${q(ids)}) values (?, ?, ?, ?)`)
+    const select = `select ${q(firstId)} as firstId, ${q(ids)} as ids from ${runs} where ${q(conv)} = ?`
+    this.runsBelow = client.prepare(`${select} and ${q(firstId)} < ? order by ${q(firstId)} desc limit ?`)
+    this.runsFrom = client.prepare(`${select} and ${q(firstId)} >= ? order by ${q(firstId)} limit ?`)
+    this.runStart = client.prepare(`select coalesce(max(${q(firstId)}), 0) as firstId from ${runs} where ${q(conv)} = ? and ${q(firstId)} <= ?`)
+    this.lastRunAt = client.prepare(`select ${q(lastId)} as lastId from ${runs} where ${q(conv)} = ? and ${q(firstId)} <= ? order by ${q(firstId)} desc limit 1`)
     this.recover()
   }
 
@@ -168,7 +170,7 @@ export class ConversationIndex {
 
   private recover(): void {
     const newestFirst = this.client.query<{ id: number; conv: string }, []>(
-      `select "${messages.id.name}" as id, "${messages.conv.name}" as conv from "${getTableName(messages)}" order by 1 desc`,
+      `select ${q(messages.id)} as id, ${q(messages.conv)} as conv from ${messagesTable} order by 1 desc`,
     )
     const waiting: { id: number; conv: string }[] = []
     for (const row of newestFirst.iterate()) {
