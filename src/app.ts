@@ -8,6 +8,7 @@ import type { Config } from './config'
 import type { Store } from './db/store'
 import { groupRoutes } from './groups/routes'
 import { AppError, errorBody } from './http/errors'
+import { isWellFormedUrl } from './http/url'
 import { Directory } from './messages/directory'
 import { messageRoutes } from './messages/routes'
 import { pageRoutes } from './page/routes'
@@ -77,7 +78,11 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     connections,
     delivery,
     principalOf: policy.principalOf,
-    sendTyping: (ws, f) => void messaging.typing(ws.data.userId, f, f.is_typing, ws),
+    sendTyping: (ws, f) => {
+      // A held-back typing frame whose route can no longer be checked (the database is down) is dropped.
+      const result = messaging.typing(ws.data.userId, f, f.is_typing, ws)
+      if (result instanceof Promise) result.catch((error) => logger.warn({ err: error, user: ws.data.userId }, 'typing dropped'))
+    },
     committed: () => writer.drain(),
   })
   const gateway = createGateway({
@@ -87,6 +92,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     delivery,
     connections,
     maxMessageLength: config.maxMessageLength,
+    logger,
     hooks: guard,
     catchUpPauseBytes: Math.floor(config.slowConsumerBytes / 4),
   })
@@ -115,6 +121,13 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       perMessageDeflate: false,
     },
   })
+    // First of all hooks: a request whose target or Host no URL parser accepts (`Host: x:99999`,
+    // an empty Host, an HTTP/1.0 request without one, CONNECT's authority form) is answered 400
+    // here, before any hook that reads its URL.
+    .onRequest(({ request, status }) => {
+      if (request.method === 'CONNECT') return status(405, errorBody('method_not_allowed', 'CONNECT is not supported'))
+      if (!isWellFormedUrl(request.url)) return status(400, errorBody('bad_request', 'the request target or its Host header is malformed'))
+    })
     .use(
       openapi({
         path: '/docs',

@@ -20,6 +20,10 @@ try {
   throw e
 }
 const logger = createLogger(config.logLevel)
+// The last fence: every request, frame, timer and callback handles its own faults, and one that
+// slips through is logged here instead of ending the process for every other connection.
+process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception; the server keeps running'))
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection; the server keeps running'))
 
 if (config.auth === 'none') {
   console.warn('\n*** WARNING: AUTH=none — anyone can connect as any user. For development only. ***\n')

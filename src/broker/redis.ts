@@ -165,10 +165,15 @@ export class RedisBroker implements Broker {
       return
     }
     if (origin === this.options.instanceId) return
-    if (channel === this.controlChannel) return this.onControl(payload as ControlMessage)
-    const target = channel === this.presenceChannel ? presenceTarget : this.watches.get(channel)?.target
-    // A copy can arrive just after the last local socket left: nobody here wants it.
-    if (target) this.onRemote({ targets: [target], frame: payload as ServerFrame, origin })
+    // ioredis calls this from its socket handler: a fault here must not escape into it.
+    try {
+      if (channel === this.controlChannel) return this.onControl(payload as ControlMessage)
+      const target = channel === this.presenceChannel ? presenceTarget : this.watches.get(channel)?.target
+      // A copy can arrive just after the last local socket left: nobody here wants it.
+      if (target) this.onRemote({ targets: [target], frame: payload as ServerFrame, origin })
+    } catch (error) {
+      console.error(`redis: handling a publication on ${channel} failed`, error)
+    }
   }
 
   watch(target: Target): Promise<void> {

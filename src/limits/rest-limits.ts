@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import type { Principal } from '../auth/verifier'
 import type { Config } from '../config'
 import { AppError, errorBody } from '../http/errors'
+import { requestPath } from '../http/url'
 import type { Metrics } from '../observability/metrics'
 import { RateLimiter } from './rate-limiter'
 
@@ -34,7 +35,7 @@ export function restLimits(deps: {
   return new Elysia({ name: 'rest-limits' })
     .onRequest(({ request, server, set }) => {
       if (!config.rateLimit) return
-      const path = new URL(request.url).pathname
+      const path = requestPath(request.url)
       if (UNLIMITED.has(path)) return
       const ip = server?.requestIP(request)?.address ?? 'unknown'
       const wait = byIp.take(ip)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Elysia } from 'elysia'
+import { requestPath } from '../http/url'
 import type { Logger } from './logger'
 import type { Metrics } from './metrics'
 
@@ -24,11 +25,10 @@ export function observability(deps: { logger: Logger; metrics: Metrics }) {
       const start = started.get(request)
       const status = typeof set.status === 'number' ? set.status : 200
       metrics.httpRequests.inc({ method: request.method, status: String(status) })
-      const url = new URL(request.url)
       const line = {
         req: start?.id,
         method: request.method,
-        path: url.pathname,
+        path: requestPath(request.url),
         route: route || undefined,
         status,
         ms: start ? Math.round((performance.now() - start.at) * 100) / 100 : undefined,

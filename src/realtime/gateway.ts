@@ -2,9 +2,11 @@ import { Elysia, t } from 'elysia'
 import type { Store, StoredMessage } from '../db/store'
 import { AppError, ErrorBody, errorBody } from '../http/errors'
 import type { Directory } from '../messages/directory'
+import type { Logger } from '../observability/logger'
 import type { MessagingService } from '../messages/service'
 import { unavailable } from '../messages/service'
 import { isoTime, messageFrame } from '../messages/views'
+import { CloseCode } from './close-codes'
 import { decodeFrame, negotiateFormat } from './codec'
 import type { ConnState, Socket } from './connection'
 import type { LocalConnections } from './connections'
@@ -20,6 +22,7 @@ export interface GatewayDeps {
   delivery: Delivery
   connections: LocalConnections
   maxMessageLength: number
+  logger: Logger
   /** Limits, token expiry, metrics and logs (src/limits/socket-guard.ts). */
   hooks?: GatewayHooks
   /** Catch-up waits for Bun to send what is queued beyond this, so a long backlog never looks like a slow consumer. */
@@ -44,7 +47,7 @@ const now = () => new Date().toISOString()
  * test/realtime fail if an upgrade stops reaching these callbacks.
  */
 export function createGateway(deps: GatewayDeps) {
-  const { store, directory, messaging, delivery, connections, hooks } = deps
+  const { store, directory, messaging, delivery, connections, hooks, logger } = deps
   const catchUpPauseBytes = deps.catchUpPauseBytes ?? 256 * 1024
   /** Numbers this gateway's connections for their reply topics (topics are per server). */
   let connectionSeq = 0
@@ -164,8 +167,8 @@ export function createGateway(deps: GatewayDeps) {
     })
     if (first) delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: true, timestamp: now() })
     catchUp(ws).catch((error) => {
-      console.error('catch-up failed', error)
-      if (ws.readyState === 1) ws.close(1011, 'catch-up failed')
+      logger.error({ err: error, user: userId }, 'catch-up failed')
+      if (ws.readyState === 1) ws.close(CloseCode.internalError, 'catch-up failed')
     })
   }
 
@@ -180,7 +183,7 @@ export function createGateway(deps: GatewayDeps) {
     // Everything published while the user was connected reached them: raise their group marks.
     // Not when this socket was still catching up: the rest of its backlog is still owed.
     if (ws.data.synced && ws.data.groups.size && delivery.publishedUpTo > 0)
-      store.markGroupsDelivered(userId, delivery.publishedUpTo).catch((e) => console.error('marking delivered failed', e))
+      store.markGroupsDelivered(userId, delivery.publishedUpTo).catch((e) => logger.error({ err: e, user: userId }, 'marking delivered failed'))
   }
 
   function onMessage(ws: Socket, raw: string | Buffer): void {
@@ -203,7 +206,7 @@ export function createGateway(deps: GatewayDeps) {
   /** A bug in handling one frame answers that frame with `internal` and never stalls the ones behind it. */
   function handleSafely(ws: Socket, raw: string | Buffer): Promise<void> | void {
     const internal = (error: unknown) => {
-      console.error('frame handling failed', error)
+      logger.error({ err: error, user: ws.data.userId }, 'frame handling failed')
       sendError(ws, new AppError(500, 'internal', 'internal error; the frame was not processed'), null)
     }
     try {
@@ -292,6 +295,25 @@ export function createGateway(deps: GatewayDeps) {
     commit(prepared)
   }
 
+  /**
+   * Bun's socket callbacks, fenced: a fault in one connection's callback is logged and closes that
+   * connection with 1011; it never reaches Bun, where an uncaught exception ends the process.
+   */
+  function fenced<A extends unknown[]>(name: string, callback: (ws: Socket, ...args: A) => void) {
+    return (ws: Socket, ...args: A): void => {
+      try {
+        callback(ws, ...args)
+      } catch (error) {
+        logger.error({ err: error, user: ws.data.userId, callback: name }, 'socket callback failed')
+        if (name !== 'close' && ws.readyState === 1) ws.close(CloseCode.internalError, 'internal error')
+      }
+    }
+  }
+  const openSafely = fenced('open', onOpen)
+  const messageSafely = fenced('message', onMessage)
+  const closeSafely = fenced('close', onClose)
+  const drainSafely = fenced('drain', onDrain)
+
   function onDrain(ws: Socket): void {
     const drained = ws.data.drained
     ws.data.drained = null
@@ -338,10 +360,10 @@ export function createGateway(deps: GatewayDeps) {
         replyTopic: replyTopic(++connectionSeq),
         synced: false,
         pending: null,
-        open: onOpen,
-        message: onMessage,
-        close: onClose,
-        drain: onDrain,
+        open: openSafely,
+        message: messageSafely,
+        close: closeSafely,
+        drain: drainSafely,
         guard: hooks?.upgrade(request, userId),
       }
       const headers = negotiated.protocol ? { 'Sec-WebSocket-Protocol': negotiated.protocol } : undefined
