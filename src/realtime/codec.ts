@@ -1,4 +1,4 @@
-import { packr, unpack } from './msgpack'
+import { MessagePackError, packr, unpack } from './msgpack'
 import type { Format, ServerFrame } from './protocol'
 
 /** The one place that knows JSON from MessagePack. */
@@ -25,8 +25,9 @@ export function decodeFrame(raw: string | Uint8Array): Decoded {
   }
   try {
     return { ok: true, value: unpack(raw) }
-  } catch {
-    return { ok: false, code: 'invalid_msgpack', message: 'the frame is not valid MessagePack' }
+  } catch (error) {
+    const why = error instanceof MessagePackError ? `: ${error.message}` : ''
+    return { ok: false, code: 'invalid_msgpack', message: `the frame is not valid MessagePack${why}` }
   }
 }
 

@@ -223,7 +223,7 @@ export function createGateway(deps: GatewayDeps) {
     const frame = decoded.value as Partial<ClientFrame> | null
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
       return refuseFrame(ws, new AppError(400, 'invalid_frame', 'a frame must be an object with a type'), null)
-    const ref = typeof frame.ref === 'string' ? frame.ref : typeof (frame as any).client_id === 'string' ? (frame as any).client_id : null
+    const ref = echoable(frame.ref) ?? echoable((frame as { client_id?: unknown }).client_id)
     const type = frame.type
     const checker = typeof type === 'string' && Object.hasOwn(clientFrameCheckers, type) ? clientFrameCheckers[type as ClientFrame['type']] : undefined
     if (!checker) {
@@ -385,6 +385,14 @@ export function createGateway(deps: GatewayDeps) {
 }
 
 export type Gateway = ReturnType<typeof createGateway>
+
+/** Longest `ref` (or `client_id`) echoed in an error frame, as the frame schemas allow. */
+const MAX_REF_LENGTH = 64
+
+/** A frame's `ref` as an error may echo it: a short string, checked before the frame's schema is. */
+function echoable(value: unknown): string | null {
+  return typeof value === 'string' && value.length <= MAX_REF_LENGTH && value.isWellFormed() ? value : null
+}
 
 function kindOf(frame: ClientFrame): FrameKind {
   return frame.type === 'message' ? 'message' : frame.type === 'typing' ? 'typing' : 'frame'

@@ -44,7 +44,7 @@ const table: [string, string | Uint8Array, string][] = [
   ['MessagePack deep nesting', new Uint8Array(new Array(40_000).fill(0x91).concat([0xc0])), 'invalid_msgpack'],
   ['MessagePack map with a huge declared size', new Uint8Array([0xdf, 0xff, 0xff, 0xff, 0xff]), 'invalid_msgpack'],
   ['MessagePack string with a huge declared length', new Uint8Array([0xdb, 0x7f, 0xff, 0xff, 0xff, 0x41]), 'invalid_msgpack'],
-  ['MessagePack unknown extension', new Uint8Array([0xd4, 0x42, 0x00]), 'invalid_frame'],
+  ['MessagePack unknown extension', new Uint8Array([0xd4, 0x42, 0x00]), 'invalid_msgpack'],
 ]
 
 test('each bad frame gets its error, and the connection stays usable', async () => {
