@@ -21,6 +21,7 @@ import { presenceTarget } from './realtime/topics'
 import { userRoutes } from './users/routes'
 import { accessPolicy } from './auth/policy'
 import { createJwtVerifier, type TokenVerifier } from './auth/verifier'
+import { createGroupLimits } from './limits/group-limits'
 import { restLimits } from './limits/rest-limits'
 import { createSocketGuard } from './limits/socket-guard'
 import { observability } from './observability/http'
@@ -174,7 +175,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       }
     })
     .use(userRoutes({ store, directory, isOnline: (id) => presence.isOnline(id) }))
-    .use(groupRoutes({ store, directory, onMembership }))
+    .use(groupRoutes({ store, directory, onMembership, limits: createGroupLimits({ config, store }), actorOf: (request) => policy.principalOf(request)?.userId }))
     .use(messageRoutes(messaging))
     .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
       response: t.Object({ online_users: t.Array(Type.Integer()) }),

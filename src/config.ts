@@ -75,6 +75,15 @@ export interface Config {
   restIpBurst: number
   /** Consecutive rate-limited frames after which a connection is closed with 1008. */
   floodCloseAfter: number
+  /** GET /messages/conversations/{id} per user (or IP): each lists every conversation, so it has a bucket of its own. */
+  conversationsPerSecond: number
+  conversationsBurst: number
+  /** Groups one user may be in, and members one group may have (always enforced). */
+  maxGroupsPerUser: number
+  maxGroupMembers: number
+  /** With rate limiting on: groups one user may create an hour, and groups one user may be added to by others a day. */
+  groupsPerHour: number
+  groupAddsPerDay: number
   tlsCertFile: string | null
   tlsKeyFile: string | null
   /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -129,6 +138,12 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     restIpPerSecond: 100,
     restIpBurst: 300,
     floodCloseAfter: 20,
+    conversationsPerSecond: 2,
+    conversationsBurst: 10,
+    maxGroupsPerUser: 500,
+    maxGroupMembers: 10_000,
+    groupsPerHour: 20,
+    groupAddsPerDay: 50,
     tlsCertFile: null,
     tlsKeyFile: null,
     shutdownTimeoutMs: 10_000,
@@ -247,6 +262,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     restIpPerSecond: rate(env, 'RATE_REST_IP_PER_SECOND', base.restIpPerSecond),
     restIpBurst: integer(env, 'RATE_REST_IP_BURST', base.restIpBurst, 1, 1_000_000),
     floodCloseAfter: integer(env, 'FLOOD_CLOSE_AFTER', base.floodCloseAfter, 1, 1_000_000),
+    conversationsPerSecond: rate(env, 'RATE_CONVERSATIONS_PER_SECOND', base.conversationsPerSecond),
+    conversationsBurst: integer(env, 'RATE_CONVERSATIONS_BURST', base.conversationsBurst, 1, 1_000_000),
+    maxGroupsPerUser: integer(env, 'MAX_GROUPS_PER_USER', base.maxGroupsPerUser, 1, 1_000_000),
+    maxGroupMembers: integer(env, 'MAX_GROUP_MEMBERS', base.maxGroupMembers, 2, 1_000_000),
+    groupsPerHour: integer(env, 'RATE_GROUPS_PER_HOUR', base.groupsPerHour, 1, 1_000_000),
+    groupAddsPerDay: integer(env, 'RATE_GROUP_ADDS_PER_DAY', base.groupAddsPerDay, 1, 1_000_000),
     tlsCertFile: text(env, 'TLS_CERT_FILE'),
     tlsKeyFile: text(env, 'TLS_KEY_FILE'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', base.shutdownTimeoutMs, 100, 600_000),

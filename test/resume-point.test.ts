@@ -41,10 +41,10 @@ test('stop() closes open WebSockets with 1001 and resolves', async () => {
 
 test('a message sent while a connection without since catches up reaches it (stored as delivered, not lost)', async () => {
   await using server = await startServer()
-  const store = server.store as { undelivered: (...args: any[]) => Promise<any[]> }
-  const original = store.undelivered.bind(store)
-  store.undelivered = async (...args) => {
-    store.undelivered = original
+  const store = server.store as { undeliveredDirect: (...args: any[]) => Promise<any[]> }
+  const original = store.undeliveredDirect.bind(store)
+  store.undeliveredDirect = async (...args) => {
+    store.undeliveredDirect = original
     const rows = await original(...args)
     // Bob counts as online already, so this message is stored as delivered while his catch-up runs.
     const sent = await api(server, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: 'during catch-up' })
@@ -55,4 +55,18 @@ test('a message sent while a connection without since catches up reaches it (sto
   expect(await bob.next('message')).toMatchObject({ sender_id: 1, message: 'during catch-up' })
   expect(await bob.next('synced')).toMatchObject({ count: 1 })
   bob.close()
+})
+
+test('a since beyond the newest message is clamped: it does not count later group messages as delivered', async () => {
+  await using server = await startServer()
+  await api(server, 'POST', '/messages', { sender_id: 1, group_id: 1, message: 'before' })
+  const ahead = await TestClient.connect(server.wsUrl, '/ws/2?since=1000000000', { waitSynced: false })
+  const synced = await ahead.next('synced')
+  expect(synced.last_id).toBeLessThanOrEqual(1)
+  ahead.close()
+  await ahead.waitClosed()
+  await api(server, 'POST', '/messages', { sender_id: 1, group_id: 1, message: 'while bob was away' })
+  const back = await TestClient.connect(server.wsUrl, '/ws/2', { waitSynced: false })
+  expect(await back.next('message')).toMatchObject({ message: 'while bob was away', group_id: 1 })
+  back.close()
 })

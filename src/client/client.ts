@@ -310,6 +310,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         return this.onMessage(frame)
       case 'message_sent':
         return this.onMessageSent(frame)
+      case 'backlog_page':
+        // A page of a long backlog: a resume point, with more of the backlog to come.
+        if (frame.last_id > this.lastId) this.lastId = frame.last_id
+        return
       case 'synced':
         this.synced = true
         if (frame.last_id > this.lastId) this.lastId = frame.last_id

@@ -8,6 +8,7 @@ import { groupMembers, groups, messages, users } from './pg-schema'
 import {
   ConflictError,
   groupConv,
+  slices,
   storedMessage,
   type ConversationSummary,
   type Group,
@@ -87,7 +88,7 @@ export class PgStore implements Store {
       const now = Date.now()
       const [group] = await tx.insert(groups).values({ name: input.name, createdBy: input.createdBy, createdAt: now }).returning()
       const memberIds = [...new Set(input.memberIds)]
-      if (memberIds.length) await tx.insert(groupMembers).values(memberIds.map((userId) => ({ groupId: group.id, userId, joinedAt: now })))
+      for (const slice of slices(memberIds)) await tx.insert(groupMembers).values(slice.map((userId) => ({ groupId: group.id, userId, joinedAt: now })))
       return { ...group, memberIds }
     })
   }
@@ -120,6 +121,19 @@ export class PgStore implements Store {
       .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)))
       .returning({ userId: groupMembers.userId })
     return rows.length > 0
+  }
+
+  async groupCounts(userIds: number[]): Promise<Map<number, number>> {
+    const counts = new Map<number, number>()
+    for (const slice of slices(userIds)) {
+      const rows = await this.db
+        .select({ userId: groupMembers.userId, n: sql<number>`count(*)::int` })
+        .from(groupMembers)
+        .where(inArray(groupMembers.userId, slice))
+        .groupBy(groupMembers.userId)
+      for (const r of rows) counts.set(r.userId, Number(r.n))
+    }
+    return counts
   }
 
   async groupIdsOf(userId: number): Promise<number[]> {
@@ -196,47 +210,42 @@ export class PgStore implements Store {
     return (rows as StoredMessage[]).reverse()
   }
 
-  async messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]> {
-    const mine = or(
-      eq(messages.recipientId, userId),
-      eq(messages.senderId, userId),
-      groupIds.length ? inArray(messages.conv, groupIds.map(groupConv)) : undefined,
-    )
-    return (await this.db.select().from(messages).where(and(gt(messages.id, sinceId), mine)).orderBy(asc(messages.id)).limit(limit)) as StoredMessage[]
+  async directConversations(userId: number): Promise<string[]> {
+    const rows = await this.db
+      .selectDistinct({ conv: messages.conv })
+      .from(messages)
+      .where(and(or(eq(messages.senderId, userId), eq(messages.recipientId, userId)), sql`${messages.groupId} is null`))
+    return rows.map((r) => r.conv)
   }
 
-  async undelivered(userId: number, afterId: number, limit: number): Promise<StoredMessage[]> {
-    const direct = await this.db
+  async undeliveredDirect(userId: number, afterId: number, beforeId: number, limit: number): Promise<StoredMessage[]> {
+    return (await this.db
       .select()
       .from(messages)
-      .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId)))
+      .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId), lt(messages.id, beforeId)))
       .orderBy(asc(messages.id))
-      .limit(limit)
-    const marks = await this.db
+      .limit(limit)) as StoredMessage[]
+  }
+
+  async deliveredMarks(userId: number): Promise<Map<number, number>> {
+    const rows = await this.db
       .select({ groupId: groupMembers.groupId, mark: groupMembers.lastDeliveredId })
       .from(groupMembers)
       .where(eq(groupMembers.userId, userId))
-    const grouped = await Promise.all(
-      marks.map(({ groupId, mark }) =>
-        this.db
-          .select()
-          .from(messages)
-          .where(and(eq(messages.conv, groupConv(groupId)), gt(messages.id, Math.max(mark, afterId)), ne(messages.senderId, userId)))
-          .orderBy(asc(messages.id))
-          .limit(limit),
-      ),
-    )
-    return (direct.concat(...grouped) as StoredMessage[]).sort((a, b) => a.id - b.id).slice(0, limit)
+    return new Map(rows.map((r) => [r.groupId, r.mark]))
   }
 
   async markDelivered(ids: number[]): Promise<number[]> {
-    if (!ids.length) return []
-    const rows = await this.db
-      .update(messages)
-      .set({ status: 'delivered' })
-      .where(and(inArray(messages.id, ids), eq(messages.status, 'sent')))
-      .returning({ id: messages.id })
-    return rows.map((r) => r.id)
+    const changed: number[] = []
+    for (const slice of slices(ids)) {
+      const rows = await this.db
+        .update(messages)
+        .set({ status: 'delivered' })
+        .where(and(inArray(messages.id, slice), eq(messages.status, 'sent')))
+        .returning({ id: messages.id })
+      for (const r of rows) changed.push(r.id)
+    }
+    return changed
   }
 
   async markGroupsDelivered(userId: number, upToId: number): Promise<void> {

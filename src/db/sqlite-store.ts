@@ -11,7 +11,10 @@ import * as schema from './schema'
 import { groupMembers, groups, messages, userConversations, users } from './schema'
 import {
   ConflictError,
+  CONVERSATIONS_PER_TURN,
   groupConv,
+  nextTurn,
+  slices,
   storedMessage,
   type ConversationSummary,
   type Group,
@@ -150,10 +153,7 @@ export class SqliteStore implements Store {
       const now = Date.now()
       const group = tx.insert(groups).values({ name: input.name, createdBy: input.createdBy, createdAt: now }).returning().get()
       const memberIds = [...new Set(input.memberIds)]
-      if (memberIds.length)
-        tx.insert(groupMembers)
-          .values(memberIds.map((userId) => ({ groupId: group.id, userId, joinedAt: now })))
-          .run()
+      for (const slice of slices(memberIds)) tx.insert(groupMembers).values(slice.map((userId) => ({ groupId: group.id, userId, joinedAt: now }))).run()
       return { ...group, memberIds }
     })
   }
@@ -190,6 +190,20 @@ export class SqliteStore implements Store {
       .returning()
       .all()
     return rows.length > 0
+  }
+
+  async groupCounts(userIds: number[]): Promise<Map<number, number>> {
+    const counts = new Map<number, number>()
+    for (const slice of slices(userIds)) {
+      const rows = this.db
+        .select({ userId: groupMembers.userId, n: sql<number>`count(*)` })
+        .from(groupMembers)
+        .where(inArray(groupMembers.userId, slice))
+        .groupBy(groupMembers.userId)
+        .all()
+      for (const r of rows) counts.set(r.userId, r.n)
+    }
+    return counts
   }
 
   async groupIdsOf(userId: number): Promise<number[]> {
@@ -270,50 +284,41 @@ export class SqliteStore implements Store {
     return ids.length ? this.byIds.all(JSON.stringify(ids)) : []
   }
 
-  async messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]> {
-    // The first `limit` after sinceId of each conversation hold the first `limit` of them all.
-    const convs = this.convsOf.all({ userId }).map((r) => r.conv).concat(groupIds.map(groupConv))
-    const rows = convs.flatMap((conv) => this.page(conv, { after: sinceId, limit }))
-    return rows.sort((a, b) => a.id - b.id).slice(0, limit)
+  async directConversations(userId: number): Promise<string[]> {
+    return this.convsOf.all({ userId }).map((r) => r.conv)
   }
 
-  async undelivered(userId: number, afterId: number, limit: number): Promise<StoredMessage[]> {
-    const direct = this.db
+  async undeliveredDirect(userId: number, afterId: number, beforeId: number, limit: number): Promise<StoredMessage[]> {
+    return this.db
       .select()
       .from(messages)
-      .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId)))
+      .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId), lt(messages.id, beforeId)))
       .orderBy(asc(messages.id))
       .limit(limit)
       .all()
-    const marks = this.db
+  }
+
+  async deliveredMarks(userId: number): Promise<Map<number, number>> {
+    const rows = this.db
       .select({ groupId: groupMembers.groupId, mark: groupMembers.lastDeliveredId })
       .from(groupMembers)
       .where(eq(groupMembers.userId, userId))
       .all()
-    const grouped = marks.flatMap(({ groupId, mark }) => this.othersMessages(groupConv(groupId), userId, Math.max(mark, afterId), limit))
-    return direct.concat(grouped).sort((a, b) => a.id - b.id).slice(0, limit)
-  }
-
-  /** The oldest `limit` messages of `conv` after `after` that `userId` did not send. */
-  private othersMessages(conv: string, userId: number, after: number, limit: number): StoredMessage[] {
-    const found: StoredMessage[] = []
-    for (;;) {
-      const page = this.page(conv, { after, limit })
-      for (const m of page) if (m.senderId !== userId && found.length < limit) found.push(m)
-      if (found.length === limit || page.length < limit) return found
-      after = page[page.length - 1].id
-    }
+    return new Map(rows.map((r) => [r.groupId, r.mark]))
   }
 
   async markDelivered(ids: number[]): Promise<number[]> {
-    if (!ids.length) return []
-    return this.db
-      .update(messages)
-      .set({ status: 'delivered' })
-      .where(and(inArray(messages.id, ids), eq(messages.status, 'sent')))
-      .returning({ id: messages.id })
-      .all()
-      .map((r) => r.id)
+    const changed: number[] = []
+    for (const slice of slices(ids)) {
+      const rows = this.db
+        .update(messages)
+        .set({ status: 'delivered' })
+        .where(and(inArray(messages.id, slice), eq(messages.status, 'sent')))
+        .returning({ id: messages.id })
+        .all()
+      for (const r of rows) changed.push(r.id)
+    }
+    return changed
   }
 
   async markGroupsDelivered(userId: number, upToId: number): Promise<void> {
@@ -355,7 +360,10 @@ export class SqliteStore implements Store {
 
   async conversations(userId: number): Promise<ConversationSummary[]> {
     const summaries: ConversationSummary[] = []
-    for (const { conv } of this.convsOf.all({ userId })) {
+    const directs = this.convsOf.all({ userId })
+    for (let i = 0; i < directs.length; i++) {
+      if (i > 0 && i % CONVERSATIONS_PER_TURN === 0) await nextTurn()
+      const { conv } = directs[i]
       const [lastMessage] = this.page(conv, { limit: 1 })
       if (!lastMessage) continue
       const [, a, b] = conv.split(':').map(Number)
@@ -368,7 +376,9 @@ export class SqliteStore implements Store {
       .from(groupMembers)
       .where(eq(groupMembers.userId, userId))
       .all()
-    for (const { groupId, lastReadId } of memberships) {
+    for (let i = 0; i < memberships.length; i++) {
+      if (i > 0 && i % CONVERSATIONS_PER_TURN === 0) await nextTurn()
+      const { groupId, lastReadId } = memberships[i]
       const conv = groupConv(groupId)
       const lastMessage = this.page(conv, { limit: 1 })[0] ?? null
       this.index.catchUp()

@@ -72,6 +72,27 @@ export interface ConversationSummary {
 
 export class ConflictError extends Error {}
 
+/**
+ * The most rows (or ids) one statement carries: a call given more splits them, so that no
+ * statement's variable count grows with the data (SQLite refuses more than 32,766 variables,
+ * PostgreSQL 65,535 parameters).
+ */
+export const ROWS_PER_STATEMENT = 500
+
+/**
+ * Resolves on the next turn of the event loop. A store whose calls run synchronously (SQLite)
+ * awaits it between the parts of a long read, so that no single call holds the event loop.
+ */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Conversations a long read goes through between two turns of the event loop. */
+export const CONVERSATIONS_PER_TURN = 32
+
+/** `items` in consecutive slices of at most `size`. */
+export function* slices<T>(items: readonly T[], size = ROWS_PER_STATEMENT): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
+}
+
 export interface Store {
   createUser(input: { username: string; displayName?: string | null }): Promise<User>
   getUser(id: number): Promise<User | undefined>
@@ -82,16 +103,20 @@ export interface Store {
   /** Removes a member; false when not a member. */
   removeMember(groupId: number, userId: number): Promise<boolean>
   groupIdsOf(userId: number): Promise<number[]>
+  /** How many groups each of these users is in (users in none are absent). */
+  groupCounts(userIds: number[]): Promise<Map<number, number>>
 
   /** Stores a batch in one transaction, in order; a repeated (sender, client_id) returns the original. */
   insertMessages(batch: NewMessage[]): Promise<InsertResult[]>
   getMessage(id: number): Promise<StoredMessage | undefined>
   /** A page of one conversation, ascending by id. */
   history(conv: string, page: Page): Promise<StoredMessage[]>
-  /** Messages after `sinceId` that concern the user (to them, in their groups, or sent by them), ascending. */
-  messagesSince(userId: number, groupIds: number[], sinceId: number, limit: number): Promise<StoredMessage[]>
-  /** Messages stored while the user was away: direct ones still `sent`, group ones past their delivered mark. */
-  undelivered(userId: number, afterId: number, limit: number): Promise<StoredMessage[]>
+  /** The direct conversations the user takes part in (sender or recipient). */
+  directConversations(userId: number): Promise<string[]>
+  /** Direct messages to the user still `sent`, with ids in (afterId, beforeId), ascending. */
+  undeliveredDirect(userId: number, afterId: number, beforeId: number, limit: number): Promise<StoredMessage[]>
+  /** The user's delivered mark in each of their groups (group id → message id). */
+  deliveredMarks(userId: number): Promise<Map<number, number>>
   /** Marks direct messages delivered; returns the ids that changed. */
   markDelivered(ids: number[]): Promise<number[]>
   /** Raises the user's delivered mark in each of their groups to `upToId`. */

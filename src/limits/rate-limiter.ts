@@ -31,6 +31,12 @@ export class RateLimiter<K = number | string> {
     return Math.ceil(((1 - bucket.tokens) * 1000) / this.rate)
   }
 
+  /** Whether `take` would allow one now, without taking it. */
+  allows(key: K, now = performance.now()): boolean {
+    const bucket = this.buckets.get(key)
+    return !bucket || Math.min(this.burst, bucket.tokens + ((now - bucket.at) * this.rate) / 1000) >= 1
+  }
+
   /** Forgets buckets that are full again. */
   sweep(now = performance.now()): void {
     this.sweptAt = now

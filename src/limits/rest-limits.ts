@@ -6,6 +6,9 @@ import { requestPath } from '../http/url'
 import type { Metrics } from '../observability/metrics'
 import { RateLimiter } from './rate-limiter'
 
+/** The route with a bucket of its own (see `listings`). */
+const CONVERSATIONS_ROUTE = '/messages/conversations/:user_id'
+
 /** Operational endpoints stay reachable however busy a client is. */
 const UNLIMITED = new Set(['/health', '/ready', '/metrics'])
 
@@ -24,8 +27,11 @@ export function restLimits(deps: {
   const { config, metrics } = deps
   const byIp = new RateLimiter<string>(config.restIpPerSecond, config.restIpBurst)
   const byUser = new RateLimiter<number>(config.restPerSecond, config.restBurst)
+  // The conversation list reads every conversation of a user: a bucket of its own keeps it from
+  // being an amplifier at the general REST rate.
+  const listings = new RateLimiter<number | string>(config.conversationsPerSecond, config.conversationsBurst)
 
-  function refuse(kind: 'rest_ip' | 'rest_user', wait: number, set: { status?: number | string; headers: Record<string, any> }) {
+  function refuse(kind: 'rest_ip' | 'rest_user' | 'rest_conversations', wait: number, set: { status?: number | string; headers: Record<string, any> }) {
     metrics.rateLimited.inc({ kind })
     set.status = 429
     set.headers['retry-after'] = String(Math.max(1, Math.ceil(wait / 1000)))
@@ -41,7 +47,7 @@ export function restLimits(deps: {
       const wait = byIp.take(ip)
       if (wait > 0) return refuse('rest_ip', wait, set)
     })
-    .onBeforeHandle({ as: 'global' }, ({ request, route, params, set }) => {
+    .onBeforeHandle({ as: 'global' }, ({ request, route, params, set, server }) => {
       // The connection cap holds whether or not rate limiting is on: it bounds memory, not pace.
       if (route === '/ws/:user_id') {
         const userId = (params as unknown as { user_id: number }).user_id
@@ -50,6 +56,10 @@ export function restLimits(deps: {
       }
       if (!config.rateLimit) return
       const principal = deps.principalOf(request)
+      if (route === CONVERSATIONS_ROUTE) {
+        const wait = listings.take(principal?.userId ?? server?.requestIP(request)?.address ?? 'unknown')
+        if (wait > 0) return refuse('rest_conversations', wait, set)
+      }
       if (!principal) return
       const wait = byUser.take(principal.userId)
       if (wait > 0) return refuse('rest_user', wait, set)

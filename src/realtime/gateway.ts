@@ -1,11 +1,12 @@
 import { Elysia, t } from 'elysia'
-import type { Store, StoredMessage } from '../db/store'
+import type { Store } from '../db/store'
 import { AppError, ErrorBody, errorBody } from '../http/errors'
 import type { Directory } from '../messages/directory'
 import type { Logger } from '../observability/logger'
 import type { MessagingService } from '../messages/service'
 import { unavailable } from '../messages/service'
-import { isoTime, messageFrame } from '../messages/views'
+import { isoTime } from '../messages/views'
+import { createCatchUp } from './catch-up'
 import { CloseCode } from './close-codes'
 import { decodeFrame, negotiateFormat } from './codec'
 import type { ConnState, Socket } from './connection'
@@ -28,11 +29,6 @@ export interface GatewayDeps {
   /** Catch-up waits for Bun to send what is queued beyond this, so a long backlog never looks like a slow consumer. */
   catchUpPauseBytes?: number
 }
-
-/** Messages sent per backlog query while a connection catches up. */
-const CATCH_UP_CHUNK = 500
-/** Catch-up rounds before it subscribes anyway and closes the last gap with one more query. */
-const CATCH_UP_ROUNDS = 5
 
 const now = () => new Date().toISOString()
 
@@ -74,82 +70,14 @@ export function createGateway(deps: GatewayDeps) {
     if (wantsPresence) ws.subscribe(topicOf(presenceTarget, format))
   }
 
-  /**
-   * Sends the backlog in id order, then subscribes the socket to its topics. Subscribing only
-   * when no message was published during the last query means no message is missed and none
-   * arrives twice (see docs/PROTOCOL.md).
-   *
-   * Without `since`, the first queries select by status (what was stored while the user was away).
-   * A message published while they run may already be stored as delivered (this user is online
-   * now) without having reached this socket, so every later query selects by id, from where
-   * publication stood when catch-up began, skipping what was already sent.
-   */
-  async function catchUp(ws: Socket): Promise<void> {
-    const { userId, since } = ws.data
-    // Runs at open, before the first await: from here other instances' events for this socket
-    // reach this one (and advance publishedUpTo), so the backlog query below misses nothing.
-    await delivery.watchSocket(ws.data)
-    const groupIds = [...ws.data.groups]
-    const startedAt = delivery.publishedUpTo
-    let byStatus = since === undefined
-    let cursor = since ?? 0
-    let byIdCursor = since ?? startedAt
-    let lastSent = cursor
-    let count = 0
-    const sentIds = new Set<number>()
-    const sent: StoredMessage[] = []
-    const query = async () => {
-      if (byStatus) {
-        const rows = await store.undelivered(userId, cursor, CATCH_UP_CHUNK)
-        if (rows.length) cursor = rows[rows.length - 1].id
-        if (rows.length < CATCH_UP_CHUNK) byStatus = false
-        return rows
-      }
-      const rows = await store.messagesSince(userId, groupIds, byIdCursor, CATCH_UP_CHUNK)
-      if (rows.length) byIdCursor = rows[rows.length - 1].id
-      return rows
-    }
-    /** False when the socket closed meanwhile. */
-    const sendRows = async (rows: StoredMessage[]): Promise<boolean> => {
-      for (const m of rows) {
-        if (sentIds.has(m.id)) continue
-        if (ws.getBufferedAmount() > catchUpPauseBytes) {
-          await waitForDrain(ws)
-          if (ws.readyState !== 1) return false
-        }
-        sentIds.add(m.id)
-        delivery.sendTo(ws, messageFrame(m))
-        // Only what reaches the user for the first time: resuming with `since` re-sends group
-        // messages that were delivered before, and those senders were told already.
-        if ((m.groupId === null && m.status === 'sent') || (m.groupId !== null && since === undefined)) sent.push(m)
-        count++
-        if (m.id > lastSent) lastSent = m.id
-      }
-      return true
-    }
-    for (let round = 0; ; round++) {
-      const publishedBefore = delivery.publishedUpTo
-      const rows = await query()
-      if (ws.readyState !== 1) return
-      if (!(await sendRows(rows))) return
-      if (rows.length === CATCH_UP_CHUNK) continue
-      if (delivery.publishedUpTo === publishedBefore || round >= CATCH_UP_ROUNDS) break
-    }
-    subscribeAll(ws)
-    ws.data.synced = true
-    if (delivery.publishedUpTo > Math.max(lastSent, byIdCursor)) {
-      // Only reached under sustained load: messages published during the last query. One more
-      // query after subscribing closes the gap; a message may then also arrive live, and
-      // clients drop a repeated id.
-      byStatus = false
-      if (!(await sendRows(await query()))) return
-    }
-    // A resume point: every message of this user up to here was sent or had been delivered before.
-    const upTo = Math.max(lastSent, byIdCursor, delivery.publishedUpTo)
-    delivery.sendTo(ws, { type: 'synced', last_id: upTo, count })
-    if (sent.length) await messaging.reportDelivered(userId, sent)
-    if (groupIds.length) await store.markGroupsDelivered(userId, upTo)
-  }
+  const catchUp = createCatchUp({
+    store,
+    delivery,
+    reportDelivered: (userId, sent) => messaging.reportDelivered(userId, sent),
+    subscribe: subscribeAll,
+    drained: waitForDrain,
+    pauseBytes: catchUpPauseBytes,
+  })
 
   function onOpen(ws: Socket): void {
     const { userId, format } = ws.data
@@ -351,10 +279,12 @@ export function createGateway(deps: GatewayDeps) {
         return status(426, errorBody('upgrade_required', 'this endpoint speaks WebSocket'))
       if (!(await directory.userExists(userId))) return status(404, errorBody('unknown_user', `user ${userId} does not exist`))
       const groups = new Set(await store.groupIdsOf(userId))
+      // A resume point beyond what exists is clamped to it: it must not count unsent messages as delivered.
+      const since = query.since === undefined ? undefined : Math.min(query.since, await store.maxMessageId())
       const data: ConnState = {
         userId,
         format: negotiated.format,
-        since: query.since,
+        since,
         wantsPresence: query.presence === '1' || query.presence === 'true',
         groups,
         replyTopic: replyTopic(++connectionSeq),

@@ -89,6 +89,8 @@ export const ReadReceiptEventFrame = t.Object({
 })
 export const PresenceFrame = t.Object({ type: t.Literal('presence'), user_id: t.Integer(), online: t.Boolean(), timestamp: Timestamp })
 export const SyncedFrame = t.Object({ type: t.Literal('synced'), last_id: t.Integer(), count: t.Integer() })
+/** A long backlog is sent in pages: each page's end is a resume point, and more of the backlog follows. */
+export const BacklogPageFrame = t.Object({ type: t.Literal('backlog_page'), last_id: t.Integer(), count: t.Integer() })
 export const PongFrame = t.Object({ type: t.Literal('pong'), timestamp: Timestamp })
 export const ErrorFrame = t.Object({
   type: t.Literal('error'),
@@ -107,5 +109,6 @@ export type ServerFrame =
   | Static<typeof ReadReceiptEventFrame>
   | Static<typeof PresenceFrame>
   | Static<typeof SyncedFrame>
+  | Static<typeof BacklogPageFrame>
   | Static<typeof PongFrame>
   | Static<typeof ErrorFrame>

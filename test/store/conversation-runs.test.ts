@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { RUN_MAX_IDS } from '../../src/db/conversation-index'
 import { openSqliteStore, DEFAULT_SQLITE_OPTIONS } from '../../src/db/sqlite-store'
 import { directConv, groupConv } from '../../src/db/store'
-import { direct } from './contract'
+import { direct, since, undelivered } from './contract'
 
 /**
  * History pages read from conversation_runs against the plain answer (the messages filtered and
@@ -63,7 +63,7 @@ describe('SQLite history through conversation runs', () => {
     // b's own 300 messages come first: a page of 10 at a time finds nothing in them.
     await store.insertMessages(Array.from({ length: 300 }, (_, i) => message(b, `own ${i}`)))
     const [forB1, , forB2] = await store.insertMessages([message(a, 'for b 1'), message(b, 'own again'), message(a, 'for b 2')])
-    expect((await store.undelivered(b, 0, 10)).map((m) => m.body)).toEqual(['for b 1', 'for b 2'])
+    expect((await undelivered(store, b)).map((m) => m.body)).toEqual(['for b 1', 'for b 2'])
     expect((await store.conversations(b))[0].unreadCount).toBe(2)
     // Read up to the first: only what came after it counts, the mark itself not.
     await store.markGroupRead(group.id, b, forB1.message.id)

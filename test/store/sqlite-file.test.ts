@@ -7,7 +7,7 @@ import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { openSqliteStore, type SqliteOptions } from '../../src/db/sqlite-store'
 import { directConv } from '../../src/db/store'
-import { direct } from './contract'
+import { direct, since, undelivered } from './contract'
 
 /** What the SQLite store does beyond the shared contract: on a real file, across restarts. */
 describe('SQLite store on a file', () => {
@@ -70,7 +70,7 @@ describe('SQLite store on a file', () => {
     const [retry] = await store.insertMessages([direct(a, b, 'hello', { clientId: 'k' })])
     expect(retry.duplicate).toBe(false)
     expect((await store.history(directConv(a, b), { limit: 10 })).map((m) => m.body)).toEqual(['hello'])
-    expect((await store.messagesSince(b, [], 0, 10)).map((m) => m.body)).toEqual(['hello'])
+    expect((await since(store, b, [], 0, 10)).map((m) => m.body)).toEqual(['hello'])
     await store.close()
   })
 
@@ -88,7 +88,7 @@ describe('SQLite store on a file', () => {
     store = openSqliteStore(path, { ...WINDOW, indexEveryRows: 5 })
     expect((await store.history(directConv(a, b), { limit: 20 })).map((m) => m.body)).toEqual(['m1', 'm2', 'm4', 'm5', 'm7', 'm8', 'm10', 'm11'])
     expect((await store.history(directConv(c, b), { limit: 2 })).map((m) => m.body)).toEqual(['m9', 'm12'])
-    expect((await store.messagesSince(b, [], 10, 10)).map((m) => m.body)).toEqual(['m11', 'm12'])
+    expect((await since(store, b, [], 10, 10)).map((m) => m.body)).toEqual(['m11', 'm12'])
     const [next] = await store.insertMessages([direct(b, c, 'm13')])
     expect((await store.history(directConv(b, c), { after: 9, limit: 5 })).map((m) => m.body)).toEqual(['m12', 'm13'])
     expect(next.message.id).toBe(13)
@@ -111,8 +111,8 @@ describe('SQLite store on a file', () => {
     client.close()
 
     const store = openSqliteStore(path, WINDOW)
-    expect((await store.messagesSince(2, [], 0, 10)).map((m) => m.body)).toEqual(['a to b', 'c to b'])
-    expect((await store.messagesSince(1, [], 0, 10)).map((m) => m.body)).toEqual(['a to b'])
+    expect((await since(store, 2, [], 0, 10)).map((m) => m.body)).toEqual(['a to b', 'c to b'])
+    expect((await since(store, 1, [], 0, 10)).map((m) => m.body)).toEqual(['a to b'])
     expect((await store.conversations(2)).map((c) => c.otherUserId).sort()).toEqual([1, 3])
     expect((await store.history('d:1:2', { limit: 10 })).map((m) => m.body)).toEqual(['a to b'])
     const [resent, next] = await store.insertMessages([direct(1, 2, 'a to b again', { clientId: 'c-1' }), direct(2, 1, 'b to a')])

@@ -1,5 +1,6 @@
 import { DEFAULT_SQLITE_OPTIONS, openSqliteStore } from '../../src/db/sqlite-store'
-import { storeContract } from './contract'
+import { expect, test } from 'bun:test'
+import { direct, insertMany, storeContract, undelivered } from './contract'
 
 storeContract('SQLite (:memory:)', {
   open: async () => openSqliteStore(':memory:'),
@@ -12,3 +13,13 @@ storeContract('SQLite (:memory:), conversations listed every 2 messages', {
   open: async () => openSqliteStore(':memory:', { ...DEFAULT_SQLITE_OPTIONS, indexEveryRows: 2 }),
   release: (store) => store.close(),
 })
+
+test('a backlog beyond SQLite’s variable limit (250,000 in this build) is marked delivered', async () => {
+  const store = openSqliteStore(':memory:')
+  const a = (await store.createUser({ username: 'a' })).id
+  const b = (await store.createUser({ username: 'b' })).id
+  const stored = await insertMany(store, 260_000, (i) => direct(a, b, `m${i}`))
+  expect((await store.markDelivered(stored)).length).toBe(260_000)
+  expect(await undelivered(store, b)).toEqual([])
+  await store.close()
+}, 60_000)
