@@ -1,3 +1,4 @@
+import { SQL } from 'bun'
 import { describe, expect, test } from 'bun:test'
 import { api } from '../helpers/server'
 import { postgresUnavailable, REDIS_URL, redisUnavailable } from '../helpers/services'
@@ -96,6 +97,40 @@ describe(`cluster mode${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
     for (const got of await Promise.all(onB.map((client) => client.collect('message', 200)))) expect(got.filter((m) => m.message === 'bye')).toEqual([])
     alice.close()
     for (const client of onB) client.close()
+  })
+
+  clusterTest('when message_sent arrives, another PostgreSQL client already sees the row: one message, and a batch', async () => {
+    await using cluster = await startCluster(1, { redisUrl: REDIS_URL })
+    const reader = new SQL(cluster.databaseUrl, { max: 1 })
+    const locker = new SQL(cluster.databaseUrl, { max: 1 })
+    try {
+      const alice = await TestClient.connect(cluster.instances[0].wsUrl, '/ws/1')
+      const bodyOf = async (id: number) => ((await reader`select body from messages where id = ${id}`) as { body: string }[])[0]?.body ?? null
+      for (const bodies of [['one'], Array.from({ length: 20 }, (_, i) => `batch ${i}`)]) {
+        // Inserts wait while another client holds this lock (reads do not): a confirmation sent
+        // before the commit would arrive meanwhile, and the lookup would find nothing.
+        let release!: () => void
+        let locked!: () => void
+        const isLocked = new Promise<void>((resolve) => (locked = resolve))
+        const held = locker.begin(async (tx) => {
+          await tx`lock table messages in share mode`
+          locked()
+          await new Promise<void>((resolve) => (release = resolve))
+        })
+        await Promise.race([isLocked, held])
+        // Waiting before sending: each lookup runs as its confirmation arrives.
+        const seen = Promise.all(bodies.map(() => alice.next('message_sent', 5000).then((f) => bodyOf(f.message_id))))
+        for (const body of bodies) alice.send({ type: 'message', recipient_id: 2, message: body })
+        await Bun.sleep(300)
+        release()
+        await held
+        expect(await seen).toEqual(bodies)
+      }
+      alice.close()
+    } finally {
+      await reader.close()
+      await locker.close()
+    }
   })
 
   clusterTest('presence is cluster-wide; a user on two instances goes offline only when the last socket closes', async () => {
