@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff'
-import { decodeServerFrame, encodeClientFrame } from './codec'
+import { decodeServerFrame, encodeClientFrame, FramingError } from './codec'
 import { Emitter } from './emitter'
 import { SeenIds } from './seen-ids'
 import { SwitchboardError, timerSettings, type ClientOptions } from './options'
@@ -298,9 +298,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     }
     let frame: ServerFrame
     try {
-      frame = decodeServerFrame(data)
-    } catch {
-      this.emit('error', { type: 'error', code: 'invalid_frame', message: 'a frame from the server could not be decoded', ref: null })
+      frame = decodeServerFrame(data, this.format)
+    } catch (error) {
+      // Dropped either way: acting on a frame in the wrong framing would hide the server's fault.
+      if (error instanceof FramingError) this.emit('error', { type: 'error', code: 'protocol_error', message: `${error.message}: dropped`, ref: null })
+      else this.emit('error', { type: 'error', code: 'invalid_frame', message: 'a frame from the server could not be decoded', ref: null })
       return
     }
     switch (frame.type) {

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'bun:test'
-import { SwitchboardClient, SwitchboardError, type TypingEvent } from '../../src/client'
+import type { ServerWebSocket } from 'bun'
+import { SwitchboardClient, SwitchboardError, type ServerError, type TypingEvent } from '../../src/client'
+import { packr } from '../../src/realtime/msgpack'
 import { api, startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { connectClient, waitFor } from './helpers'
@@ -144,5 +146,59 @@ describe('client library against a real server', () => {
     await waitFor('the socket is opened', () => urls.length === 1)
     client.close()
     expect(urls).toEqual([`ws://127.0.0.1:${server.port}/ws/1?format=msgpack&since=7&presence=1&token=abc.def`])
+  })
+})
+
+/**
+ * A server that speaks the protocol by hand, to send what Switchboard must not: frames in the
+ * other framing than the connection's (docs/PROTOCOL.md: text for JSON, binary for MessagePack).
+ */
+function handWrittenServer(format: 'json' | 'msgpack') {
+  const encode = (frame: object, framing: 'json' | 'msgpack') => (framing === 'json' ? JSON.stringify(frame) : packr.pack(frame))
+  let peer: ServerWebSocket<unknown> | undefined
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    fetch: (request, srv) => (srv.upgrade(request) ? undefined : new Response('upgrade', { status: 426 })),
+    websocket: {
+      open(ws) {
+        peer = ws
+        const timestamp = new Date().toISOString()
+        ws.send(encode({ type: 'connection_established', user_id: 1, timestamp, format, groups: [], max_message_length: 4000 }, format))
+        ws.send(encode({ type: 'synced', last_id: 0, count: 0 }, format))
+      },
+      // The heartbeat's pings: answered, so the connection stays up however slow the test.
+      message: (ws) => void ws.send(encode({ type: 'pong', timestamp: new Date().toISOString() }, format)),
+    },
+  })
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    /** Sends `frame` to the connected client, in its own framing or in the other one. */
+    send(frame: object, framing: 'json' | 'msgpack') {
+      peer!.send(encode(frame, framing))
+    },
+    [Symbol.dispose]: () => void server.stop(true),
+  }
+}
+
+describe.each(['json', 'msgpack'] as const)('client library on a %s connection', (format) => {
+  test('a frame in the other framing is a protocol_error for the application, and is dropped', async () => {
+    using server = handWrittenServer(format)
+    using client = await connectClient(server.url, 1, { format })
+    const errors: ServerError[] = []
+    client.on('error', (e) => errors.push(e))
+    const other = format === 'json' ? 'msgpack' : 'json'
+    const message = (id: number) => ({ type: 'message', id, sender_id: 2, recipient_id: 1, message: `m${id}`, message_type: 'text', status: 'delivered', client_id: null, timestamp: new Date().toISOString() })
+    server.send(message(5), other)
+    server.send({ type: 'error', code: 'unknown_recipient', message: 'user 99 does not exist', ref: null }, other)
+    server.send(message(6), format)
+    await waitFor('the frame in the right framing', () => client.received.some((m) => m.id === 6))
+    expect(client.received.map((m) => m.id)).toEqual([6])
+    const wrong = format === 'json' ? 'a binary frame on a JSON connection' : 'a text frame on a MessagePack connection'
+    expect(errors).toEqual([
+      { type: 'error', code: 'protocol_error', message: `${wrong}: dropped`, ref: null },
+      { type: 'error', code: 'protocol_error', message: `${wrong}: dropped`, ref: null },
+    ])
+    expect(client.state).toBe('open')
   })
 })

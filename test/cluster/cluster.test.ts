@@ -1,3 +1,4 @@
+import { SQL } from 'bun'
 import { describe, expect, test } from 'bun:test'
 import { api } from '../helpers/server'
 import { postgresUnavailable, REDIS_URL, redisUnavailable } from '../helpers/services'
@@ -64,32 +65,72 @@ describe(`cluster mode${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
     for (const c of [alice, aliceTablet, bob, carol]) c.close()
   })
 
-  clusterTest('a membership change on one instance reaches live sockets on another', async () => {
+  clusterTest('a membership change on one instance reaches every live socket on another, in either framing', async () => {
     await using cluster = await startCluster(2, { redisUrl: REDIS_URL })
     const [a, b] = cluster.instances
     const alice = await TestClient.connect(a.wsUrl, '/ws/1')
-    const bob = await TestClient.connect(b.wsUrl, '/ws/2')
-    const created = await api(a, 'POST', '/groups', { name: 'pair', created_by: 1, member_ids: [1] })
+    // On B: bob with a JSON and a MessagePack device, carol with a MessagePack one only.
+    const bobDevices = [await TestClient.connect(b.wsUrl, '/ws/2'), await TestClient.connect(b.wsUrl, '/ws/2', { format: 'msgpack' })]
+    const carol = await TestClient.connect(b.wsUrl, '/ws/3', { format: 'msgpack' })
+    const onB = [...bobDevices, carol]
+    const created = await api(a, 'POST', '/groups', { name: 'trio', created_by: 1, member_ids: [1] })
     expect(created.status).toBe(201)
     const groupId = created.body.id
-    expect((await api(a, 'POST', `/groups/${groupId}/members`, { user_id: 2 })).status).toBe(201)
-    // B heard about it: bob's socket there receives the group's messages without reconnecting...
-    alice.send({ type: 'message', group_id: groupId, message: 'welcome bob' })
-    expect(await bob.next('message')).toMatchObject({ group_id: groupId, message: 'welcome bob' })
-    // ...and B's directory lets bob send to it.
-    bob.send({ type: 'message', group_id: groupId, message: 'thanks' })
-    expect(await alice.next('message')).toMatchObject({ group_id: groupId, sender_id: 2 })
-    expect((await api(a, 'DELETE', `/groups/${groupId}/members/2`)).status).toBe(200)
-    await eventually(async () => {
-      bob.send({ type: 'message', group_id: groupId, message: 'still here?', ref: 'r' })
-      const reply = await bob.next((f) => f.type === 'error' || f.type === 'message_sent')
-      return reply.type === 'error' && reply.code === 'not_a_member'
-    }, 2000)
-    alice.send({ type: 'message', group_id: groupId, message: 'bye bob' })
+    for (const userId of [2, 3]) expect((await api(a, 'POST', `/groups/${groupId}/members`, { user_id: userId })).status).toBe(201)
+    // B heard about it: every socket there receives the group's messages without reconnecting...
+    alice.send({ type: 'message', group_id: groupId, message: 'welcome' })
+    for (const client of onB) expect(await client.next('message')).toMatchObject({ group_id: groupId, message: 'welcome' })
+    // ...and B's directory lets them send to it.
+    carol.send({ type: 'message', group_id: groupId, message: 'thanks' })
+    expect(await alice.next('message')).toMatchObject({ group_id: groupId, sender_id: 3 })
+    for (const userId of [2, 3]) expect((await api(a, 'DELETE', `/groups/${groupId}/members/${userId}`)).status).toBe(200)
+    for (const client of [bobDevices[1], carol]) {
+      const refused = await eventually(async () => {
+        client.send({ type: 'message', group_id: groupId, message: 'still here?', ref: 'r' })
+        const reply = await client.next((f) => f.type === 'error' || f.type === 'message_sent')
+        return reply.type === 'error' && reply.code === 'not_a_member'
+      }, 2000)
+      expect(refused).toBe(true)
+    }
+    alice.send({ type: 'message', group_id: groupId, message: 'bye' })
     await alice.next('message_sent')
-    expect((await bob.collect('message', 200)).filter((m) => m.message === 'bye bob')).toEqual([])
+    for (const got of await Promise.all(onB.map((client) => client.collect('message', 200)))) expect(got.filter((m) => m.message === 'bye')).toEqual([])
     alice.close()
-    bob.close()
+    for (const client of onB) client.close()
+  })
+
+  clusterTest('when message_sent arrives, another PostgreSQL client already sees the row: one message, and a batch', async () => {
+    await using cluster = await startCluster(1, { redisUrl: REDIS_URL })
+    const reader = new SQL(cluster.databaseUrl, { max: 1 })
+    const locker = new SQL(cluster.databaseUrl, { max: 1 })
+    try {
+      const alice = await TestClient.connect(cluster.instances[0].wsUrl, '/ws/1')
+      const bodyOf = async (id: number) => ((await reader`select body from messages where id = ${id}`) as { body: string }[])[0]?.body ?? null
+      for (const bodies of [['one'], Array.from({ length: 20 }, (_, i) => `batch ${i}`)]) {
+        // Inserts wait while another client holds this lock (reads do not): a confirmation sent
+        // before the commit would arrive meanwhile, and the lookup would find nothing.
+        let release!: () => void
+        let locked!: () => void
+        const isLocked = new Promise<void>((resolve) => (locked = resolve))
+        const held = locker.begin(async (tx) => {
+          await tx`lock table messages in share mode`
+          locked()
+          await new Promise<void>((resolve) => (release = resolve))
+        })
+        await Promise.race([isLocked, held])
+        // Waiting before sending: each lookup runs as its confirmation arrives.
+        const seen = Promise.all(bodies.map(() => alice.next('message_sent', 5000).then((f) => bodyOf(f.message_id))))
+        for (const body of bodies) alice.send({ type: 'message', recipient_id: 2, message: body })
+        await Bun.sleep(300)
+        release()
+        await held
+        expect(await seen).toEqual(bodies)
+      }
+      alice.close()
+    } finally {
+      await reader.close()
+      await locker.close()
+    }
   })
 
   clusterTest('presence is cluster-wide; a user on two instances goes offline only when the last socket closes', async () => {

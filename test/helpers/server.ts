@@ -6,6 +6,7 @@ import { LocalBroker } from '../../src/broker/broker'
 import { defaultConfig, type Config } from '../../src/config'
 import { seedDemo } from '../../src/db/seed'
 import { openSqliteStore } from '../../src/db/sqlite-store'
+import type { Store } from '../../src/db/store'
 
 export interface TestServer {
   url: string
@@ -22,17 +23,18 @@ export interface TestServer {
 
 /**
  * A real server on port 0 over a real SQLite file in a temporary folder, seeded with
- * alice (1), bob (2), carol (3) and group 1 of all three unless `seed: false`.
+ * alice (1), bob (2), carol (3) and group 1 of all three unless `seed: false`. `wrapStore` puts
+ * something between the server and its store (a slower commit); `store` stays the store itself.
  */
 export async function startServer(
-  options: { config?: Partial<Config>; seed?: boolean; dir?: string; port?: number } = {},
+  options: { config?: Partial<Config>; seed?: boolean; dir?: string; port?: number; wrapStore?: (store: Store) => Store } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'switchboard-test-'))
   const dbPath = join(dir, 'test.db')
   const config = defaultConfig({ databaseUrl: dbPath, port: options.port ?? 0, host: '127.0.0.1', logLevel: 'silent', ...options.config })
   const store = openSqliteStore(dbPath, config)
   if (options.seed !== false) await seedDemo(store)
-  const switchboard = createApp({ store, broker: new LocalBroker(), config })
+  const switchboard = createApp({ store: options.wrapStore ? options.wrapStore(store) : store, broker: new LocalBroker(), config })
   await switchboard.start()
   switchboard.app.listen({ port: config.port, hostname: config.host })
   const port = switchboard.app.server!.port!

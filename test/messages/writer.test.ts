@@ -1,6 +1,9 @@
+import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import { directConv, type InsertResult, type NewMessage, type Store } from '../../src/db/store'
 import { GATHER_AFTER_ROWS, MessageWriter } from '../../src/messages/writer'
+import { startServer } from '../helpers/server'
+import { TestClient } from '../helpers/ws-client'
 
 /** A store that records each batch it is asked to commit. */
 function recordingStore() {
@@ -45,5 +48,44 @@ describe('MessageWriter (group commit)', () => {
     expect(await Promise.race([gathered.then(() => 'committed'), Bun.sleep(200).then(() => 'waiting')])).toBe('waiting')
     await writer.drain()
     expect(await gathered).toBe(batches.flat().length)
+  })
+})
+
+/**
+ * The store, with each commit starting `ms` later and the batch sizes recorded: SQLite commits
+ * within the call, so without the wait a confirmation sent just before the commit would still
+ * reach the socket after it; with it, such a confirmation arrives while the row is missing.
+ */
+function slowCommits(store: Store, ms: number, batchSizes: number[]): Store {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'insertMessages')
+        return async (batch: NewMessage[]) => {
+          batchSizes.push(batch.length)
+          await Bun.sleep(ms)
+          return target.insertMessages(batch)
+        }
+      const value = Reflect.get(target, key)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+describe('message_sent over a real server', () => {
+  test('when message_sent arrives, another connection to the SQLite file already sees the row: one message, and a batch', async () => {
+    const batchSizes: number[] = []
+    await using server = await startServer({ wrapStore: (store) => slowCommits(store, 50, batchSizes) })
+    using reader = new Database(server.dbPath, { readonly: true })
+    const bodyOf = reader.query<{ body: string }, [number]>('select body from messages where id = ?')
+    const alice = await TestClient.connect(server.wsUrl, '/ws/1')
+    for (const bodies of [['one'], Array.from({ length: 20 }, (_, i) => `batch ${i}`)]) {
+      // Waiting before sending: each lookup runs as its confirmation arrives.
+      const seen = Promise.all(bodies.map(() => alice.next('message_sent').then((f) => bodyOf.get(f.message_id)?.body ?? null)))
+      for (const body of bodies) alice.send({ type: 'message', recipient_id: 2, message: body })
+      expect(await seen).toEqual(bodies)
+    }
+    // Some of the 20 sent at once shared a commit: the batch path was taken.
+    expect(Math.max(...batchSizes)).toBeGreaterThan(1)
+    alice.close()
   })
 })

@@ -45,25 +45,38 @@ describe('groups', () => {
     for (const c of [alice, alice2, bob, carol]) c.close()
   })
 
-  test('a member added while connected starts receiving, a removed one stops', async () => {
+  // Carol's devices, in each mix of framings: a membership change must reach every socket of hers.
+  test.each([
+    ['JSON', ['json']],
+    ['MessagePack', ['msgpack']],
+    ['one JSON and one MessagePack device', ['json', 'msgpack']],
+  ] as const)('a member added while connected starts receiving, a removed one stops (%s)', async (_, formats) => {
     await using server = await startServer()
     await api(server, 'POST', '/groups', { name: 'duo', member_ids: [1, 2] })
     const alice = await TestClient.connect(server.wsUrl, '/ws/1')
-    const carol = await TestClient.connect(server.wsUrl, '/ws/3')
+    const carol = await Promise.all(formats.map((format) => TestClient.connect(server.wsUrl, '/ws/3', { format })))
     alice.send({ type: 'message', group_id: 2, message: 'before carol' })
     await alice.next('message_sent')
-    expect(await carol.collect('message')).toHaveLength(0)
-    await api(server, 'POST', '/groups/2/members', { user_id: 3 })
+    for (const got of await Promise.all(carol.map((device) => device.collect('message')))) expect(got).toHaveLength(0)
+    // Added to group 2, and removed from group 1, which she was in when her sockets opened.
+    expect((await api(server, 'POST', '/groups/2/members', { user_id: 3 })).status).toBe(201)
+    expect((await api(server, 'DELETE', '/groups/1/members/3')).status).toBe(200)
     alice.send({ type: 'message', group_id: 2, message: 'with carol' })
-    expect(await carol.next('message')).toMatchObject({ message: 'with carol' })
-    await api(server, 'DELETE', '/groups/2/members/3')
+    alice.send({ type: 'message', group_id: 1, message: 'without carol' })
+    await alice.next('message_sent')
+    await alice.next('message_sent')
+    for (const device of carol) expect(await device.next('message')).toMatchObject({ message: 'with carol' })
+    for (const got of await Promise.all(carol.map((device) => device.collect('message')))) expect(text(got)).toEqual([])
+    expect((await api(server, 'DELETE', '/groups/2/members/3')).status).toBe(200)
     alice.send({ type: 'message', group_id: 2, message: 'after carol' })
     await alice.next('message_sent')
-    expect(await carol.collect('message')).toHaveLength(0)
-    carol.send({ type: 'message', group_id: 2, message: 'let me back' })
-    expect(await carol.next('error')).toMatchObject({ code: 'not_a_member' })
+    for (const got of await Promise.all(carol.map((device) => device.collect('message')))) expect(text(got)).toEqual([])
+    for (const device of carol) {
+      device.send({ type: 'message', group_id: 2, message: 'let me back' })
+      expect(await device.next('error')).toMatchObject({ code: 'not_a_member' })
+    }
     alice.close()
-    carol.close()
+    for (const device of carol) device.close()
   })
 })
 

@@ -1,8 +1,30 @@
 import { describe, expect, test } from 'bun:test'
+import type { ServerFrame } from '../../src/realtime/protocol'
 import { api, startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
+import { direct } from '../store/contract'
 
 const FORMATS = ['json', 'msgpack'] as const
+
+/** Every frame type the server sends (a Record, so tsc fails here when the protocol gains one). */
+const SERVER_FRAME_TYPES = Object.keys({
+  connection_established: 0, synced: 0, message: 0, message_sent: 0, message_status: 0, typing: 0,
+  read_receipt: 0, presence: 0, pong: 0, error: 0, backlog_page: 0,
+} satisfies Record<ServerFrame['type'], 0>)
+
+/** Client frames and the error code each must be answered with. */
+const REFUSED: [code: string, frame: string | Uint8Array | Record<string, unknown>][] = [
+  ['invalid_json', '{"type":'],
+  ['invalid_msgpack', new Uint8Array([0xc1])],
+  ['invalid_frame', { type: 'message', recipient_id: 2 }],
+  ['unknown_type', { type: 'shout' }],
+  ['empty_message', { type: 'message', recipient_id: 2, message: '   ' }],
+  ['message_too_long', { type: 'message', recipient_id: 2, message: 'x'.repeat(4001) }],
+  ['unknown_recipient', { type: 'message', recipient_id: 99, message: 'anyone?' }],
+  ['unknown_group', { type: 'message', group_id: 42, message: 'anyone?' }],
+  ['not_a_member', { type: 'message', group_id: 2, message: 'let me in' }],
+  ['message_not_found', { type: 'read_receipt', message_id: 99_999 }],
+]
 
 describe.each(FORMATS)('every frame type over %s', (format) => {
   test('connection_established, message/message_sent, typing, read_receipt/message_status, ping/pong', async () => {
@@ -46,6 +68,45 @@ describe.each(FORMATS)('every frame type over %s', (format) => {
 
     alice.send({ type: 'ping', timestamp: new Date().toISOString() })
     expect((await alice.next('pong')).timestamp).toBeString()
+    alice.close()
+    bob.close()
+  })
+
+  // docs/PROTOCOL.md: "JSON connections use text frames; MessagePack connections use binary
+  // frames", whatever the frame, errors included. A frame in the other framing is also a protocol
+  // violation for TestClient, which rejects what the test awaits.
+  test(`every server frame type, errors and rate_limited included, arrives as ${format === 'json' ? 'text' : 'binary'}`, async () => {
+    await using server = await startServer({ config: { rateLimit: true } })
+    await api(server, 'POST', '/groups', { name: 'without alice', member_ids: [2, 3] })
+    // A backlog longer than a page, so that alice's catch-up sends a backlog_page too.
+    await server.store.insertMessages(Array.from({ length: 1001 }, (_, i) => direct(3, 1, `waiting ${i}`)))
+    const alice = await TestClient.connect(server.wsUrl, '/ws/1?presence=1', { format })
+    const bob = await TestClient.connect(server.wsUrl, '/ws/2')
+    expect(await alice.next((f) => f.type === 'presence' && f.user_id === 2)).toMatchObject({ online: true })
+
+    bob.send({ type: 'message', recipient_id: 1, message: 'to alice' })
+    expect(await alice.next((f) => f.type === 'message' && f.message === 'to alice')).toMatchObject({ sender_id: 2 })
+    bob.send({ type: 'typing', recipient_id: 1, is_typing: true })
+    expect(await alice.next('typing')).toMatchObject({ sender_id: 2, is_typing: true })
+    alice.send({ type: 'message', recipient_id: 2, message: 'to bob' })
+    const sent = await alice.next('message_sent')
+    bob.send({ type: 'read_receipt', message_id: sent.message_id })
+    expect(await alice.next('read_receipt')).toMatchObject({ message_id: sent.message_id, reader_id: 2 })
+    expect(await alice.next('message_status')).toMatchObject({ message_id: sent.message_id, status: 'read' })
+    alice.send({ type: 'ping' })
+    await alice.next('pong')
+
+    for (const [code, frame] of REFUSED) {
+      if (typeof frame === 'string' || frame instanceof Uint8Array) alice.sendRaw(frame)
+      else alice.send({ ...frame, ref: code })
+      expect(await alice.next('error')).toMatchObject({ code })
+    }
+    // More messages at once than the burst allows (30 by default; fewer than FLOOD_CLOSE_AFTER refused).
+    for (let i = 0; i < 40; i++) alice.send({ type: 'message', recipient_id: 2, message: `burst ${i}`, ref: `b-${i}` })
+    expect(await alice.next('error')).toMatchObject({ code: 'rate_limited', retry_after: expect.any(Number) })
+
+    expect(alice.violations).toEqual([])
+    expect([...alice.typesReceived].sort()).toEqual(SERVER_FRAME_TYPES.sort())
     alice.close()
     bob.close()
   })

@@ -210,6 +210,21 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       expect(await store.markDelivered(stored)).toEqual([])
     }, 120_000)
 
+    it('undelivered group messages skip the member’s own across as many pages as it takes; a read mark lowers the unread count', async () => {
+      const [a, b] = await threeUsers()
+      const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b] })
+      // b's own 300 messages come first: a page of 10 at a time finds nothing in them.
+      await store.insertMessages(Array.from({ length: 300 }, (_, i) => inGroup(b, group.id, `own ${i}`)))
+      const [forB1, , forB2] = await store.insertMessages([inGroup(a, group.id, 'for b 1'), inGroup(b, group.id, 'own again'), inGroup(a, group.id, 'for b 2')])
+      expect((await undelivered(store, b)).map((m) => m.body)).toEqual(['for b 1', 'for b 2'])
+      expect((await store.conversations(b))[0].unreadCount).toBe(2)
+      // Read up to the first: only what came after it counts, the mark itself not.
+      await store.markGroupRead(group.id, b, forB1.message.id)
+      expect((await store.conversations(b))[0].unreadCount).toBe(1)
+      await store.markGroupRead(group.id, b, forB2.message.id)
+      expect((await store.conversations(b))[0].unreadCount).toBe(0)
+    })
+
     it('answers ping', async () => {
       await store.ping()
       expect(await store.maxMessageId()).toBe(0)
