@@ -110,8 +110,13 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   app = new Elysia({
     // Unknown fields are refused (422), as on the WebSocket, instead of silently dropped.
     normalize: false,
-    // Bun's own cap only stops bodies without Content-Length; declared sizes get a JSON 413 below.
-    serve: { maxRequestBodySize: config.maxBodyBytes + 1024 * 1024 },
+    serve: {
+      // Bun's own cap only stops bodies without Content-Length; declared sizes get a JSON 413 below.
+      maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
+      // Elysia turns SO_REUSEPORT on by default, which lets a second process start on a busy port
+      // and take half of its connections; off, that second listen fails with EADDRINUSE.
+      reusePort: config.reusePort,
+    },
     websocket: {
       maxPayloadLength: config.maxFrameBytes,
       idleTimeout: config.idleTimeoutSeconds,
