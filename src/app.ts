@@ -8,6 +8,7 @@ import type { Config } from './config'
 import type { Store } from './db/store'
 import { groupRoutes } from './groups/routes'
 import { AppError, errorBody } from './http/errors'
+import { wellFormedFields } from './http/text'
 import { isWellFormedUrl } from './http/url'
 import { Directory } from './messages/directory'
 import { messageRoutes } from './messages/routes'
@@ -111,8 +112,13 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   app = new Elysia({
     // Unknown fields are refused (422), as on the WebSocket, instead of silently dropped.
     normalize: false,
-    // Bun's own cap only stops bodies without Content-Length; declared sizes get a JSON 413 below.
-    serve: { maxRequestBodySize: config.maxBodyBytes + 1024 * 1024 },
+    serve: {
+      // Bun's own cap only stops bodies without Content-Length; declared sizes get a JSON 413 below.
+      maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
+      // Elysia turns SO_REUSEPORT on by default, which lets a second process start on a busy port
+      // and take half of its connections; off, that second listen fails with EADDRINUSE.
+      reusePort: config.reusePort,
+    },
     websocket: {
       maxPayloadLength: config.maxFrameBytes,
       idleTimeout: config.idleTimeoutSeconds,
@@ -155,6 +161,8 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length > config.maxBodyBytes) return status(413, errorBody('body_too_large', `the body is larger than ${config.maxBodyBytes} bytes`))
     })
+    // Before validation: a lone surrogate in a body field is stored as U+FFFD, as on the WebSocket.
+    .onTransform(({ body }) => void wellFormedFields(body))
     .use(observability({ logger, metrics }))
     // Order matters: who is calling (401/403) is settled before per-user limits (429) look at it.
     .use(policy.plugin)

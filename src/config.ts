@@ -4,6 +4,11 @@ import { MIN_COMMIT_INTERVAL_MS } from './messages/writer'
 export interface Config {
   port: number
   host: string
+  /**
+   * Lets several processes listen on one port (SO_REUSEPORT, the kernel splits the connections):
+   * only for instances that share their state through Redis and PostgreSQL.
+   */
+  reusePort: boolean
   /** A SQLite file path or ':memory:', or a postgres:// URL. */
   databaseUrl: string
   /**
@@ -99,6 +104,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
   return {
     port: 8000,
     host: '0.0.0.0',
+    reusePort: false,
     databaseUrl: 'data/switchboard.db',
     idempotencyWindowMs: IDEMPOTENCY_DEFAULTS.windowMs,
     idempotencyMaxKeys: IDEMPOTENCY_DEFAULTS.maxKeys,
@@ -224,6 +230,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config: Config = {
     port: integer(env, 'PORT', base.port, 0, 65535),
     host: env.HOST || base.host,
+    reusePort: onOff(env, 'REUSE_PORT', base.reusePort),
     databaseUrl: databaseUrl.replace(/^file:\/\//, ''),
     idempotencyWindowMs: integer(env, 'IDEMPOTENCY_WINDOW_SECONDS', base.idempotencyWindowMs / 1000, 1, 7 * 24 * 3600) * 1000,
     idempotencyMaxKeys: integer(env, 'IDEMPOTENCY_MAX_KEYS', base.idempotencyMaxKeys, 1000, 100_000_000),
@@ -274,6 +281,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   checkAuth(config)
   if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) throw new ConfigError('TLS needs both TLS_CERT_FILE and TLS_KEY_FILE')
+  if (config.reusePort && (config.redisUrl === null || !/^postgres(ql)?:\/\//i.test(config.databaseUrl)))
+    throw new ConfigError(
+      'REUSE_PORT=1 lets several processes share one port, so each must share its state with the others: it needs REDIS_URL and a postgres:// DATABASE_URL ' +
+        '(a SQLite file serves one process)',
+    )
   if (config.slowConsumerBytes >= config.backpressureLimitBytes)
     throw new ConfigError('SLOW_CONSUMER_BYTES must be below BACKPRESSURE_LIMIT_BYTES (the slow consumer is closed with 4002 before Bun drops frames)')
   return config

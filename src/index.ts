@@ -58,7 +58,18 @@ try {
   console.error(`switchboard: cannot start: ${(e as Error).message}`)
   process.exit(2)
 }
-switchboard.app.listen({ port: config.port, hostname: config.host, ...(tls && { tls }) })
+try {
+  switchboard.app.listen({ port: config.port, hostname: config.host, ...(tls && { tls }) })
+} catch (e) {
+  if ((e as { code?: string }).code === 'EADDRINUSE')
+    console.error(
+      `switchboard: port ${config.port} is in use on ${config.host}: another process (perhaps another switchboard) listens there; ` +
+        'stop it or set another PORT (several instances on one port need REUSE_PORT=1, REDIS_URL and PostgreSQL)',
+    )
+  else console.error(`switchboard: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`)
+  await store.close().catch(() => undefined)
+  process.exit(2)
+}
 const scheme = tls ? 'https' : 'http'
 const url = `${scheme}://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${switchboard.app.server!.port}`
 logger.info({ url, auth: config.auth, rate_limit: config.rateLimit, tls: Boolean(tls) }, 'switchboard listening')

@@ -1,6 +1,6 @@
 import { Database, type Statement } from 'bun:sqlite'
-import { mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, mkdirSync, realpathSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { and, asc, eq, getTableColumns, getTableName, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
@@ -42,9 +42,13 @@ export const DEFAULT_SQLITE_OPTIONS: SqliteOptions = {
   idempotencyMaxKeys: IDEMPOTENCY_DEFAULTS.maxKeys,
 }
 
-/** Opens (creating if needed) a SQLite database, applies the migrations and returns the store. */
+/**
+ * Opens (creating if needed) a SQLite database, applies the migrations and returns the store.
+ * Throws when another store, in this process or another, has the file open.
+ */
 export function openSqliteStore(path: string, options: SqliteOptions = DEFAULT_SQLITE_OPTIONS): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const lock = path === ':memory:' ? null : lockDatabase(path)
   const client = new Database(path, { create: true, strict: true })
   // WAL lets readers run beside the writer; synchronous=NORMAL syncs at checkpoints, not at every
   // commit: a committed message survives a process crash, and may be lost only with the last
@@ -57,7 +61,33 @@ export function openSqliteStore(path: string, options: SqliteOptions = DEFAULT_S
   migrate(db, { migrationsFolder: MIGRATIONS })
   const checkpointer = path === ':memory:' ? null : startCheckpointer(client, path)
   const window = new IdempotencyWindow(options.idempotencyWindowMs, options.idempotencyMaxKeys)
-  return new SqliteStore(db, client, window, new ConversationIndex(client, options.indexEveryRows ?? INDEX_EVERY_ROWS), checkpointer)
+  return new SqliteStore(db, client, window, new ConversationIndex(client, options.indexEveryRows ?? INDEX_EVERY_ROWS), checkpointer, lock)
+}
+
+/**
+ * One store per database file: the idempotency window and the conversation index live in its
+ * memory, so a second writer would store resends twice and interleave conversation runs.
+ *
+ * The lock is an exclusive transaction, never committed, on a database of its own next to the
+ * file (`<file>-lock`, empty): SQLite holds it with fcntl(2), which the kernel takes atomically and
+ * drops when the process ends however it ends (kill -9 included), so it cannot go stale, and
+ * SQLite refuses it to a second connection in the same process too. It is not taken on the
+ * database itself because exclusive locking there would change how WAL works and shut out the
+ * checkpoint thread's connection.
+ */
+function lockDatabase(path: string): Database {
+  // The same file under another name (a symlink, another working directory) shares one lock.
+  const real = existsSync(path) ? realpathSync(path) : join(realpathSync(dirname(path)), basename(path))
+  const lock = new Database(`${real}-lock`, { create: true })
+  try {
+    lock.exec('PRAGMA locking_mode = EXCLUSIVE')
+    lock.exec('BEGIN EXCLUSIVE')
+    return lock
+  } catch (error) {
+    lock.close()
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error
+    throw new Error(`${path} is in use by another process (it holds ${real}-lock): one switchboard process per SQLite database`)
+  }
 }
 
 type Db = BunSQLiteDatabase<typeof schema>
@@ -86,6 +116,8 @@ export class SqliteStore implements Store {
     private readonly recent: IdempotencyWindow,
     private readonly index: ConversationIndex,
     private readonly checkpointer: Checkpointer | null = null,
+    /** Held until close (see lockDatabase); null for :memory:. */
+    private readonly lock: Database | null = null,
   ) {
     // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
     // Drizzle: 22.5 against 18.3 µs of CPU per row at 200 rows per commit when it was changed
@@ -405,5 +437,7 @@ export class SqliteStore implements Store {
     // Its connection first: the last one to close checkpoints what is left and removes the WAL.
     await this.checkpointer?.stop()
     this.client.close()
+    // Last: another process may open the file only once this one has finished with it.
+    this.lock?.close()
   }
 }

@@ -20,6 +20,13 @@ const MAX_PENDING_TYPING = 32
 const SLOW_CONSUMER_GRACE_MS = 2000
 /** Longest a flooder's close waits for its accepted messages to be confirmed. */
 const FLOOD_CLOSE_WAIT_MS = 1000
+/**
+ * Typing over its budget is coalesced, never refused, so it earns no strikes; instead a connection
+ * may go beyond the typing rate by this factor (and save up this factor times FLOOD_CLOSE_AFTER
+ * coalesced frames) before it is closed as a flooder. A person typing, even with a client that
+ * sends a frame a keystroke, stays far below it.
+ */
+const TYPING_FLOOD_FACTOR = 10
 
 export interface SocketGuardDeps {
   config: Config
@@ -45,6 +52,8 @@ export function createSocketGuard(deps: SocketGuardDeps): GatewayHooks & { start
     message: new RateLimiter<number>(config.messagesPerSecond, config.messagesBurst),
     typing: new RateLimiter<number>(config.typingPerSecond, config.typingBurst),
     frame: new RateLimiter<number>(config.framesPerSecond, config.framesBurst),
+    /** Per connection (by guard id): coalesced typing frames. */
+    typingFlood: new RateLimiter<number>(config.typingPerSecond * TYPING_FLOOD_FACTOR, config.floodCloseAfter * TYPING_FLOOD_FACTOR),
   }
   let nextId = 0
   let slowTimer: ReturnType<typeof setInterval> | null = null
@@ -85,6 +94,13 @@ export function createSocketGuard(deps: SocketGuardDeps): GatewayHooks & { start
     if (pending.size >= MAX_PENDING_TYPING) pending.delete(pending.keys().next().value!)
     pending.set(key, frame)
     guard.typingTimer ??= setTimeout(() => flushTyping(ws), wait)
+  }
+
+  /** Closes a flooder with 1008 once the messages it had accepted are stored and confirmed. */
+  function closeFlooder(ws: Socket): void {
+    ws.data.guard!.closing = 'flooding'
+    const waited = Promise.race([deps.committed(), new Promise((resolve) => setTimeout(resolve, FLOOD_CLOSE_WAIT_MS))])
+    waited.then(() => ws.readyState === 1 && ws.close(CloseCode.policyViolation, 'rate limit exceeded repeatedly'))
   }
 
   function checkSlowConsumers(): void {
@@ -152,14 +168,12 @@ export function createSocketGuard(deps: SocketGuardDeps): GatewayHooks & { start
       }
       metrics.rateLimited.inc({ kind: kind === 'invalid' ? 'frame' : kind })
       if (kind === 'typing') {
-        deferTyping(ws, frame as TypingFrame, wait)
+        if (limiters.typingFlood.take(guard.id) > 0) closeFlooder(ws)
+        else deferTyping(ws, frame as TypingFrame, wait)
         return false
       }
       if (++guard.strikes >= config.floodCloseAfter) {
-        guard.closing = 'flooding'
-        // The messages it had accepted are stored and confirmed first; then the close.
-        const waited = Promise.race([deps.committed(), new Promise((resolve) => setTimeout(resolve, FLOOD_CLOSE_WAIT_MS))])
-        waited.then(() => ws.readyState === 1 && ws.close(CloseCode.policyViolation, 'rate limit exceeded repeatedly'))
+        closeFlooder(ws)
         return false
       }
       delivery.sendTo(ws, {

@@ -152,27 +152,32 @@ export class MessagingService {
     })
   }
 
-  /** The recipient of a direct message: the default reader when REST names none. */
+  /** The recipient of a direct message: the default reader when REST names none (AUTH=none only). */
   async recipientOf(messageId: number): Promise<number> {
     const m = await this.deps.store.getMessage(messageId)
-    if (!m) throw notFound('message_not_found', `message ${messageId} does not exist`)
+    if (!m) throw messageNotFound(messageId)
     if (m.recipientId === null) throw badRequest('user_id_required', 'give user_id: the reader of a group message')
     return m.recipientId
   }
 
-  /** Marks a message read by `readerId` and tells its sender. */
-  async markRead(readerId: number, messageId: number): Promise<{ message_id: number; status: 'read'; reader_id: number; changed: boolean }> {
+  /**
+   * Marks a message read by `readerId` and tells its sender. `claimedSender` is the sender a
+   * read_receipt frame names: checked only once the reader is known to see the message.
+   */
+  async markRead(readerId: number, messageId: number, claimedSender?: number): Promise<{ message_id: number; status: 'read'; reader_id: number; changed: boolean }> {
     const { store } = this.deps
     const m = await store.getMessage(messageId)
-    if (!m) throw notFound('message_not_found', `message ${messageId} does not exist`)
+    // A message this user may not see answers exactly as one that does not exist: no other
+    // answer may tell who sent it, to whom, or in which group.
+    if (!m || !(await this.canSee(readerId, m))) throw messageNotFound(messageId)
+    if (claimedSender !== undefined && claimedSender !== m.senderId)
+      throw badRequest('invalid_frame', `message ${messageId} was not sent by user ${claimedSender}`)
     let changed: boolean
     if (m.groupId !== null) {
-      const members = await this.deps.directory.membersOf(m.groupId)
-      if (!members?.has(readerId)) throw forbidden('not_a_member', `user ${readerId} is not a member of group ${m.groupId}`)
       if (m.senderId === readerId) return { message_id: m.id, status: 'read', reader_id: readerId, changed: false }
       changed = await store.markGroupRead(m.groupId, readerId, m.id)
     } else {
-      if (m.recipientId !== readerId) throw forbidden('not_recipient', `message ${messageId} was not sent to user ${readerId}`)
+      if (m.recipientId !== readerId) throw forbidden('not_recipient', `message ${messageId} is yours: only its recipient marks it read`)
       changed = await store.markDirectRead(m.id, Date.now())
     }
     if (changed) {
@@ -183,6 +188,12 @@ export class MessagingService {
       this.deps.delivery.publish(sender, { type: 'message_status', message_id: m.id, status: 'read', user_id: readerId, timestamp })
     }
     return { message_id: m.id, status: 'read', reader_id: readerId, changed }
+  }
+
+  /** Whether a message is in one of the user's conversations: theirs, to them, or in one of their groups. */
+  private async canSee(userId: number, m: StoredMessage): Promise<boolean> {
+    if (m.groupId === null) return m.recipientId === userId || m.senderId === userId
+    return (await this.deps.directory.membersOf(m.groupId))?.has(userId) ?? false
   }
 
   /** Tells senders that messages stored for an offline user have now reached them. */
@@ -255,6 +266,11 @@ export class MessagingService {
       ),
     }
   }
+}
+
+/** The one answer for a message that does not exist and for one the user may not see. */
+function messageNotFound(messageId: number): AppError {
+  return notFound('message_not_found', `message ${messageId} does not exist or was not sent to you`)
 }
 
 /** A storage failure as the client should see it: nothing stored, safe to retry. */

@@ -1,3 +1,4 @@
+import { wellFormedFields } from '../http/text'
 import { MessagePackError, packr, unpack } from './msgpack'
 import type { Format, ServerFrame } from './protocol'
 
@@ -13,12 +14,13 @@ export type Decoded = { ok: true; value: unknown } | { ok: false; code: 'invalid
 
 /**
  * Decodes a client frame as Bun hands it over: text frames are JSON, binary frames MessagePack,
- * whatever the connection's own format (a client may switch per frame).
+ * whatever the connection's own format (a client may switch per frame). Every string field it
+ * returns is well-formed Unicode, in both framings.
  */
 export function decodeFrame(raw: string | Uint8Array): Decoded {
   if (typeof raw === 'string') {
     try {
-      return { ok: true, value: JSON.parse(raw) }
+      return { ok: true, value: wellFormedFields(JSON.parse(raw)) }
     } catch {
       return { ok: false, code: 'invalid_json', message: 'the frame is not valid JSON' }
     }

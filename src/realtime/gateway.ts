@@ -175,22 +175,15 @@ export function createGateway(deps: GatewayDeps) {
         return
       }
       case 'read_receipt':
-        if (f.sender_id !== undefined) {
-          // The seed's receipt names the original sender; a wrong one is an error, not ignored.
-          return store.getMessage(f.message_id).then((m) =>
-            m && m.senderId !== f.sender_id
-              ? sendError(ws, new AppError(400, 'invalid_frame', `message ${f.message_id} was not sent by user ${f.sender_id}`), ref)
-              : markRead(ws, f.message_id, ref),
-          )
-        }
-        return markRead(ws, f.message_id, ref)
+        // The seed's receipt names the original sender; a wrong one is an error, not ignored.
+        return markRead(ws, f.message_id, f.sender_id, ref)
       case 'ping':
         return delivery.sendTo(ws, { type: 'pong', timestamp: now() })
     }
   }
 
-  function markRead(ws: Socket, messageId: number, ref: string | null): Promise<void> {
-    return messaging.markRead(ws.data.userId, messageId).then(
+  function markRead(ws: Socket, messageId: number, claimedSender: number | undefined, ref: string | null): Promise<void> {
+    return messaging.markRead(ws.data.userId, messageId, claimedSender).then(
       () => undefined,
       (error) => sendError(ws, error instanceof AppError ? error : new AppError(500, 'internal', 'internal error'), ref),
     )

@@ -151,13 +151,33 @@ function string(length: number): string {
     let s = ''
     for (let i = start; i < pos; i++) {
       const c = src[i]
-      if (c >= 0x80) return utf8.decode(src.subarray(start, pos))
+      if (c >= 0x80) return utf8String(src.subarray(start, pos))
       s += String.fromCharCode(c)
     }
     return s
   }
-  // Invalid UTF-8 becomes U+FFFD: every string that leaves here is well formed.
-  return utf8.decode(src.subarray(start, pos))
+  return utf8String(src.subarray(start, pos))
+}
+
+/**
+ * Invalid UTF-8 becomes U+FFFD: every string that leaves here is well formed. A surrogate encoded
+ * by itself (ED A0-BF 80-BF, what msgpackr and other encoders write for a lone surrogate) becomes
+ * one U+FFFD, as the same string's \u escape does in JSON (src/http/text.ts); the decoder alone
+ * would make it three.
+ */
+function utf8String(bytes: Uint8Array): string {
+  const from = bytes.indexOf(0xed)
+  if (from === -1) return utf8.decode(bytes)
+  let copy: Uint8Array | null = null
+  for (let i = from; i + 2 < bytes.length; i++) {
+    if (bytes[i] !== 0xed || bytes[i + 1] < 0xa0 || bytes[i + 1] > 0xbf || bytes[i + 2] < 0x80 || bytes[i + 2] > 0xbf) continue
+    copy ??= bytes.slice()
+    copy[i] = 0xef
+    copy[i + 1] = 0xbf
+    copy[i + 2] = 0xbd
+    i += 2
+  }
+  return utf8.decode(copy ?? bytes)
 }
 
 /** Opens a container of `n` entries of `perEntry` values each, at `depth`. */

@@ -51,7 +51,8 @@ const wrongUser: [string, keyof typeof token, string, () => string, unknown, num
   ["read someone else's direct history", 'carol', 'GET', () => '/messages?user_id=1&other_user_id=2', undefined, 403, 'forbidden'],
   ["read a group's history as a non-member", 'carol', 'GET', () => `/messages?user_id=3&group_id=${group2}`, undefined, 403, 'not_a_member'],
   ["list someone else's conversations", 'carol', 'GET', () => '/messages/conversations/1', undefined, 403, 'forbidden'],
-  ['mark read a message addressed to someone else', 'carol', 'PUT', () => `/messages/${direct}/read`, undefined, 403, 'not_recipient'],
+  // 404 as for no message at all: whether it exists is not theirs to know (oracles.test.ts).
+  ['mark read a message addressed to someone else', 'carol', 'PUT', () => `/messages/${direct}/read`, undefined, 404, 'message_not_found'],
   ['mark read naming its recipient', 'carol', 'PUT', () => `/messages/${direct}/read?user_id=2`, undefined, 403, 'forbidden'],
   ['the sender marks their own direct message read', 'alice', 'PUT', () => `/messages/${direct}/read`, undefined, 403, 'not_recipient'],
   ['see a group one is not in', 'carol', 'GET', () => `/groups/${group2}`, undefined, 403, 'not_a_member'],

@@ -2,9 +2,10 @@
 // closed with 1008; a client that honours retry_after gets everything through; typing is coalesced;
 // REST answers 429 with Retry-After. Other users carry on meanwhile.
 import { expect, test } from 'bun:test'
+import { procCpuSeconds } from '../../bench/lib/server-process'
 import { startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
-import { call, mintToken, SECRET } from './fixtures'
+import { call, mintToken, SECRET, spawnServer, tempDir } from './fixtures'
 
 const limits = { rateLimit: true, messagesPerSecond: 5, messagesBurst: 10, floodCloseAfter: 20 }
 
@@ -82,6 +83,68 @@ test('typing is coalesced, not refused: the latest state arrives, and no error i
   const last = await bob.next('typing')
   expect(last.is_typing).toBe(false)
   expect(await bob.collect('typing', 300)).toEqual([])
+  expect(alice.frames.filter((f) => f.type === 'error')).toEqual([])
+  alice.close()
+  bob.close()
+})
+
+test('a typing flood is closed with 1008 like any other flood; what it cost the server is reported', async () => {
+  using dir = tempDir()
+  // Its own process, so that its CPU time is the server's alone.
+  const server = await spawnServer({
+    AUTH: 'none', SEED_DEMO: '1', DATABASE_URL: `${dir.dir}/typing.db`, RATE_LIMIT: 'on',
+    RATE_TYPING_PER_SECOND: '2', RATE_TYPING_BURST: '4', FLOOD_CLOSE_AFTER: '20',
+  })
+  try {
+    const wsUrl = server.url.replace('http', 'ws')
+    const bob = await TestClient.connect(wsUrl, '/ws/2')
+    const mallory = await TestClient.connect(wsUrl, '/ws/1')
+    const frame = JSON.stringify({ type: 'typing', recipient_id: 2, is_typing: true })
+    const cpuBefore = procCpuSeconds(server.proc.pid)
+    const startedAt = performance.now()
+    let sent = 0
+    // As fast as the client can for up to 3 s (the review's flood: 700,000 frames in 4 s).
+    while (!mallory.closed && performance.now() - startedAt < 3000) {
+      for (let i = 0; i < 2000 && mallory.ws.readyState === 1 && mallory.ws.bufferedAmount < 1 << 20; i++, sent++) mallory.sendRaw(frame)
+      await Bun.sleep(1)
+    }
+    const closed = await mallory.waitClosed(5000).catch(() => null)
+    const closedAfterMs = Math.round(performance.now() - startedAt)
+    await Bun.sleep(300)
+    const cpuMs = Math.round((procCpuSeconds(server.proc.pid) - cpuBefore) * 1000)
+    console.log(`typing flood: ${sent} frames sent, ${closed ? `closed ${closed.code} after ${closedAfterMs} ms` : 'never closed'}, ${cpuMs} ms of server CPU`)
+    expect(closed?.code).toBe(1008)
+    // Coalescing still did its job until the close: the recipient got the state, and no error was sent.
+    expect((await bob.next('typing')).is_typing).toBe(true)
+    expect(mallory.frames.filter((f) => f.type === 'error')).toEqual([])
+    // The server is fine afterwards: the same user may connect again and type.
+    const again = await TestClient.connect(wsUrl, '/ws/1')
+    again.send({ type: 'typing', recipient_id: 2, is_typing: false })
+    expect((await bob.next((f) => f.type === 'typing' && f.is_typing === false, 5000)).sender_id).toBe(1)
+    again.close()
+    bob.close()
+  } finally {
+    server.proc.kill('SIGKILL')
+    await server.exited
+  }
+}, 30_000)
+
+test('a person typing, and a short burst over the typing budget, are never closed: the latest state arrives', async () => {
+  await using server = await startServer({ config: { ...limits, typingPerSecond: 2, typingBurst: 4 } })
+  const alice = await TestClient.connect(server.wsUrl, '/ws/1')
+  const bob = await TestClient.connect(server.wsUrl, '/ws/2')
+  // A client that does not debounce: one frame a keystroke, ten keystrokes a second, for 2 s.
+  for (let i = 0; i < 20; i++) {
+    alice.send({ type: 'typing', recipient_id: 2, is_typing: true })
+    await Bun.sleep(100)
+  }
+  // Then a burst, as after a paste, well over the budget of 4, ending with "stopped typing".
+  for (let i = 0; i < 40; i++) alice.send({ type: 'typing', recipient_id: 2, is_typing: i < 39 })
+  // Held back frames go out as the budget allows (2 a second): the last to arrive is the latest state.
+  const got = await bob.collect('typing', 1500)
+  expect(got.length).toBeGreaterThan(0)
+  expect(got.at(-1)).toMatchObject({ sender_id: 1, is_typing: false })
+  expect(alice.closed).toBeNull()
   expect(alice.frames.filter((f) => f.type === 'error')).toEqual([])
   alice.close()
   bob.close()

@@ -146,15 +146,16 @@ describe('PUT /messages/{id}/read', () => {
     alice.close()
   })
 
-  test('errors: unknown message 404, wrong reader 403, group message without reader 400, non-member 403', async () => {
+  test('errors: unknown message 404, wrong reader or non-member 404 alike, group message without reader 400, the sender 403', async () => {
     await using server = await startServer()
     const direct = (await send(server, { sender_id: 1, recipient_id: 2, message: 'x' })).body
     const group = (await send(server, { sender_id: 1, group_id: 1, message: 'y' })).body
     await api(server, 'POST', '/users', { username: 'dave' })
     expect((await api(server, 'PUT', '/messages/999/read')).status).toBe(404)
-    expect((await api(server, 'PUT', `/messages/${direct.id}/read?user_id=3`)).body.error.code).toBe('not_recipient')
+    expect(await api(server, 'PUT', `/messages/${direct.id}/read?user_id=3`)).toMatchObject({ status: 404, body: { error: { code: 'message_not_found' } } })
     expect((await api(server, 'PUT', `/messages/${group.id}/read`)).status).toBe(400)
-    expect((await api(server, 'PUT', `/messages/${group.id}/read?user_id=4`)).status).toBe(403)
+    expect(await api(server, 'PUT', `/messages/${group.id}/read?user_id=4`)).toMatchObject({ status: 404, body: { error: { code: 'message_not_found' } } })
+    expect(await api(server, 'PUT', `/messages/${direct.id}/read?user_id=1`)).toMatchObject({ status: 403, body: { error: { code: 'not_recipient' } } })
   })
 })
 
