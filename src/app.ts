@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
 import { openapi } from '@elysiajs/openapi'
-import { join } from 'node:path'
 import type { Broker } from './broker/broker'
 import { registerBrokerMetrics } from './broker/metrics'
 import type { Config } from './config'
@@ -37,8 +36,6 @@ export interface AppDeps {
   /** Defaults to jose with the configured key (AUTH=jwt). */
   verifier?: TokenVerifier
 }
-
-const PUBLIC_DIR = join(import.meta.dir, '..', 'public')
 
 /** Builds the whole server from its dependencies. Reads no environment and listens on nothing. */
 export function createApp({ store, broker, config, ...deps }: AppDeps) {
@@ -110,8 +107,16 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   app = new Elysia({
     // Unknown fields are refused (422), as on the WebSocket, instead of silently dropped.
     normalize: false,
-    // Bun's own cap only stops bodies without Content-Length; declared sizes get a JSON 413 below.
-    serve: { maxRequestBodySize: config.maxBodyBytes + 1024 * 1024 },
+    serve: {
+      // Bun's own cap only stops bodies without Content-Length; declared sizes get a JSON 413 below.
+      maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
+      // The last fence, for a response that fails after its handler returned (a file that cannot
+      // be read): the JSON body and a pino line, never Bun's error page with the server's paths.
+      error(error) {
+        logger.error({ err: error }, 'response failed')
+        return Response.json(errorBody('internal', 'internal error'), { status: 500 })
+      },
+    },
     websocket: {
       maxPayloadLength: config.maxFrameBytes,
       idleTimeout: config.idleTimeoutSeconds,
@@ -195,13 +200,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       },
       { detail: { summary: 'Readiness: the database answers (and Redis, in cluster mode)', tags: ['operations'] } },
     )
-    .get('/', () => Bun.file(join(PUBLIC_DIR, 'index.html')), { detail: { hide: true } })
-    .use(pageRoutes())
-    .get('/public/*', ({ params, status }) => {
-      const path = join(PUBLIC_DIR, params['*'])
-      if (!path.startsWith(PUBLIC_DIR)) return status(404, errorBody('not_found', 'no such file'))
-      return Bun.file(path)
-    }, { detail: { hide: true } })
+    .use(pageRoutes({ logger }))
 
   return {
     app,
