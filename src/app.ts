@@ -6,7 +6,8 @@ import { registerBrokerMetrics } from './broker/metrics'
 import type { Config } from './config'
 import type { Store } from './db/store'
 import { groupRoutes } from './groups/routes'
-import { AppError, errorBody } from './http/errors'
+import { AppError, badRequest, errorBody } from './http/errors'
+import { MAX_BODY_DEPTH, nestsDeeperThan } from './http/json-depth'
 import { isWellFormedUrl } from './http/url'
 import { Directory } from './messages/directory'
 import { messageRoutes } from './messages/routes'
@@ -163,6 +164,11 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     // Order matters: who is calling (401/403) is settled before per-user limits (429) look at it.
     .use(policy.plugin)
     .use(restLimits({ config, metrics, principalOf: policy.principalOf, connectionsOf: (id) => connections.countOf(id) }))
+    // Before validation, which walks a body recursively and, on a failure, stringifies it for the
+    // error message: 100,000 levels cost seconds of CPU and then overflowed the stack.
+    .onTransform({ as: 'global' }, ({ body }) => {
+      if (nestsDeeperThan(body, MAX_BODY_DEPTH)) throw badRequest('nesting_too_deep', `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`)
+    })
     .onError(({ code, error, status }) => {
       metrics.errors.inc({ code: error instanceof AppError ? error.code : String(code).toLowerCase(), transport: 'rest' })
       if (error instanceof AppError) return status(error.status, errorBody(error.code, error.message))
