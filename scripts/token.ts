@@ -20,6 +20,10 @@ try {
   console.error(e instanceof ConfigError ? e.message : String(e))
   process.exit(2)
 }
+if (ttl > config.jwtMaxLifetimeSeconds) {
+  console.error(`ttl_seconds ${ttl} is longer than JWT_MAX_LIFETIME_SECONDS (${config.jwtMaxLifetimeSeconds}): the server would refuse the token`)
+  process.exit(2)
+}
 if (!config.jwtSecret) {
   console.error('npm run token signs with JWT_SECRET (HS256); with a public key or JWKS, tokens come from your identity provider')
   process.exit(2)

@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
 import { openapi } from '@elysiajs/openapi'
-import { join } from 'node:path'
 import type { Broker } from './broker/broker'
 import { registerBrokerMetrics } from './broker/metrics'
 import type { Config } from './config'
 import type { Store } from './db/store'
 import { groupRoutes } from './groups/routes'
-import { AppError, errorBody } from './http/errors'
+import { AppError, badRequest, errorBody } from './http/errors'
+import { MAX_BODY_DEPTH, nestsDeeperThan } from './http/json-depth'
 import { wellFormedFields } from './http/text'
 import { isWellFormedUrl } from './http/url'
 import { Directory } from './messages/directory'
@@ -39,8 +39,6 @@ export interface AppDeps {
   /** Defaults to jose with the configured key (AUTH=jwt). */
   verifier?: TokenVerifier
 }
-
-const PUBLIC_DIR = join(import.meta.dir, '..', 'public')
 
 /** Builds the whole server from its dependencies. Reads no environment and listens on nothing. */
 export function createApp({ store, broker, config, ...deps }: AppDeps) {
@@ -118,6 +116,12 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       // Elysia turns SO_REUSEPORT on by default, which lets a second process start on a busy port
       // and take half of its connections; off, that second listen fails with EADDRINUSE.
       reusePort: config.reusePort,
+      // The last fence, for a response that fails after its handler returned (a file that cannot
+      // be read): the JSON body and a pino line, never Bun's error page with the server's paths.
+      error(error) {
+        logger.error({ err: error }, 'response failed')
+        return Response.json(errorBody('internal', 'internal error'), { status: 500 })
+      },
     },
     websocket: {
       maxPayloadLength: config.maxFrameBytes,
@@ -167,6 +171,11 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     // Order matters: who is calling (401/403) is settled before per-user limits (429) look at it.
     .use(policy.plugin)
     .use(restLimits({ config, metrics, principalOf: policy.principalOf, connectionsOf: (id) => connections.countOf(id) }))
+    // Before validation, which walks a body recursively and, on a failure, stringifies it for the
+    // error message: 100,000 levels cost seconds of CPU and then overflowed the stack.
+    .onTransform({ as: 'global' }, ({ body }) => {
+      if (nestsDeeperThan(body, MAX_BODY_DEPTH)) throw badRequest('nesting_too_deep', `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`)
+    })
     .onError(({ code, error, status }) => {
       metrics.errors.inc({ code: error instanceof AppError ? error.code : String(code).toLowerCase(), transport: 'rest' })
       if (error instanceof AppError) return status(error.status, errorBody(error.code, error.message))
@@ -204,13 +213,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       },
       { detail: { summary: 'Readiness: the database answers (and Redis, in cluster mode)', tags: ['operations'] } },
     )
-    .get('/', () => Bun.file(join(PUBLIC_DIR, 'index.html')), { detail: { hide: true } })
-    .use(pageRoutes())
-    .get('/public/*', ({ params, status }) => {
-      const path = join(PUBLIC_DIR, params['*'])
-      if (!path.startsWith(PUBLIC_DIR)) return status(404, errorBody('not_found', 'no such file'))
-      return Bun.file(path)
-    }, { detail: { hide: true } })
+    .use(pageRoutes({ logger }))
 
   return {
     app,

@@ -54,8 +54,10 @@ export interface Config {
   /** Required `iss`/`aud` when set. */
   jwtIssuer: string | null
   jwtAudience: string | null
-  /** Seconds of clock skew allowed on exp/nbf. */
+  /** Seconds of clock skew allowed on exp/nbf/iat. */
   jwtClockToleranceSeconds: number
+  /** Longest a token may be valid (exp - iat, or exp - now without iat): a stolen token stops working within it. */
+  jwtMaxLifetimeSeconds: number
   /** Browser origins allowed to open a WebSocket; null: any (non-browser clients send none). */
   allowedOrigins: string[] | null
   /** Live WebSockets one user may hold on this instance. */
@@ -127,6 +129,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     jwtIssuer: null,
     jwtAudience: null,
     jwtClockToleranceSeconds: 5,
+    // `npm run token`'s default; identity providers' access tokens are usually shorter.
+    jwtMaxLifetimeSeconds: 24 * 3600,
     allowedOrigins: null,
     maxConnectionsPerUser: 10,
     slowConsumerBytes: 1024 * 1024,
@@ -253,6 +257,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwtIssuer: text(env, 'JWT_ISSUER'),
     jwtAudience: text(env, 'JWT_AUDIENCE'),
     jwtClockToleranceSeconds: integer(env, 'JWT_CLOCK_TOLERANCE_SECONDS', base.jwtClockToleranceSeconds, 0, 600),
+    jwtMaxLifetimeSeconds: integer(env, 'JWT_MAX_LIFETIME_SECONDS', base.jwtMaxLifetimeSeconds, 60, 366 * 24 * 3600),
     allowedOrigins: text(env, 'ALLOWED_ORIGINS')?.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean) ?? null,
     maxConnectionsPerUser: integer(env, 'MAX_CONNECTIONS_PER_USER', base.maxConnectionsPerUser, 1, 10_000),
     slowConsumerBytes: integer(env, 'SLOW_CONSUMER_BYTES', base.slowConsumerBytes, 16 * 1024, 1024 * 1024 * 1024),

@@ -6,13 +6,13 @@ import { TestClient } from './helpers/ws-client'
 test('defaults: port 8000, SQLite under data/, AUTH=jwt with rate limits on (key material required)', () => {
   expect(() => loadConfig({})).toThrow('JWT_SECRET')
   const config = loadConfig({ JWT_SECRET: 'a-development-secret-of-32-bytes-or-more' })
-  expect(config).toMatchObject({ port: 8000, databaseUrl: 'data/switchboard.db', auth: 'jwt', rateLimit: true, seedDemo: false, maxMessageLength: 4000 })
+  expect(config).toMatchObject({ port: 8000, databaseUrl: 'data/switchboard.db', auth: 'jwt', rateLimit: true, seedDemo: false, maxMessageLength: 4000, jwtClockToleranceSeconds: 5, jwtMaxLifetimeSeconds: 86_400 })
   expect(loadConfig({ AUTH: 'none' })).toMatchObject({ auth: 'none' })
 })
 
 test('values are read from the environment', () => {
-  const config = loadConfig({ AUTH: 'none', PORT: '9001', HOST: '127.0.0.1', DATABASE_URL: ':memory:', SEED_DEMO: '1', LOG_LEVEL: 'debug', MAX_MESSAGE_LENGTH: '100', COMMIT_INTERVAL_MS: '5' })
-  expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', databaseUrl: ':memory:', seedDemo: true, logLevel: 'debug', maxMessageLength: 100, commitIntervalMs: 5 })
+  const config = loadConfig({ AUTH: 'none', PORT: '9001', HOST: '127.0.0.1', DATABASE_URL: ':memory:', SEED_DEMO: '1', LOG_LEVEL: 'debug', MAX_MESSAGE_LENGTH: '100', COMMIT_INTERVAL_MS: '5', JWT_MAX_LIFETIME_SECONDS: '3600' })
+  expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', databaseUrl: ':memory:', seedDemo: true, logLevel: 'debug', maxMessageLength: 100, commitIntervalMs: 5, jwtMaxLifetimeSeconds: 3600 })
 })
 
 test.each([
@@ -24,6 +24,9 @@ test.each([
   ['MAX_MESSAGE_LENGTH', '0'],
   ['COMMIT_INTERVAL_MS', '1000'],
   ['DATABASE_URL', 'mysql://localhost/db'],
+  ['JWT_MAX_LIFETIME_SECONDS', '0'],
+  ['JWT_MAX_LIFETIME_SECONDS', '1.5'],
+  ['JWT_MAX_LIFETIME_SECONDS', '99999999999'],
 ])('%s=%s is refused with a message naming the variable', (name, value) => {
   expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
   expect(() => loadConfig({ [name]: value })).toThrow(name)

@@ -5,9 +5,18 @@ import { AppError } from '../http/errors'
 import type { Directory } from '../messages/directory'
 import { bearerToken, type Principal, type TokenVerifier } from './verifier'
 
+/**
+ * The method whose rules a request follows. Elysia answers HEAD by running the GET route's handler
+ * and hooks, so HEAD is judged as GET: a second table could drift, and a HEAD that answers 200 where
+ * GET answers 403 leaks the length of what GET refuses to show.
+ */
+export function ruleMethod(method: string): string {
+  return method === 'HEAD' ? 'GET' : method
+}
+
 /** Routes anyone may call: liveness, readiness, metrics, the test page and the API docs. */
 export function isPublicRoute(method: string, route: string): boolean {
-  if (method !== 'GET' && method !== 'HEAD') return false
+  if (ruleMethod(method) !== 'GET') return false
   return route === '/health' || route === '/ready' || route === '/metrics' || route === '/' || route.startsWith('/public/') || route === '/docs' || route.startsWith('/docs/')
 }
 
@@ -112,7 +121,7 @@ export function accessPolicy(deps: PolicyDeps) {
     .onBeforeHandle({ as: 'global' }, async ({ request, route, params, query, body }) => {
       const principal = principals.get(request)
       if (!principal) return
-      const rule = restRules[`${request.method} ${route}`]
+      const rule = restRules[`${ruleMethod(request.method)} ${route}`]
       if (rule) await rule({ principal, params: params as any, query: query as any, body }, deps)
     })
 

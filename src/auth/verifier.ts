@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import type { Config } from '../config'
 import { AppError } from '../http/errors'
 
@@ -71,11 +71,35 @@ export function createJwtVerifier(config: Config): TokenVerifier {
       } catch (e) {
         throw describe(e)
       }
-      const sub = payload.sub ?? ''
-      if (!/^[1-9][0-9]{0,15}$/.test(sub)) throw unauthorized('invalid_token', 'the token subject is not a user id')
-      return { userId: Number(sub), expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : null }
+      const { userId, exp } = checkClaims(payload, Math.floor(Date.now() / 1000), config)
+      return { userId, expiresAt: exp * 1000 }
     },
   }
+}
+
+/** A NumericDate as this server accepts one: whole seconds since 1970 (RFC 7519 allows fractions; issuers send none). */
+const isNumericDate = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0
+
+/**
+ * The claims jose leaves to its caller (RFC 8725 §3.10: validate every claim that is used): jose
+ * checks that exp/nbf/iat are numbers, not which numbers, and ignores `sub`. A number or an array
+ * as `sub` passed a regex once coerced, `1e400` parses as Infinity, and `exp: 1e300` never expires.
+ */
+function checkClaims(payload: JWTPayload, now: number, config: Pick<Config, 'jwtClockToleranceSeconds' | 'jwtMaxLifetimeSeconds'>): { userId: number; exp: number } {
+  const invalid = (message: string) => unauthorized('invalid_token', message)
+  const { sub, exp, iat, nbf } = payload
+  if (typeof sub !== 'string' || !/^[1-9][0-9]{0,15}$/.test(sub) || !Number.isSafeInteger(Number(sub))) throw invalid('the token subject is not a user id')
+  const notADate = (claim: string) => invalid(`the token's ${claim} claim is not a whole number of seconds since 1970`)
+  // jose has already refused a token without exp; nbf and iat are optional.
+  if (!isNumericDate(exp)) throw notADate('exp')
+  if (nbf !== undefined && !isNumericDate(nbf)) throw notADate('nbf')
+  if (iat !== undefined && !isNumericDate(iat)) throw notADate('iat')
+  const tolerance = config.jwtClockToleranceSeconds
+  if (iat !== undefined && iat > now + tolerance) throw invalid("the token's iat claim is in the future")
+  // Without iat, the lifetime left is what counts, and this clock may lag the issuer's.
+  const lifetime = iat !== undefined ? exp - iat : exp - now - tolerance
+  if (lifetime > config.jwtMaxLifetimeSeconds) throw invalid(`the token is valid for longer than the ${config.jwtMaxLifetimeSeconds} s this server accepts`)
+  return { userId: Number(sub), exp }
 }
 
 /** jose's error as a client may see it: a code and a fixed sentence. */

@@ -4,6 +4,7 @@ import { AppError, badRequest, forbidden, notFound } from '../http/errors'
 import type { Socket } from '../realtime/connection'
 import type { Delivery } from '../realtime/delivery'
 import { groupTarget, userTarget, type Target } from '../realtime/topics'
+import { isBlank } from './blank'
 import type { Directory } from './directory'
 import type { MessageView } from './model'
 import { messageFrame, toView } from './views'
@@ -70,7 +71,7 @@ export class MessagingService {
   /** Validates a send and builds the row to store, or says what is wrong. */
   prepare(senderId: number, input: SendInput): MaybeAsync<NewMessage | AppError> {
     const body = input.message
-    if (body.trim().length === 0) return badRequest('empty_message', 'message is empty')
+    if (isBlank(body)) return badRequest('empty_message', 'message is empty or has only invisible characters')
     if (body.length > this.deps.maxMessageLength)
       return new AppError(413, 'message_too_long', `message is longer than ${this.deps.maxMessageLength} characters`)
     return after(this.resolveRoute(senderId, input), (route) => {

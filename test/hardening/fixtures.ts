@@ -2,7 +2,7 @@ import { spawn, type Subprocess } from 'bun'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SignJWT, UnsecuredJWT } from 'jose'
+import { CompactSign, SignJWT, UnsecuredJWT } from 'jose'
 import { api } from '../helpers/server'
 
 export const SECRET = 'test-secret-of-at-least-thirty-two-bytes-0123456789'
@@ -18,6 +18,15 @@ export async function mintToken(key: Uint8Array | CryptoKey | string = SECRET, c
   const jwt = new SignJWT({ ...rest }).setProtectedHeader({ alg }).setIssuedAt()
   if (exp !== null) jwt.setExpirationTime(exp)
   return jwt.sign(typeof key === 'string' ? new TextEncoder().encode(key) : key)
+}
+
+/**
+ * An HS256 token over exactly these claims, unchecked: an object, or the JSON text itself for
+ * what JSON.stringify cannot write (`1e400`, which a verifier parses as Infinity).
+ */
+export function signClaims(claims: Record<string, unknown> | string, key = SECRET): Promise<string> {
+  const json = typeof claims === 'string' ? claims : JSON.stringify(claims)
+  return new CompactSign(new TextEncoder().encode(json)).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(key))
 }
 
 /** `alg: none`: no signature at all. */

@@ -191,4 +191,12 @@ test('npm run token -- <user_id> mints a token the server accepts for that user'
   const principal = await createJwtVerifier(defaultConfig({ auth: 'jwt', jwtSecret: SECRET })).verify(token)
   expect(principal.userId).toBe(7)
   expect(principal.expiresAt! - Date.now()).toBeLessThanOrEqual(600_000)
+  // A lifetime the server would refuse is refused here, with the reason.
+  const tooLong = Bun.spawnSync([join(import.meta.dir, '..', '..', 'node_modules', '.bin', 'bun'), 'scripts/token.ts', '7', '7200'], {
+    cwd: join(import.meta.dir, '..', '..'),
+    env: { PATH: process.env.PATH ?? '', JWT_SECRET: SECRET, JWT_MAX_LIFETIME_SECONDS: '3600' },
+    stderr: 'pipe',
+  })
+  expect(tooLong.exitCode).toBe(2)
+  expect(tooLong.stderr.toString()).toContain('JWT_MAX_LIFETIME_SECONDS')
 }, 30_000)

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import { startServer, type TestServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
-import { call, mintToken, SECRET, tempDir, tryWebSocket, unsignedToken } from './fixtures'
+import { call, mintToken, SECRET, signClaims, tempDir, tryWebSocket, unsignedToken } from './fixtures'
 
 const now = () => Math.floor(Date.now() / 1000)
 const ISSUER = 'https://id.example'
@@ -60,8 +60,36 @@ const cases: { name: string; server: () => TestServer; token: () => Promise<stri
   { name: 'wrong issuer', server: () => hs, token: () => mintToken(SECRET, { ...good, iss: 'https://evil.example' }), status: 401, code: 'invalid_token' },
   { name: 'no exp (tokens must expire)', server: () => hs, token: () => mintToken(SECRET, { ...good, exp: null }), status: 401, code: 'invalid_token' },
   { name: 'subject is not a user id', server: () => hs, token: () => mintToken(SECRET, { ...good, sub: 'alice' }), status: 401, code: 'invalid_token' },
+  // RFC 8725 §3.10/§3.11: claims checked for their type and range, not only their presence.
+  ...claimCases(),
   { name: "another user's id in the path", server: () => hs, token: () => mintToken(SECRET, { ...good, sub: '2' }), status: 403, code: 'forbidden' },
 ]
+
+/** Claims a careful verifier refuses, each alone on an otherwise good HS256 token for user 1 (401 invalid_token). */
+function claimCases() {
+  const base = () => ({ ...good, iat: now(), exp: now() + 3600 })
+  const refused = (name: string, claims: () => Record<string, unknown> | string) =>
+    ({ name, server: () => hs, token: () => signClaims(claims()), status: 401, code: 'invalid_token' })
+  const withJson = (field: string, json: string) => () => JSON.stringify(base()).replace(/}$/, `,"${field}":${json}}`)
+  return [
+    refused('a numeric sub', () => ({ ...base(), sub: 1 })),
+    refused('an array sub', () => ({ ...base(), sub: ['1'] })),
+    refused('a sub beyond the exact integers', () => ({ ...base(), sub: '9007199254740993' })),
+    refused('exp=1e300 (never expires)', () => ({ ...base(), exp: 1e300 })),
+    refused('exp=1e400 (parsed as Infinity)', withJson('exp', '1e400')),
+    refused('a fractional exp', () => ({ ...base(), exp: now() + 3600.5 })),
+    refused('a negative nbf', () => ({ ...base(), nbf: -1 })),
+    refused('nbf=-1e400 (parsed as -Infinity)', withJson('nbf', '-1e400')),
+    refused('an iat an hour in the future', () => ({ ...base(), iat: now() + 3600, exp: now() + 7200 })),
+    refused('iat=1e400 (parsed as Infinity)', withJson('iat', '1e400')),
+    refused('a fractional iat', () => ({ ...base(), iat: now() - 0.5 })),
+    refused('a lifetime (exp - iat) beyond JWT_MAX_LIFETIME_SECONDS', () => ({ ...base(), exp: now() + 86_400 + 60 })),
+    refused('no iat and exp further than JWT_MAX_LIFETIME_SECONDS from now', () => {
+      const { iat: _, ...claims } = base()
+      return { ...claims, exp: now() + 86_400 + 60 }
+    }),
+  ]
+}
 
 describe('refused tokens', () => {
   for (const c of cases) {
@@ -136,6 +164,42 @@ describe('accepted tokens', () => {
     const alice = await TestClient.connect(hs.wsUrl, `/ws/1?token=${token}`)
     const closed = await alice.waitClosed(5000)
     expect(closed.code).toBe(4001)
+  })
+})
+
+describe('the token lifetime and the clock, with the default JWT_CLOCK_TOLERANCE_SECONDS (5) and JWT_MAX_LIFETIME_SECONDS (86400)', () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer({ config: { auth: 'jwt', jwtSecret: SECRET } })
+  })
+  afterAll(() => server?.[Symbol.asyncDispose]())
+
+  /** What REST answers a token for user 1 with these claims: the status and, for a refusal, its code. */
+  async function answer(claims: Record<string, unknown>) {
+    const res = await call(server, 'GET', '/messages/conversations/1', await signClaims({ sub: '1', ...claims }))
+    return res.status === 200 ? 200 : `${res.status} ${res.body.error.code}`
+  }
+
+  test.each([
+    ['an hour ago', 3600, '401 token_expired'],
+    ['10 s ago, beyond the tolerance', 10, '401 token_expired'],
+    ['2 s ago, within the tolerance', 2, 200],
+  ] as const)('a token that expired %s: %p', async (_what, ago, expected) => {
+    expect(await answer({ iat: now() - 7200, exp: now() - ago })).toBe(expected)
+  })
+
+  test('an iat a little ahead of this clock is skew, accepted; exp - iat exactly the maximum is accepted', async () => {
+    expect(await answer({ iat: now() + 2, exp: now() + 3600 })).toBe(200)
+    expect(await answer({ iat: now(), exp: now() + 86_400 })).toBe(200)
+    expect(await answer({ exp: now() + 86_400 - 60 })).toBe(200)
+  })
+
+  test('JWT_MAX_LIFETIME_SECONDS is configurable: at 600, an hour-long token is refused and a ten-minute one accepted', async () => {
+    await using short = await startServer({ config: { auth: 'jwt', jwtSecret: SECRET, jwtMaxLifetimeSeconds: 600 } })
+    const refused = await call(short, 'GET', '/messages/conversations/1', await signClaims({ sub: '1', iat: now(), exp: now() + 3600 }))
+    expect(refused.status).toBe(401)
+    expect(refused.body.error).toEqual({ code: 'invalid_token', message: 'the token is valid for longer than the 600 s this server accepts' })
+    expect((await call(short, 'GET', '/messages/conversations/1', await signClaims({ sub: '1', iat: now(), exp: now() + 600 }))).status).toBe(200)
   })
 })
 
