@@ -9,7 +9,7 @@ import { groupRoutes } from './groups/routes'
 import { AppError, badRequest, errorBody } from './http/errors'
 import { MAX_BODY_DEPTH, nestsDeeperThan } from './http/json-depth'
 import { wellFormedFields } from './http/text'
-import { isWellFormedUrl } from './http/url'
+import { unroutableUrl } from './http/url'
 import { Directory } from './messages/directory'
 import { messageRoutes } from './messages/routes'
 import { pageRoutes } from './page/routes'
@@ -132,12 +132,13 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       perMessageDeflate: false,
     },
   })
-    // First of all hooks: a request whose target or Host no URL parser accepts (`Host: x:99999`,
-    // an empty Host, an HTTP/1.0 request without one, CONNECT's authority form) is answered 400
-    // here, before any hook that reads its URL.
+    // First of all hooks: a request whose target or Host cannot be served (`Host: x:99999`, an
+    // empty Host, an HTTP/1.0 request without one, a host too short for the router, CONNECT's
+    // authority form) is answered 400 here, before any hook that reads its URL.
     .onRequest(({ request, status }) => {
       if (request.method === 'CONNECT') return status(405, errorBody('method_not_allowed', 'CONNECT is not supported'))
-      if (!isWellFormedUrl(request.url)) return status(400, errorBody('bad_request', 'the request target or its Host header is malformed'))
+      const problem = unroutableUrl(request.url)
+      if (problem) return status(400, errorBody('bad_request', problem))
     })
     .use(
       openapi({

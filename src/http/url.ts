@@ -13,7 +13,15 @@ export function requestPath(url: string): string {
   return url.slice(slash, end)
 }
 
-/** True when the request's URL (its target and Host) is one a URL parser accepts. */
-export function isWellFormedUrl(url: string): boolean {
-  return URL.canParse(url)
+/**
+ * Why a request's URL (its target and Host) cannot be served, or null when it can: one no URL
+ * parser accepts, or one whose host is too short for Elysia's router, which looks for the path
+ * from the twelfth character on (so `Host: api` over http found no route, and `Host: x` routed
+ * `/public/style.css` as `/style.css`).
+ */
+export function unroutableUrl(url: string): string | null {
+  if (!URL.canParse(url)) return 'the request target or its Host header is malformed'
+  const scheme = url.indexOf('://')
+  if (url.indexOf('/', scheme + 3) < 11) return 'the Host header is too short: use a host name of at least 4 characters, or host:port'
+  return null
 }

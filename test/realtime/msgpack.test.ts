@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { Packr } from 'msgpackr'
+import { jsonNestsDeeperThan } from '../../src/realtime/codec'
 import { MAX_MSGPACK_DEPTH, MessagePackError, packr, unpack } from '../../src/realtime/msgpack'
 
 const u32 = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]
@@ -119,5 +120,19 @@ describe('plain MessagePack only', () => {
         expect(e).toBeInstanceOf(Error)
       }
     }
+  })
+})
+
+describe('JSON nesting, found before parsing', () => {
+  test.each([
+    ['flat', '{"type":"ping"}', false],
+    ['at the limit', '['.repeat(16) + ']'.repeat(16), false],
+    ['one beyond', '['.repeat(17) + ']'.repeat(17), true],
+    ['brackets inside a string do not count', JSON.stringify({ type: 'message', message: '[[[[{{{{'.repeat(40) }), false],
+    ['an escaped quote does not end the string', JSON.stringify({ message: '\\"' + '['.repeat(40) }), false],
+    ['many siblings are not depth', JSON.stringify({ a: Array.from({ length: 100 }, () => [1]) }), false],
+    ['deep inside a field', `{"type":"ping","x":${'{"a":'.repeat(20)}1${'}'.repeat(20)}}`, true],
+  ])('%s', (_name, text, deep) => {
+    expect(jsonNestsDeeperThan(text, 16)).toBe(deep)
   })
 })
