@@ -7,6 +7,7 @@ import type { Config } from './config'
 import type { Store } from './db/store'
 import { groupRoutes } from './groups/routes'
 import { AppError, badRequest, errorBody } from './http/errors'
+import { bodyRefusal, jsonBodies } from './http/json-body'
 import { MAX_BODY_DEPTH, nestsDeeperThan } from './http/json-depth'
 import { wellFormedFields } from './http/text'
 import { unroutableUrl } from './http/url'
@@ -111,8 +112,9 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     // Unknown fields are refused (422), as on the WebSocket, instead of silently dropped.
     normalize: false,
     serve: {
-      // Bun's own cap only stops bodies without Content-Length; declared sizes get a JSON 413 below.
-      maxRequestBodySize: config.maxBodyBytes + 1024 * 1024,
+      // Bun's own cap answers with an empty 413 before any hook runs; jsonBodies enforces
+      // MAX_BODY_BYTES instead, with the JSON body, and Bun never buffers a body nobody reads.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       // Elysia turns SO_REUSEPORT on by default, which lets a second process start on a busy port
       // and take half of its connections; off, that second listen fails with EADDRINUSE.
       reusePort: config.reusePort,
@@ -162,10 +164,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
         },
       }),
     )
-    .onRequest(({ request, status }) => {
-      const length = Number(request.headers.get('content-length') ?? 0)
-      if (length > config.maxBodyBytes) return status(413, errorBody('body_too_large', `the body is larger than ${config.maxBodyBytes} bytes`))
-    })
+    .use(jsonBodies({ maxBytes: config.maxBodyBytes, timeoutMs: config.bodyTimeoutMs }))
     // Before validation: a lone surrogate in a body field is stored as U+FFFD, as on the WebSocket.
     .onTransform(({ body }) => void wellFormedFields(body))
     .use(observability({ logger, metrics }))
@@ -178,8 +177,9 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       if (nestsDeeperThan(body, MAX_BODY_DEPTH)) throw badRequest('nesting_too_deep', `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`)
     })
     .onError(({ code, error, status }) => {
-      metrics.errors.inc({ code: error instanceof AppError ? error.code : String(code).toLowerCase(), transport: 'rest' })
-      if (error instanceof AppError) return status(error.status, errorBody(error.code, error.message))
+      const refusal = error instanceof AppError ? error : code === 'PARSE' ? bodyRefusal(error) : null
+      metrics.errors.inc({ code: refusal ? refusal.code : String(code).toLowerCase(), transport: 'rest' })
+      if (refusal) return status(refusal.status, errorBody(refusal.code, refusal.message))
       switch (code) {
         case 'VALIDATION':
           return status(422, errorBody('validation_failed', validationSummary(error)))

@@ -32,6 +32,8 @@ export interface Config {
   maxFrameBytes: number
   /** Largest REST body accepted; larger bodies get 413. */
   maxBodyBytes: number
+  /** A REST body of which nothing more arrives for this long gets 408 (below Bun's 10 s HTTP idle timeout, which answers nothing). */
+  bodyTimeoutMs: number
   /** Seconds without traffic before Bun pings, then closes, a connection. */
   idleTimeoutSeconds: number
   /** Bytes queued for one slow socket before it is closed. */
@@ -117,6 +119,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     maxMessageLength: 4000,
     maxFrameBytes: 64 * 1024,
     maxBodyBytes: 256 * 1024,
+    bodyTimeoutMs: 5000,
     idleTimeoutSeconds: 60,
     backpressureLimitBytes: 4 * 1024 * 1024,
     redisUrl: null,
@@ -245,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxMessageLength: integer(env, 'MAX_MESSAGE_LENGTH', base.maxMessageLength, 1, 1_000_000),
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', base.maxFrameBytes, 1024, 16 * 1024 * 1024),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', base.maxBodyBytes, 1024, 64 * 1024 * 1024),
+    bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_SECONDS', base.bodyTimeoutMs / 1000, 1, 9) * 1000,
     idleTimeoutSeconds: integer(env, 'IDLE_TIMEOUT_SECONDS', base.idleTimeoutSeconds, 0, 960),
     backpressureLimitBytes: integer(env, 'BACKPRESSURE_LIMIT_BYTES', base.backpressureLimitBytes, 64 * 1024, 1024 * 1024 * 1024),
     redisUrl,

@@ -11,8 +11,8 @@ test('defaults: port 8000, SQLite under data/, AUTH=jwt with rate limits on (key
 })
 
 test('values are read from the environment', () => {
-  const config = loadConfig({ AUTH: 'none', PORT: '9001', HOST: '127.0.0.1', DATABASE_URL: ':memory:', SEED_DEMO: '1', LOG_LEVEL: 'debug', MAX_MESSAGE_LENGTH: '100', COMMIT_INTERVAL_MS: '5', JWT_MAX_LIFETIME_SECONDS: '3600' })
-  expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', databaseUrl: ':memory:', seedDemo: true, logLevel: 'debug', maxMessageLength: 100, commitIntervalMs: 5, jwtMaxLifetimeSeconds: 3600 })
+  const config = loadConfig({ AUTH: 'none', PORT: '9001', HOST: '127.0.0.1', DATABASE_URL: ':memory:', SEED_DEMO: '1', LOG_LEVEL: 'debug', MAX_MESSAGE_LENGTH: '100', COMMIT_INTERVAL_MS: '5', JWT_MAX_LIFETIME_SECONDS: '3600', BODY_TIMEOUT_SECONDS: '2' })
+  expect(config).toMatchObject({ port: 9001, host: '127.0.0.1', databaseUrl: ':memory:', seedDemo: true, logLevel: 'debug', maxMessageLength: 100, commitIntervalMs: 5, jwtMaxLifetimeSeconds: 3600, bodyTimeoutMs: 2000 })
 })
 
 test.each([
@@ -27,6 +27,7 @@ test.each([
   ['JWT_MAX_LIFETIME_SECONDS', '0'],
   ['JWT_MAX_LIFETIME_SECONDS', '1.5'],
   ['JWT_MAX_LIFETIME_SECONDS', '99999999999'],
+  ['BODY_TIMEOUT_SECONDS', '10'],
 ])('%s=%s is refused with a message naming the variable', (name, value) => {
   expect(() => loadConfig({ [name]: value })).toThrow(ConfigError)
   expect(() => loadConfig({ [name]: value })).toThrow(name)
