@@ -26,7 +26,7 @@ export interface Config {
   auth: 'none' | 'jwt'
   seedDemo: boolean
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
-  /** Longest chat message, in characters. */
+  /** Longest chat message, in Unicode code points (an emoji is one). */
   maxMessageLength: number
   /** Largest WebSocket frame accepted; larger frames close the connection with 1009. */
   maxFrameBytes: number

@@ -1,3 +1,4 @@
+import { lengthExceeded } from '../messages/length'
 import { backoffDelay } from './backoff'
 import { decodeServerFrame, encodeClientFrame, FramingError } from './codec'
 import { Emitter } from './emitter'
@@ -149,7 +150,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   send(target: Target, text: string, options: { messageType?: string; clientId?: string } = {}): Promise<SendResult> {
     if (this._state === 'closed') return Promise.reject(new SwitchboardError('closed', 'the client was closed'))
     const problem = checkTarget(target) ?? (text.trim() === '' ? ['empty_message', 'message is empty'] : null) ??
-      (text.length > this.maxMessageLength ? ['message_too_long', `message is longer than ${this.maxMessageLength} characters`] : null)
+      messageTooLong(text, this.maxMessageLength)
     if (problem) return Promise.reject(new SwitchboardError(problem[0], problem[1]))
     const clientId = options.clientId ?? this.newClientId()
     const frame: Pending['frame'] = { type: 'message', ...target, message: text, client_id: clientId }
@@ -482,4 +483,10 @@ function randomId(): string {
   const bytes = new Uint8Array(8)
   globalThis.crypto.getRandomValues(bytes)
   return Array.from(bytes, (b) => b.toString(36).padStart(2, '0')).join('')
+}
+
+/** The refusal for a message over the server's limit, counted as the server counts it. */
+function messageTooLong(text: string, max: number): [string, string] | null {
+  const problem = lengthExceeded(text, max)
+  return problem ? ['message_too_long', problem] : null
 }

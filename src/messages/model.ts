@@ -11,7 +11,7 @@ export const messageFields = {
   recipient_id: t.Optional(Type.Integer({ minimum: 1, description: 'The recipient of a direct message' })),
   group_id: t.Optional(Type.Integer({ minimum: 1, description: 'The group of a group message' })),
   // The configured length limit is checked by the service, so that it gets its own error code.
-  message: t.String({ description: 'The text; 1 to MAX_MESSAGE_LENGTH characters' }),
+  message: t.String({ description: 'The text; 1 to MAX_MESSAGE_LENGTH (4000) characters, counted as Unicode code points' }),
   message_type: t.Optional(t.String({ pattern: '^[a-z][a-z0-9_.-]{0,31}$', default: 'text', description: "e.g. 'text', 'image'" })),
   client_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Makes a retry idempotent: one (sender, client_id) is stored once' })),
 }

@@ -6,6 +6,7 @@ import type { Delivery } from '../realtime/delivery'
 import { groupTarget, userTarget, type Target } from '../realtime/topics'
 import { isBlank } from './blank'
 import type { Directory } from './directory'
+import { lengthExceeded } from './length'
 import type { MessageView } from './model'
 import { messageFrame, toView } from './views'
 import type { MessageWriter } from './writer'
@@ -72,8 +73,8 @@ export class MessagingService {
   prepare(senderId: number, input: SendInput): MaybeAsync<NewMessage | AppError> {
     const body = input.message
     if (isBlank(body)) return badRequest('empty_message', 'message is empty or has only invisible characters')
-    if (body.length > this.deps.maxMessageLength)
-      return new AppError(413, 'message_too_long', `message is longer than ${this.deps.maxMessageLength} characters`)
+    const tooLong = lengthExceeded(body, this.deps.maxMessageLength)
+    if (tooLong) return new AppError(413, 'message_too_long', tooLong)
     return after(this.resolveRoute(senderId, input), (route) => {
       if (route instanceof AppError) return route
       return {
