@@ -10,6 +10,7 @@ import { AppError, badRequest, errorBody } from './http/errors'
 import { bodyRefusal, jsonBodies } from './http/json-body'
 import { MAX_BODY_DEPTH, nestsDeeperThan } from './http/json-depth'
 import { wellFormedFields } from './http/text'
+import { validationMessage } from './http/validation'
 import { unroutableUrl } from './http/url'
 import { Directory } from './messages/directory'
 import { messageRoutes } from './messages/routes'
@@ -182,7 +183,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       if (refusal) return status(refusal.status, errorBody(refusal.code, refusal.message))
       switch (code) {
         case 'VALIDATION':
-          return status(422, errorBody('validation_failed', validationSummary(error)))
+          return status(422, errorBody('validation_failed', validationMessage(error.type, error.valueError)))
         case 'PARSE':
           return status(400, errorBody('invalid_json', 'the body is not valid JSON'))
         case 'NOT_FOUND':
@@ -254,10 +255,3 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
 }
 
 export type SwitchboardApp = ReturnType<typeof createApp>
-
-function validationSummary(error: unknown): string {
-  const e = error as { all?: { path?: string; message?: string; summary?: string }[]; message?: string }
-  const first = e.all?.[0]
-  if (first) return `${first.path ? first.path.replace(/^\//, '') + ': ' : ''}${first.summary ?? first.message ?? 'invalid'}`
-  return 'the request is invalid'
-}

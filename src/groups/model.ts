@@ -1,5 +1,6 @@
 import { t } from 'elysia'
 import { Type } from '@sinclair/typebox'
+import { urlInteger } from '../http/validation'
 
 export const CreateGroupBody = t.Object(
   {
@@ -18,6 +19,6 @@ export const GroupView = t.Object({
   member_ids: t.Array(Type.Integer()),
 })
 
-export const GroupParams = t.Object({ id: t.Integer({ minimum: 1 }) })
-export const MemberParams = t.Object({ id: t.Integer({ minimum: 1 }), user_id: t.Integer({ minimum: 1 }) })
+export const GroupParams = t.Object({ id: urlInteger({ minimum: 1 }) })
+export const MemberParams = t.Object({ id: urlInteger({ minimum: 1 }), user_id: urlInteger({ minimum: 1 }) })
 export const AddMemberBody = t.Object({ user_id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false })

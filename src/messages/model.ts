@@ -1,5 +1,6 @@
 import { t, type Static } from 'elysia'
 import { Type } from '@sinclair/typebox'
+import { urlInteger } from '../http/validation'
 
 /**
  * Fields shared by a message sent over REST and over the WebSocket. Integers are TypeBox's strict
@@ -12,7 +13,14 @@ export const messageFields = {
   group_id: t.Optional(Type.Integer({ minimum: 1, description: 'The group of a group message' })),
   // The configured length limit is checked by the service, so that it gets its own error code.
   message: t.String({ description: 'The text; 1 to MAX_MESSAGE_LENGTH (4000) characters, counted as Unicode code points' }),
-  message_type: t.Optional(t.String({ pattern: '^[a-z][a-z0-9_.-]{0,31}$', default: 'text', description: "e.g. 'text', 'image'" })),
+  message_type: t.Optional(
+    t.String({
+      pattern: '^[a-z][a-z0-9_.-]{0,31}$',
+      error: "a lowercase letter, then up to 31 lowercase letters, digits, '_', '.' or '-'",
+      default: 'text',
+      description: "e.g. 'text', 'image'",
+    }),
+  ),
   client_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Makes a retry idempotent: one (sender, client_id) is stored once' })),
 }
 
@@ -39,12 +47,12 @@ export type MessageView = Static<typeof MessageView>
 
 /** GET /messages/ */
 export const HistoryQuery = t.Object({
-  user_id: t.Integer({ minimum: 1, description: 'The user reading' }),
-  other_user_id: t.Optional(t.Integer({ minimum: 1, description: 'The other side of a direct conversation' })),
-  group_id: t.Optional(t.Integer({ minimum: 1, description: 'The group' })),
-  before: t.Optional(t.Integer({ minimum: 1, description: 'Only messages with a smaller id (older page)' })),
-  after: t.Optional(t.Integer({ minimum: 0, description: 'Only messages with a larger id (newer page)' })),
-  limit: t.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  user_id: urlInteger({ minimum: 1, description: 'The user reading' }),
+  other_user_id: t.Optional(urlInteger({ minimum: 1, description: 'The other side of a direct conversation' })),
+  group_id: t.Optional(urlInteger({ minimum: 1, description: 'The group' })),
+  before: t.Optional(urlInteger({ minimum: 1, description: 'Only messages with a smaller id (older page)' })),
+  after: t.Optional(urlInteger({ minimum: 0, description: 'Only messages with a larger id (newer page)' })),
+  limit: urlInteger({ minimum: 1, maximum: 200, default: 50, description: 'Messages in the page' }),
 })
 
 export const HistoryPage = t.Object({
@@ -56,7 +64,7 @@ export const HistoryPage = t.Object({
 })
 
 /** PUT /messages/{id}/read */
-export const MarkReadQuery = t.Object({ user_id: t.Optional(t.Integer({ minimum: 1, description: 'The reader; defaults to the recipient of a direct message' })) })
+export const MarkReadQuery = t.Object({ user_id: t.Optional(urlInteger({ minimum: 1, description: 'The reader; defaults to the recipient of a direct message' })) })
 export const MarkReadResult = t.Object({
   message_id: Type.Integer(),
   status: MessageStatus,

@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { ErrorBody } from '../http/errors'
+import { urlInteger } from '../http/validation'
 import { ConversationList, HistoryPage, HistoryQuery, MarkReadQuery, MarkReadResult, MessageView, SendMessageBody } from './model'
 import type { MessagingService } from './service'
 import { toView } from './views'
@@ -49,14 +50,14 @@ export function messageRoutes(messaging: MessagingService) {
         return messaging.markRead(readerId, params.id)
       },
       {
-        params: t.Object({ id: t.Integer({ minimum: 1 }) }),
+        params: t.Object({ id: urlInteger({ minimum: 1 }) }),
         query: MarkReadQuery,
         response: { 200: MarkReadResult, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody },
         detail: { summary: 'Mark a message read', description: 'The sender is told live (read_receipt and message_status).', tags: ['messages'] },
       },
     )
     .get('/messages/conversations/:user_id', ({ params }) => messaging.conversations(params.user_id), {
-      params: t.Object({ user_id: t.Integer({ minimum: 1 }) }),
+      params: t.Object({ user_id: urlInteger({ minimum: 1 }) }),
       response: { 200: ConversationList, 404: ErrorBody, 422: ErrorBody },
       detail: { summary: "A user's conversations", description: 'Direct and group, newest activity first, with the last message and unread count.', tags: ['messages'] },
     })

@@ -1,9 +1,10 @@
 import { t } from 'elysia'
 import { Type } from '@sinclair/typebox'
+import { urlInteger } from '../http/validation'
 
 export const CreateUserBody = t.Object(
   {
-    username: t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Unique; letters, digits, _ . -' }),
+    username: t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', error: "only letters, digits, '_', '.' and '-'", description: 'Unique; letters, digits, _ . -' }),
     display_name: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
   },
   { additionalProperties: false },
@@ -17,4 +18,4 @@ export const UserView = t.Object({
   online: t.Boolean(),
 })
 
-export const UserParams = t.Object({ id: t.Integer({ minimum: 1 }) })
+export const UserParams = t.Object({ id: urlInteger({ minimum: 1 }) })
