@@ -24,6 +24,13 @@ export interface SendOutcome {
   duplicate: boolean
 }
 
+/**
+ * The transport a send came over. One rule refuses a malformed target on both, each with its own
+ * code: `invalid_frame` is the WebSocket's word for a frame, a REST body is an `invalid_request`.
+ */
+export type Transport = 'rest' | 'websocket'
+const MALFORMED: Record<Transport, string> = { rest: 'invalid_request', websocket: 'invalid_frame' }
+
 /** Where a direct or group event goes, once checked. */
 type Route = { conv: string; recipientId: number | null; groupId: number | null; members?: Set<number> }
 
@@ -51,10 +58,10 @@ export class MessagingService {
   constructor(private readonly deps: MessagingDeps) {}
 
   /** Checks that the sender may address this user or group. */
-  resolveRoute(senderId: number, to: { recipient_id?: number; group_id?: number }): MaybeAsync<Route | AppError> {
+  resolveRoute(senderId: number, to: { recipient_id?: number; group_id?: number }, transport: Transport = 'websocket'): MaybeAsync<Route | AppError> {
     const { recipient_id, group_id } = to
     if ((recipient_id === undefined) === (group_id === undefined))
-      return badRequest('invalid_frame', 'give exactly one of recipient_id or group_id')
+      return badRequest(MALFORMED[transport], 'give exactly one of recipient_id or group_id')
     if (recipient_id !== undefined) {
       return after(this.deps.directory.userExists(recipient_id), (exists) =>
         exists
@@ -70,12 +77,12 @@ export class MessagingService {
   }
 
   /** Validates a send and builds the row to store, or says what is wrong. */
-  prepare(senderId: number, input: SendInput): MaybeAsync<NewMessage | AppError> {
+  prepare(senderId: number, input: SendInput, transport: Transport = 'websocket'): MaybeAsync<NewMessage | AppError> {
     const body = input.message
     if (isBlank(body)) return badRequest('empty_message', 'message is empty or has only invisible characters')
     const tooLong = lengthExceeded(body, this.deps.maxMessageLength)
     if (tooLong) return new AppError(413, 'message_too_long', tooLong)
-    return after(this.resolveRoute(senderId, input), (route) => {
+    return after(this.resolveRoute(senderId, input, transport), (route) => {
       if (route instanceof AppError) return route
       return {
         conv: route.conv,
@@ -130,7 +137,7 @@ export class MessagingService {
     try {
       const exists = await this.deps.directory.userExists(senderId)
       if (!exists) throw notFound('unknown_sender', `user ${senderId} does not exist`)
-      prepared = await this.prepare(senderId, input)
+      prepared = await this.prepare(senderId, input, 'rest')
     } catch (error) {
       // The checks read the database: when it cannot answer, nothing was stored and a retry is safe.
       throw error instanceof AppError ? error : unavailable(error)
