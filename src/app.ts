@@ -11,7 +11,8 @@ import { bodyRefusal, jsonBodies } from './http/json-body'
 import { MAX_BODY_DEPTH, nestsDeeperThan } from './http/json-depth'
 import { wellFormedFields } from './http/text'
 import { validationMessage } from './http/validation'
-import { unroutableUrl } from './http/url'
+import { requestPath, unroutableUrl } from './http/url'
+import { allowedMethods } from './http/methods'
 import { Directory } from './messages/directory'
 import { messageRoutes } from './messages/routes'
 import { pageRoutes } from './page/routes'
@@ -109,6 +110,10 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     broker.publishControl({ kind: 'membership', groupId, userId, isMember })
   }
 
+  // Built on the first 405, when every route is registered.
+  let methodsOf: ((path: string) => string[]) | null = null
+  const allowedOn = (path: string) => (methodsOf ??= allowedMethods(app.routes))(path)
+
   app = new Elysia({
     // Unknown fields are refused (422), as on the WebSocket, instead of silently dropped.
     normalize: false,
@@ -177,7 +182,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     .onTransform({ as: 'global' }, ({ body }) => {
       if (nestsDeeperThan(body, MAX_BODY_DEPTH)) throw badRequest('nesting_too_deep', `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`)
     })
-    .onError(({ code, error, status }) => {
+    .onError(({ code, error, status, request, set }) => {
       const refusal = error instanceof AppError ? error : code === 'PARSE' ? bodyRefusal(error) : null
       metrics.errors.inc({ code: refusal ? refusal.code : String(code).toLowerCase(), transport: 'rest' })
       if (refusal) return status(refusal.status, errorBody(refusal.code, refusal.message))
@@ -186,8 +191,13 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
           return status(422, errorBody('validation_failed', validationMessage(error.type, error.valueError)))
         case 'PARSE':
           return status(400, errorBody('invalid_json', 'the body is not valid JSON'))
-        case 'NOT_FOUND':
-          return status(404, errorBody('not_found', 'no such route'))
+        case 'NOT_FOUND': {
+          // A path that exists answers a wrong method with 405 and the methods it takes.
+          const allowed = allowedOn(requestPath(request.url))
+          if (allowed.length === 0) return status(404, errorBody('not_found', 'no such route'))
+          set.headers.allow = allowed.join(', ')
+          return status(405, errorBody('method_not_allowed', `${request.method} is not allowed here; use ${allowed.join(', ')}`))
+        }
         default:
           logger.error({ err: error }, 'unhandled error')
           return status(500, errorBody('internal', 'internal error'))
