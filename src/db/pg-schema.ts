@@ -4,13 +4,17 @@ import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from '
 // The same model as schema.ts (SQLite), in PostgreSQL types. Times are epoch milliseconds in
 // bigint columns read back as JavaScript numbers, so both stores return identical domain rows.
 
-/** Users; never deleted, so their existence can be cached. */
-export const users = pgTable('users', {
-  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
-  username: text('username').notNull().unique(),
-  displayName: text('display_name'),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-})
+/** Users; never deleted, so their existence can be cached. A username is unique without regard to case (see schema.ts). */
+export const users = pgTable(
+  'users',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    username: text('username').notNull(),
+    displayName: text('display_name'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [uniqueIndex('users_username_lower').on(sql`lower(${t.username})`)],
+)
 
 /** Groups (group chats). */
 export const groups = pgTable('groups', {

@@ -23,6 +23,8 @@ import {
 const MIGRATIONS = join(import.meta.dir, 'migrations', 'pg')
 /** Any fixed number: instances starting together take turns applying the migrations. */
 const MIGRATION_LOCK = 7_420_001
+/** The class of the per-username advisory locks that creating a user takes (with the name's hash). */
+const USERNAME_LOCK = 7_420_002
 
 /** True for a postgres:// or postgresql:// URL. */
 export function isPostgresUrl(url: string): boolean {
@@ -69,11 +71,20 @@ export class PgStore implements Store {
   ) {}
 
   async createUser(input: { username: string; displayName?: string | null }): Promise<User> {
-    const [row] = await this.db
-      .insert(users)
-      .values({ username: input.username, displayName: input.displayName ?? null, createdAt: Date.now() })
-      .onConflictDoNothing({ target: users.username })
-      .returning()
+    // A conflicting insert takes its id from the identity sequence before the conflict is found,
+    // and a taken name must use up no id: the name is looked up first, under a lock on it, so
+    // that of two instances creating it at once the second sees the first's row and inserts nothing.
+    const row = await this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${USERNAME_LOCK}, hashtext(lower(${input.username})))`)
+      const [taken] = await tx.select({ id: users.id }).from(users).where(sql`lower(${users.username}) = lower(${input.username})`)
+      if (taken) return undefined
+      const [created] = await tx
+        .insert(users)
+        .values({ username: input.username, displayName: input.displayName ?? null, createdAt: Date.now() })
+        .onConflictDoNothing()
+        .returning()
+      return created
+    })
     if (!row) throw new ConflictError(`username ${JSON.stringify(input.username)} is taken`)
     return row
   }

@@ -1,13 +1,21 @@
 import { sql } from 'drizzle-orm'
-import { sqliteTable, integer, text, index, primaryKey } from 'drizzle-orm/sqlite-core'
+import { sqliteTable, integer, text, index, primaryKey, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
-/** Users; never deleted, so their existence can be cached. */
-export const users = sqliteTable('users', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  username: text('username').notNull().unique(),
-  displayName: text('display_name'),
-  createdAt: integer('created_at').notNull(),
-})
+/**
+ * Users; never deleted, so their existence can be cached. A username is unique without regard to
+ * case ('Alice' and 'alice' are one name) and is stored as it was given. Usernames are ASCII
+ * (the API's pattern), which SQLite's lower() folds.
+ */
+export const users = sqliteTable(
+  'users',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    username: text('username').notNull(),
+    displayName: text('display_name'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('users_username_lower').on(sql`lower(${t.username})`)],
+)
 
 /** Groups (group chats). */
 export const groups = sqliteTable('groups', {

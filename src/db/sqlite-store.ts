@@ -166,12 +166,18 @@ export class SqliteStore implements Store {
   }
 
   async createUser(input: { username: string; displayName?: string | null }): Promise<User> {
-    const row = this.db
-      .insert(users)
-      .values({ username: input.username, displayName: input.displayName ?? null, createdAt: Date.now() })
-      .onConflictDoNothing({ target: users.username })
-      .returning()
-      .get()
+    // Looked up before inserting: a conflicting insert, ON CONFLICT DO NOTHING or not, still
+    // advances AUTOINCREMENT's counter, and a taken name must use up no id. Both statements run
+    // in one synchronous turn of the only process on the file, so nothing comes between them.
+    const taken = this.db.select({ id: users.id }).from(users).where(sql`lower(${users.username}) = lower(${input.username})`).get()
+    const row = taken
+      ? undefined
+      : this.db
+          .insert(users)
+          .values({ username: input.username, displayName: input.displayName ?? null, createdAt: Date.now() })
+          .onConflictDoNothing()
+          .returning()
+          .get()
     if (!row) throw new ConflictError(`username ${JSON.stringify(input.username)} is taken`)
     return row
   }

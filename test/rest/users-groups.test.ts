@@ -13,6 +13,19 @@ describe('users', () => {
     expect(again.body.error.code).toBe('username_taken')
   })
 
+  test('usernames are unique without regard to case, and a 409 uses up no id', async () => {
+    await using server = await startServer()
+    const dave = await api(server, 'POST', '/users', { username: 'Dave' })
+    expect(dave.body.id).toBe(4)
+    for (const username of ['dave', 'DAVE', 'alice']) {
+      const taken = await api(server, 'POST', '/users', { username })
+      expect(taken.status).toBe(409)
+      expect(taken.body.error.code).toBe('username_taken')
+    }
+    expect((await api(server, 'POST', '/users', { username: 'erin' })).body.id).toBe(5)
+    expect((await api(server, 'GET', '/users/4')).body.username).toBe('Dave')
+  })
+
   test.each([
     ['no username', {}],
     ['empty username', { username: '' }],

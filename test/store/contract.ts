@@ -80,6 +80,27 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       expect(store.createUser({ username: 'alice' })).rejects.toBeInstanceOf(ConflictError)
     })
 
+    it('usernames are unique without regard to case, and keep the case they were given', async () => {
+      const alice = await store.createUser({ username: 'Alice' })
+      for (const username of ['alice', 'ALICE', 'aLiCe'])
+        await expect(store.createUser({ username })).rejects.toBeInstanceOf(ConflictError)
+      expect((await store.getUser(alice.id))!.username).toBe('Alice')
+      expect((await store.createUser({ username: 'Alice.2' })).username).toBe('Alice.2')
+    })
+
+    it('a taken username uses up no id: the next user gets the next one', async () => {
+      const first = await store.createUser({ username: 'first' })
+      await expect(store.createUser({ username: 'first' })).rejects.toBeInstanceOf(ConflictError)
+      await expect(store.createUser({ username: 'FIRST' })).rejects.toBeInstanceOf(ConflictError)
+      const second = await store.createUser({ username: 'second' })
+      expect(second.id).toBe(first.id + 1)
+      // Several at once, half of them taken: the new ones still get consecutive ids.
+      const results = await Promise.allSettled(['third', 'First', 'fourth', 'SECOND', 'fifth'].map((username) => store.createUser({ username })))
+      const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.id] : []))
+      expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof ConflictError)).toBe(true)
+      expect(created.sort((a, b) => a - b)).toEqual([second.id + 1, second.id + 2, second.id + 3])
+    })
+
     it('creates groups and changes their members', async () => {
       const [a, b, c] = await threeUsers()
       const group = await store.createGroup({ name: 'team', createdBy: a, memberIds: [b, a, b] })
