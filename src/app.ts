@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
-import { openapi } from '@elysiajs/openapi'
 import type { Broker } from './broker/broker'
 import { registerBrokerMetrics } from './broker/metrics'
 import type { Config } from './config'
 import type { Store } from './db/store'
+import { docsRoutes } from './docs/routes'
 import { groupRoutes } from './groups/routes'
 import { AppError, badRequest, errorBody } from './http/errors'
 import { bodyRefusal, jsonBodies } from './http/json-body'
@@ -148,28 +148,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       const problem = unroutableUrl(request.url)
       if (problem) return status(400, errorBody('bad_request', problem))
     })
-    .use(
-      openapi({
-        path: '/docs',
-        documentation: {
-          info: {
-            title: 'Switchboard',
-            version: '0.1.0',
-            description: 'Real-time messaging: REST for users, groups and history; the WebSocket protocol is in docs/PROTOCOL.md.',
-          },
-          // AUTH=jwt: every route but the operational ones and the docs (see docs/OPERATIONS.md).
-          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-          security: [{ bearer: [] }],
-          tags: [
-            { name: 'users' },
-            { name: 'groups' },
-            { name: 'messages' },
-            { name: 'realtime', description: 'WebSocket and presence' },
-            { name: 'operations' },
-          ],
-        },
-      }),
-    )
+    .use(docsRoutes({ app: () => app, logger }))
     .use(jsonBodies({ maxBytes: config.maxBodyBytes, timeoutMs: config.bodyTimeoutMs }))
     // Before validation: a lone surrogate in a body field is stored as U+FFFD, as on the WebSocket.
     .onTransform(({ body }) => void wellFormedFields(body))
@@ -207,23 +186,35 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     .use(groupRoutes({ store, directory, onMembership, limits: createGroupLimits({ config, store }), actorOf: (request) => policy.principalOf(request)?.userId }))
     .use(messageRoutes(messaging))
     .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
-      response: t.Object({ online_users: t.Array(Type.Integer()) }),
+      response: t.Object(
+        { online_users: t.Array(Type.Integer()) },
+        { description: 'Ids of the users with a live connection (across the cluster in cluster mode)', examples: [{ online_users: [1, 3] }] },
+      ),
       detail: { summary: 'Users with at least one live connection', tags: ['realtime'] },
     })
     .use(gateway.routes)
-    .get('/health', () => ({ status: 'ok' }), { detail: { summary: 'Liveness', tags: ['operations'] } })
+    .get('/health', () => ({ status: 'ok' as const }), {
+      response: t.Object({ status: t.Literal('ok') }, { description: 'The process is serving', examples: [{ status: 'ok' }] }),
+      detail: { summary: 'Liveness', description: 'Answers while the process serves, whatever the database does.', tags: ['operations'] },
+    })
     .get(
       '/ready',
       async ({ status }) => {
         try {
           await store.ping()
-          if (!broker.isHealthy()) return status(503, { status: 'unavailable' })
-          return { status: 'ready' }
+          if (!broker.isHealthy()) return status(503, { status: 'unavailable' as const })
+          return { status: 'ready' as const }
         } catch {
-          return status(503, { status: 'unavailable' })
+          return status(503, { status: 'unavailable' as const })
         }
       },
-      { detail: { summary: 'Readiness: the database answers (and Redis, in cluster mode)', tags: ['operations'] } },
+      {
+        response: {
+          200: t.Object({ status: t.Literal('ready') }, { description: 'The database answers, and Redis in cluster mode', examples: [{ status: 'ready' }] }),
+          503: t.Object({ status: t.Literal('unavailable') }, { description: 'The database or Redis does not answer: take the instance out of rotation', examples: [{ status: 'unavailable' }] }),
+        },
+        detail: { summary: 'Readiness: the database answers (and Redis, in cluster mode)', tags: ['operations'] },
+      },
     )
     .use(pageRoutes({ logger }))
 

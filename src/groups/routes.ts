@@ -1,9 +1,17 @@
 import { Elysia } from 'elysia'
 import type { Group, Store } from '../db/store'
-import { AppError, ErrorBody } from '../http/errors'
+import { AppError } from '../http/errors'
+import { described, errorResponse, type ErrorExample } from '../http/responses'
 import type { GroupLimits } from '../limits/group-limits'
 import type { Directory } from '../messages/directory'
 import { AddMemberBody, CreateGroupBody, GroupParams, GroupView, MemberParams } from './model'
+
+const notMember: ErrorExample = ['not_a_member', 'user 4 is not a member of group 1']
+const unknownGroup: ErrorExample = ['unknown_group', 'group 42 does not exist']
+const unknownUser: ErrorExample = ['unknown_user', 'user 99 does not exist']
+const groupFull: ErrorExample = ['group_full', 'a group has at most 10000 members']
+const tooManyGroups: ErrorExample = ['too_many_groups', 'user 3 is already in 500 groups, the most a user may be in']
+const tooManyAdds: ErrorExample = ['too_many_group_adds', 'user 3 was added to 50 groups by others in the last day']
 
 const view = (g: Group) => ({
   id: g.id,
@@ -51,13 +59,24 @@ export function groupRoutes(deps: {
       },
       {
         body: CreateGroupBody,
-        response: { 201: GroupView, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+        response: {
+          201: described(GroupView, 'The new group'),
+          403: errorResponse('AUTH=jwt: the creator is not among member_ids, or created_by is not the token\'s user', ['not_a_member', 'a group you create must include you (user 1) in member_ids'], ['forbidden', 'created_by is 2, but the token is for user 1']),
+          404: errorResponse('A member does not exist', unknownUser),
+          409: errorResponse('The group would be too large, or a member in too many groups', groupFull, tooManyGroups),
+          422: errorResponse('created_by is not one of member_ids, or a field is invalid', ['invalid_members', 'created_by must be one of member_ids']),
+          429: errorResponse('Too many groups created, or a member added to too many groups by others', ['rate_limited', 'at most 20 groups an hour may be created; retry in 60 s'], tooManyAdds),
+        },
         detail: { summary: 'Create a group', description: 'Limited per user: see "Group limits" in docs/OPERATIONS.md.', tags: ['groups'] },
       },
     )
     .get('/groups/:id', async ({ params }) => view(await requireGroup(params.id)), {
       params: GroupParams,
-      response: { 200: GroupView, 404: ErrorBody },
+      response: {
+        200: described(GroupView, 'The group and its members'),
+        403: errorResponse('AUTH=jwt: the token\'s user is not a member', notMember),
+        404: errorResponse('No such group', unknownGroup),
+      },
       detail: { summary: 'Get a group with its members', tags: ['groups'] },
     })
     .post(
@@ -76,7 +95,13 @@ export function groupRoutes(deps: {
       {
         params: GroupParams,
         body: AddMemberBody,
-        response: { 201: GroupView, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody },
+        response: {
+          201: described(GroupView, 'The group with its new member'),
+          403: errorResponse('AUTH=jwt: the token\'s user is not a member', notMember),
+          404: errorResponse('No such group or user', unknownGroup, unknownUser),
+          409: errorResponse('Already a member, the group is full, or the user is in too many groups', ['already_a_member', 'user 3 is already a member of group 1'], groupFull, tooManyGroups),
+          429: errorResponse('The user was added to too many groups by others', tooManyAdds),
+        },
         detail: { summary: 'Add a member', description: 'Limited per user: see "Group limits" in docs/OPERATIONS.md.', tags: ['groups'] },
       },
     )
@@ -89,6 +114,14 @@ export function groupRoutes(deps: {
         deps.onMembership(params.id, params.user_id, false)
         return view(await requireGroup(params.id))
       },
-      { params: MemberParams, response: { 200: GroupView, 404: ErrorBody }, detail: { summary: 'Remove a member', tags: ['groups'] } },
+      {
+        params: MemberParams,
+        response: {
+          200: described(GroupView, 'The group without the member'),
+          403: errorResponse('AUTH=jwt: not a member, or removing someone else from a group one did not create', notMember, ['forbidden', 'only the creator of group 1 may remove another member']),
+          404: errorResponse('No such group, or the user is not a member', unknownGroup, ['not_a_member', 'user 3 is not a member of group 1']),
+        },
+        detail: { summary: 'Remove a member', description: 'A member may leave; only the creator removes someone else.', tags: ['groups'] },
+      },
     )
 }

@@ -10,7 +10,7 @@ import { RateLimiter } from './rate-limiter'
 const CONVERSATIONS_ROUTE = '/messages/conversations/:user_id'
 
 /** Operational endpoints stay reachable however busy a client is. */
-const UNLIMITED = new Set(['/health', '/ready', '/metrics'])
+export const UNLIMITED = new Set(['/health', '/ready', '/metrics'])
 
 /**
  * REST rate limits: a token bucket per client IP (before anything else runs) and one per

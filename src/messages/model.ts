@@ -27,8 +27,28 @@ export const messageFields = {
 export const MessageStatus = t.Union([t.Literal('sent'), t.Literal('delivered'), t.Literal('read')])
 
 /** POST /messages/ */
-export const SendMessageBody = t.Object({ sender_id: Type.Integer({ minimum: 1 }), ...messageFields }, { additionalProperties: false })
+export const SendMessageBody = t.Object(
+  { sender_id: Type.Integer({ minimum: 1, description: "The sending user; under AUTH=jwt, the token's" }), ...messageFields },
+  {
+    additionalProperties: false,
+    examples: [
+      { sender_id: 1, recipient_id: 2, message: 'Hello Bob!', client_id: 'c-1f3a' },
+      { sender_id: 2, group_id: 1, message: 'Hi everyone', client_id: 'c-77e0' },
+    ],
+  },
+)
 export type SendMessageBody = Static<typeof SendMessageBody>
+
+const exampleMessage = {
+  id: 42,
+  sender_id: 1,
+  recipient_id: 2,
+  message: 'Hello Bob!',
+  message_type: 'text',
+  status: 'delivered',
+  client_id: 'c-1f3a',
+  timestamp: '2026-12-01T09:31:05.120Z',
+}
 
 /** A stored message as REST returns it and as the `message` frame carries it (with `type`). */
 export const MessageView = t.Object({
@@ -42,7 +62,7 @@ export const MessageView = t.Object({
   client_id: t.Union([t.String(), t.Null()]),
   timestamp: t.String({ format: 'date-time' }),
   read_count: t.Optional(Type.Integer({ description: 'Group messages: members other than the sender who have read it' })),
-})
+}, { examples: [exampleMessage] })
 export type MessageView = Static<typeof MessageView>
 
 /** GET /messages/ */
@@ -61,7 +81,7 @@ export const HistoryPage = t.Object({
   next_cursor: t.Union([t.Object({ before: Type.Integer() }), t.Object({ after: Type.Integer() }), t.Null()], {
     description: 'Query parameters for the next page: older (before) by default, newer (after) when paging with after',
   }),
-})
+}, { examples: [{ messages: [exampleMessage], has_more: true, next_cursor: { before: 42 } }] })
 
 /** PUT /messages/{id}/read */
 export const MarkReadQuery = t.Object({ user_id: t.Optional(urlInteger({ minimum: 1, description: 'The reader; defaults to the recipient of a direct message' })) })
@@ -70,7 +90,7 @@ export const MarkReadResult = t.Object({
   status: MessageStatus,
   reader_id: Type.Integer(),
   changed: t.Boolean({ description: 'False when it was already read' }),
-})
+}, { examples: [{ message_id: 42, status: 'read', reader_id: 2, changed: true }] })
 
 export const Conversation = t.Object({
   kind: t.Union([t.Literal('direct'), t.Literal('group')]),
@@ -79,4 +99,17 @@ export const Conversation = t.Object({
   last_message: t.Union([MessageView, t.Null()]),
   unread_count: Type.Integer(),
 })
-export const ConversationList = t.Object({ user_id: Type.Integer(), conversations: t.Array(Conversation) })
+export const ConversationList = t.Object(
+  { user_id: Type.Integer(), conversations: t.Array(Conversation) },
+  {
+    examples: [
+      {
+        user_id: 2,
+        conversations: [
+          { kind: 'direct', other_user_id: 1, last_message: exampleMessage, unread_count: 1 },
+          { kind: 'group', group_id: 1, last_message: null, unread_count: 0 },
+        ],
+      },
+    ],
+  },
+)

@@ -1,9 +1,13 @@
 import { Elysia, t } from 'elysia'
-import { ErrorBody } from '../http/errors'
+import { described, errorResponse, type ErrorExample } from '../http/responses'
 import { urlInteger } from '../http/validation'
 import { ConversationList, HistoryPage, HistoryQuery, MarkReadQuery, MarkReadResult, MessageView, SendMessageBody } from './model'
 import type { MessagingService } from './service'
 import { toView } from './views'
+
+const otherUser: ErrorExample = ['forbidden', 'user_id is 2, but the token is for user 1']
+const unknownUser: ErrorExample = ['unknown_user', 'user 99 does not exist']
+const notMember: ErrorExample = ['not_a_member', 'user 4 is not a member of group 1']
 
 /** REST: the seed's message endpoints. */
 export function messageRoutes(messaging: MessagingService) {
@@ -17,7 +21,15 @@ export function messageRoutes(messaging: MessagingService) {
       },
       {
         body: SendMessageBody,
-        response: { 200: MessageView, 201: MessageView, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 422: ErrorBody, 503: ErrorBody },
+        response: {
+          200: described(MessageView, 'The message stored before with this client_id: a retry, stored once'),
+          201: described(MessageView, 'The stored message, delivered live to its recipients'),
+          400: errorResponse('Both or neither of recipient_id and group_id, or a message that shows nothing', ['invalid_request', 'give exactly one of recipient_id or group_id'], ['empty_message', 'message is empty or has only invisible characters']),
+          403: errorResponse('AUTH=jwt: sender_id is not the token\'s user; or the sender is not in the group', ['forbidden', 'sender_id is 2, but the token is for user 1'], notMember),
+          404: errorResponse('No such sender, recipient or group', ['unknown_sender', 'user 99 does not exist'], ['unknown_recipient', 'user 99 does not exist'], ['unknown_group', 'group 42 does not exist']),
+          413: errorResponse('The message is longer than MAX_MESSAGE_LENGTH characters (Unicode code points)', ['message_too_long', 'message is longer than 4000 characters (Unicode code points)']),
+          503: errorResponse('Storage or Redis is unavailable: nothing was stored; retry with the same client_id', ['unavailable', 'the message could not be stored; retry with the same client_id']),
+        },
         detail: {
           summary: 'Send a message',
           description: 'Stores the message and delivers it live exactly as a WebSocket-sent one. A repeated client_id returns the original (200).',
@@ -35,7 +47,12 @@ export function messageRoutes(messaging: MessagingService) {
         }),
       {
         query: HistoryQuery,
-        response: { 200: HistoryPage, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        response: {
+          200: described(HistoryPage, 'A page of the conversation in id order, and the cursor of the next'),
+          400: errorResponse('Both or neither of other_user_id and group_id', ['invalid_query', 'give exactly one of other_user_id or group_id']),
+          403: errorResponse('AUTH=jwt: user_id is not the token\'s user; or the user is not in the group', otherUser, notMember),
+          404: errorResponse('No such user or group', unknownUser, ['unknown_group', 'group 42 does not exist']),
+        },
         detail: {
           summary: 'A page of a conversation',
           description: 'Direct (other_user_id) or group (group_id) messages in id order. Without a cursor, the newest page; `before` pages back, `after` forward.',
@@ -52,13 +69,22 @@ export function messageRoutes(messaging: MessagingService) {
       {
         params: t.Object({ id: urlInteger({ minimum: 1 }) }),
         query: MarkReadQuery,
-        response: { 200: MarkReadResult, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody },
+        response: {
+          200: described(MarkReadResult, 'Marked read (changed: false when it already was)'),
+          400: errorResponse('A group message needs user_id, the reader (AUTH=none)', ['user_id_required', 'give user_id: the reader of a group message']),
+          403: errorResponse('AUTH=jwt: user_id is not the token\'s user; or the reader sent this direct message', otherUser, ['not_recipient', 'message 7 is yours: only its recipient marks it read']),
+          404: errorResponse('No such message, or not one the reader may see (the same answer for both)', ['message_not_found', 'message 7 does not exist or was not sent to you']),
+        },
         detail: { summary: 'Mark a message read', description: 'The sender is told live (read_receipt and message_status).', tags: ['messages'] },
       },
     )
     .get('/messages/conversations/:user_id', ({ params }) => messaging.conversations(params.user_id), {
       params: t.Object({ user_id: urlInteger({ minimum: 1 }) }),
-      response: { 200: ConversationList, 404: ErrorBody, 422: ErrorBody },
+      response: {
+        200: described(ConversationList, 'Direct and group conversations, newest activity first'),
+        403: errorResponse('AUTH=jwt: the path user is not the token\'s user', ['forbidden', 'the path user is 2, but the token is for user 1']),
+        404: errorResponse('No such user', unknownUser),
+      },
       detail: { summary: "A user's conversations", description: 'Direct and group, newest activity first, with the last message and unread count.', tags: ['messages'] },
     })
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { requestPath } from '../http/url'
 import type { Logger } from './logger'
 import type { Metrics } from './metrics'
@@ -39,6 +39,12 @@ export function observability(deps: { logger: Logger; metrics: Metrics }) {
     .get(
       '/metrics',
       async () => new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }),
-      { detail: { summary: 'Prometheus metrics', tags: ['operations'] } },
+      {
+        response: t.String({
+          description: 'Prometheus text format: connections, frames in and out, deliveries, commit time and batch sizes, errors, rate limiting, HTTP requests',
+          examples: ['# HELP switchboard_connections Live WebSocket connections on this instance\n# TYPE switchboard_connections gauge\nswitchboard_connections 12\n'],
+        }),
+        detail: { summary: 'Prometheus metrics', tags: ['operations'] },
+      },
     )
 }

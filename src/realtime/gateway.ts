@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import type { Store } from '../db/store'
-import { AppError, ErrorBody, errorBody } from '../http/errors'
+import { AppError, errorBody } from '../http/errors'
+import { errorResponse } from '../http/responses'
 import type { Directory } from '../messages/directory'
 import type { Logger } from '../observability/logger'
 import type { MessagingService } from '../messages/service'
@@ -300,7 +301,14 @@ export function createGateway(deps: GatewayDeps) {
         description: 'Upgrades to a WebSocket speaking the protocol in docs/PROTOCOL.md.',
         tags: ['realtime'],
       },
-      response: { 404: ErrorBody, 422: ErrorBody, 426: ErrorBody, 400: ErrorBody },
+      response: {
+        400: errorResponse('The upgrade failed', ['upgrade_failed', 'the WebSocket upgrade failed']),
+        403: errorResponse('AUTH=jwt: the path user is not the token\'s; or a browser origin not in ALLOWED_ORIGINS', ['forbidden', 'the path user is 2, but the token is for user 1'], ['origin_not_allowed', 'origin https://elsewhere.example may not open a WebSocket here']),
+        404: errorResponse('No such user', ['unknown_user', 'user 99 does not exist']),
+        422: errorResponse('A format other than json or msgpack', ['invalid_format', "format must be 'json' or 'msgpack'"]),
+        426: errorResponse('Not a WebSocket upgrade request', ['upgrade_required', 'this endpoint speaks WebSocket']),
+        429: errorResponse('The user has MAX_CONNECTIONS_PER_USER connections open here already', ['too_many_connections', 'user 1 already has 10 connections open here']),
+      },
     },
   )
 

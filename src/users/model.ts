@@ -5,17 +5,20 @@ import { urlInteger } from '../http/validation'
 export const CreateUserBody = t.Object(
   {
     username: t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', error: "only letters, digits, '_', '.' and '-'", description: 'Unique; letters, digits, _ . -' }),
-    display_name: t.Optional(t.String({ minLength: 1, maxLength: 128 })),
+    display_name: t.Optional(t.String({ minLength: 1, maxLength: 128, description: 'The name shown to others' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ username: 'dave', display_name: 'Dave' }] },
 )
 
-export const UserView = t.Object({
-  id: Type.Integer(),
-  username: t.String(),
-  display_name: t.Union([t.String(), t.Null()]),
-  created_at: t.String({ format: 'date-time' }),
-  online: t.Boolean(),
-})
+export const UserView = t.Object(
+  {
+    id: Type.Integer(),
+    username: t.String(),
+    display_name: t.Union([t.String(), t.Null()]),
+    created_at: t.String({ format: 'date-time' }),
+    online: t.Boolean(),
+  },
+  { examples: [{ id: 1, username: 'alice', display_name: 'Alice', created_at: '2026-12-01T09:30:00.000Z', online: true }] },
+)
 
 export const UserParams = t.Object({ id: urlInteger({ minimum: 1 }) })

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { ConflictError, type Store, type User } from '../db/store'
-import { AppError, ErrorBody } from '../http/errors'
+import { AppError } from '../http/errors'
+import { described, errorResponse } from '../http/responses'
 import type { Directory } from '../messages/directory'
 import { CreateUserBody, UserParams, UserView } from './model'
 
@@ -26,7 +27,14 @@ export function userRoutes(deps: { store: Store; directory: Directory; isOnline:
           throw e
         }
       },
-      { body: CreateUserBody, response: { 201: UserView, 409: ErrorBody, 422: ErrorBody }, detail: { summary: 'Create a user', tags: ['users'] } },
+      {
+        body: CreateUserBody,
+        response: {
+          201: described(UserView, 'The new user'),
+          409: errorResponse('The username is taken, in this or another case', ['username_taken', 'username "alice" is taken']),
+        },
+        detail: { summary: 'Create a user', description: "Usernames are unique without regard to case: 'Alice' takes 'alice'.", tags: ['users'] },
+      },
     )
     .get(
       '/users/:id',
@@ -35,6 +43,10 @@ export function userRoutes(deps: { store: Store; directory: Directory; isOnline:
         if (!user) throw new AppError(404, 'unknown_user', `user ${params.id} does not exist`)
         return view(user)
       },
-      { params: UserParams, response: { 200: UserView, 404: ErrorBody }, detail: { summary: 'Get a user', tags: ['users'] } },
+      {
+        params: UserParams,
+        response: { 200: described(UserView, 'The user, and whether they are online'), 404: errorResponse('No such user', ['unknown_user', 'user 99 does not exist']) },
+        detail: { summary: 'Get a user', tags: ['users'] },
+      },
     )
 }

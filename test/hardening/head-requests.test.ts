@@ -2,6 +2,7 @@
 // pass the same authorization: a HEAD that answers 200 where GET answers 403 leaks the length of
 // what GET refuses to show. Walks every registered GET route, so a new one cannot be left out.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { scalarBundle } from '../../src/docs/routes'
 import { startServer, type TestServer } from '../helpers/server'
 import { mintToken, SECRET } from './fixtures'
 
@@ -28,6 +29,8 @@ beforeAll(async () => {
 })
 afterAll(() => server?.[Symbol.asyncDispose]())
 
+const docsUi = scalarBundle() ? 200 : 503
+
 /** Each registered GET route: a path that carol may not read (where the route has a rule), and what GET answers her. */
 const asCarol: Record<string, { path: () => string; status: number }> = {
   '/messages': { path: () => '/messages?user_id=1&other_user_id=2', status: 403 },
@@ -43,7 +46,9 @@ const asCarol: Record<string, { path: () => string; status: number }> = {
   '/public/*': { path: () => '/public/style.css', status: 200 },
   '/public/app.js': { path: () => '/public/app.js', status: 200 },
   '/public/client.js': { path: () => '/public/client.js', status: 200 },
-  '/docs': { path: () => '/docs', status: 200 },
+  // The page and its script need @scalar/api-reference installed; without it both are 503.
+  '/docs': { path: () => '/docs', status: docsUi },
+  '/docs/scalar.js': { path: () => '/docs/scalar.js', status: docsUi },
   '/docs/json': { path: () => '/docs/json', status: 200 },
 }
 

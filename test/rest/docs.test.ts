@@ -1,0 +1,122 @@
+// The OpenAPI document at /docs/json says what each route answers, with an example of each
+// answer, which routes need a token, and that bodies are JSON; /docs serves the pinned UI itself.
+import { describe, expect, test } from 'bun:test'
+import { Value } from '@sinclair/typebox/value'
+import { readFileSync } from 'node:fs'
+import { scalarBundle } from '../../src/docs/routes'
+import { api, startServer } from '../helpers/server'
+
+type Json = Record<string, any>
+const PUBLIC = ['/health', '/ready', '/metrics']
+
+async function documentOf() {
+  await using server = await startServer()
+  return { doc: (await api(server, 'GET', '/docs/json')).body as Json, routes: server.switchboard.app.routes }
+}
+
+const operations = (doc: Json) =>
+  Object.entries<Json>(doc.paths).flatMap(([path, ops]) => Object.entries<Json>(ops).map(([method, op]) => ({ path, method, op })))
+
+describe('/docs/json', () => {
+  test('every route is there, with a summary, and every response has a description and an example', async () => {
+    const { doc } = await documentOf()
+    const ops = operations(doc)
+    for (const path of ['/users', '/users/{id}', '/groups', '/groups/{id}', '/groups/{id}/members', '/groups/{id}/members/{user_id}', '/messages', '/messages/{id}/read', '/messages/conversations/{user_id}', '/ws/online-users', '/ws/{user_id}', '/health', '/ready', '/metrics'])
+      expect(Object.keys(doc.paths)).toContain(path)
+    for (const { path, method, op } of ops) {
+      expect(`${method} ${path}: ${op.summary}`).not.toEndWith('undefined')
+      for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
+        const where = `${method} ${path} ${status}`
+        expect(`${where}: ${response.description}`).not.toMatch(/: (undefined|Response for status \d+)$/)
+        const media = Object.values<Json>(response.content ?? {})
+        expect(media.length > 0 && media.every((m) => Object.keys(m.examples ?? {}).length > 0) ? where : `${where} has no example`).toBe(where)
+      }
+    }
+  })
+
+  test('the refusals each route can meet are documented with the JSON error body', async () => {
+    const { doc } = await documentOf()
+    const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).sort()
+    expect(statuses('/users', 'post')).toEqual(['201', '400', '401', '408', '409', '413', '415', '422', '429'])
+    expect(statuses('/users/{id}', 'get')).toEqual(['200', '401', '404', '422', '429'])
+    expect(statuses('/messages', 'post')).toEqual(['200', '201', '400', '401', '403', '404', '408', '413', '415', '422', '429', '503'])
+    expect(statuses('/groups/{id}/members', 'post')).toEqual(['201', '400', '401', '403', '404', '408', '409', '413', '415', '422', '429'])
+    expect(statuses('/health', 'get')).toEqual(['200'])
+    expect(statuses('/ready', 'get')).toEqual(['200', '503'])
+    const conflict = doc.paths['/users'].post.responses['409'].content['application/json']
+    expect(conflict.examples.username_taken.value).toEqual({ error: { code: 'username_taken', message: 'username "alice" is taken' } })
+    // A 413 on POST /messages is either the body or the message.
+    expect(Object.keys(doc.paths['/messages'].post.responses['413'].content['application/json'].examples).sort()).toEqual(['body_too_large', 'message_too_long'])
+    expect(doc.components.schemas.Error.properties.error.required).toEqual(['code', 'message'])
+  })
+
+  test('a bearer token is required everywhere but the operational routes', async () => {
+    const { doc } = await documentOf()
+    expect(doc.security).toEqual([{ bearer: [] }])
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
+    for (const { path, op } of operations(doc)) {
+      if (PUBLIC.includes(path)) expect(op.security).toEqual([])
+      else {
+        expect(op.security).toBeUndefined()
+        expect(op.responses['401']).toBeDefined()
+      }
+    }
+  })
+
+  test('bodies are JSON only, and /health, /ready and /metrics have schemas', async () => {
+    const { doc } = await documentOf()
+    const withBodies = operations(doc).filter(({ op }) => op.requestBody)
+    expect(withBodies.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['post /groups', 'post /groups/{id}/members', 'post /messages', 'post /users'])
+    for (const { op } of withBodies) {
+      expect(Object.keys(op.requestBody.content)).toEqual(['application/json'])
+      expect(op.requestBody.content['application/json'].schema.type).toBe('object')
+    }
+    expect(doc.paths['/health'].get.responses['200'].content['application/json'].schema.properties.status.const).toBe('ok')
+    expect(doc.paths['/ready'].get.responses['503'].content['application/json'].schema.properties.status.const).toBe('unavailable')
+    expect(doc.paths['/metrics'].get.responses['200'].content['text/plain'].schema.type).toBe('string')
+    // A query parameter with a default may be left out.
+    expect(doc.paths['/messages'].get.parameters.find((p: Json) => p.name === 'limit')).toMatchObject({ required: false, schema: { type: 'integer', maximum: 200, default: 50 } })
+  })
+
+  test('every example in the schemas is valid for its schema', async () => {
+    const { routes } = await documentOf()
+    let checked = 0
+    for (const route of routes) {
+      const hooks = route.hooks as { body?: any; response?: Record<string, any> }
+      for (const schema of [hooks.body, ...Object.values(hooks.response ?? {})]) {
+        for (const example of schema?.examples ?? []) {
+          expect(Value.Check(schema, example) ? 'valid' : `${route.method} ${route.path}: ${JSON.stringify(example)}`).toBe('valid')
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(40)
+  })
+})
+
+const bundle = scalarBundle()
+describe('/docs', () => {
+  test.skipIf(!bundle)('serves the pinned Scalar bundle itself, and the page loads it from here', async () => {
+    await using server = await startServer()
+    const page = await fetch(server.url + '/docs')
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toContain('text/html')
+    const html = await page.text()
+    expect(html).toContain(`src="/docs/scalar.js?v=${bundle!.version}"`)
+    expect(html).not.toMatch(/https?:\/\/(cdn|fonts|unpkg)/)
+    const script = await fetch(`${server.url}/docs/scalar.js?v=${bundle!.version}`)
+    expect(script.status).toBe(200)
+    expect(script.headers.get('content-type')).toContain('javascript')
+    expect((await script.arrayBuffer()).byteLength).toBe(readFileSync(bundle!.file).byteLength)
+  })
+
+  test.skipIf(!!bundle)('without @scalar/api-reference installed, answers 503 with the JSON error and still serves the document', async () => {
+    await using server = await startServer()
+    for (const path of ['/docs', '/docs/scalar.js']) {
+      const res = await api(server, 'GET', path)
+      expect(res.status).toBe(503)
+      expect(res.body.error.code).toBe('docs_unavailable')
+    }
+    expect((await api(server, 'GET', '/docs/json')).status).toBe(200)
+  })
+})
