@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
+import { createAdmin } from './admin'
 import type { Broker } from './broker/broker'
 import { registerBrokerMetrics } from './broker/metrics'
 import type { Config } from './config'
@@ -26,6 +27,7 @@ import { userRoutes } from './users/routes'
 import { accessPolicy } from './auth/policy'
 import { createJwtVerifier, type TokenVerifier } from './auth/verifier'
 import { createGroupLimits } from './limits/group-limits'
+import { RecentRefusals } from './limits/refusals'
 import { restLimits } from './limits/rest-limits'
 import { createSocketGuard } from './limits/socket-guard'
 import { observability } from './observability/http'
@@ -74,6 +76,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   const messaging = new MessagingService({ store, directory, writer, delivery, presence, maxMessageLength: config.maxMessageLength })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })
+  const refusals = new RecentRefusals()
   const guard = createSocketGuard({
     config,
     metrics,
@@ -87,6 +90,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       if (result instanceof Promise) result.catch((error) => logger.warn({ err: error, user: ws.data.userId }, 'typing dropped'))
     },
     committed: () => writer.drain(),
+    refusals,
   })
   const gateway = createGateway({
     store,
@@ -98,6 +102,19 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     logger,
     hooks: guard,
     catchUpPauseBytes: Math.floor(config.slowConsumerBytes / 4),
+  })
+  const admin = createAdmin({
+    config,
+    logger,
+    sources: {
+      sockets: () => connections.all(),
+      socketsOf: (userId) => connections.socketsOf(userId),
+      metrics,
+      refusals,
+      userExists: async (userId) => (await store.getUser(userId)) !== undefined,
+      instanceStats: presence.instanceStats?.bind(presence),
+      tellOthersToDisconnect: config.redisUrl ? (userId) => broker.publishControl({ kind: 'disconnect', userId }) : undefined,
+    },
   })
   /** A membership change, made here or reported by another instance: the cache and live sockets follow. */
   const applyMembership = (groupId: number, userId: number, isMember: boolean) => {
@@ -155,7 +172,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     .use(observability({ logger, metrics }))
     // Order matters: who is calling (401/403) is settled before per-user limits (429) look at it.
     .use(policy.plugin)
-    .use(restLimits({ config, metrics, principalOf: policy.principalOf, connectionsOf: (id) => connections.countOf(id) }))
+    .use(restLimits({ config, metrics, principalOf: policy.principalOf, connectionsOf: (id) => connections.countOf(id), refusals }))
     // Before validation, which walks a body recursively and, on a failure, stringifies it for the
     // error message: 100,000 levels cost seconds of CPU and then overflowed the stack.
     .onTransform({ as: 'global' }, ({ body }) => {
@@ -217,6 +234,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       },
     )
     .use(pageRoutes({ logger }))
+    .use(admin.routes)
 
   return {
     app,
@@ -234,14 +252,16 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       // Messages stored before this process started count as published: catch-up resumes from here.
       delivery.publishedUpTo = Math.max(delivery.publishedUpTo, await store.maxMessageId())
       await broker.start(delivery.onRemote, (message) => {
-        if (message.kind !== 'membership') return
-        applyMembership(message.groupId, message.userId, message.isMember)
+        if (message.kind === 'membership') applyMembership(message.groupId, message.userId, message.isMember)
+        else if (message.kind === 'disconnect') admin.service.disconnectedElsewhere(message.userId)
       })
       guard.start()
+      admin.service.start()
     },
     /** Stops taking connections, stores what is queued, closes sockets with 1001. */
     async stop() {
       guard.stop()
+      admin.service.stop()
       // Stop listening now; the promise would wait for the open sockets we are about to close.
       void app.server?.stop(false)
       // Store and acknowledge what is queued, then close; anything sent in between is stored by

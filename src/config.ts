@@ -93,6 +93,11 @@ export interface Config {
   /** With rate limiting on: groups one user may create an hour, and groups one user may be added to by others a day. */
   groupsPerHour: number
   groupAddsPerDay: number
+  /**
+   * Opens /admin and /admin/api/* to `Authorization: Bearer <adminToken>`. Unset: the admin view is
+   * off under AUTH=jwt, and open only to loopback callers under AUTH=none (src/admin/access.ts).
+   */
+  adminToken: string | null
   tlsCertFile: string | null
   tlsKeyFile: string | null
   /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -157,6 +162,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     maxGroupMembers: 10_000,
     groupsPerHour: 20,
     groupAddsPerDay: 50,
+    adminToken: null,
     tlsCertFile: null,
     tlsKeyFile: null,
     shutdownTimeoutMs: 10_000,
@@ -225,6 +231,16 @@ function checkAuth(config: Config): void {
   if (config.jwtJwksUrl && !/^https?:\/\//.test(config.jwtJwksUrl)) throw new ConfigError(`JWT_JWKS_URL=${JSON.stringify(config.jwtJwksUrl)} is not an http(s) URL`)
 }
 
+/** ADMIN_TOKEN: long enough not to be guessed, sendable in a header, and a secret of its own. */
+function checkAdminToken(config: Config): void {
+  const token = config.adminToken
+  if (token === null) return
+  if (!/^[\x21-\x7e]{16,}$/.test(token))
+    throw new ConfigError('ADMIN_TOKEN must be at least 16 visible ASCII characters without spaces (e.g. `openssl rand -base64 32`)')
+  // One leaked secret must not give both: forged user tokens and the admin API.
+  if (token === config.jwtSecret) throw new ConfigError('ADMIN_TOKEN must differ from JWT_SECRET')
+}
+
 /** Reads and validates the environment; throws ConfigError with a message naming the bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const base = defaultConfig()
@@ -284,11 +300,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxGroupMembers: integer(env, 'MAX_GROUP_MEMBERS', base.maxGroupMembers, 2, 1_000_000),
     groupsPerHour: integer(env, 'RATE_GROUPS_PER_HOUR', base.groupsPerHour, 1, 1_000_000),
     groupAddsPerDay: integer(env, 'RATE_GROUP_ADDS_PER_DAY', base.groupAddsPerDay, 1, 1_000_000),
+    adminToken: text(env, 'ADMIN_TOKEN'),
     tlsCertFile: text(env, 'TLS_CERT_FILE'),
     tlsKeyFile: text(env, 'TLS_KEY_FILE'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', base.shutdownTimeoutMs, 100, 600_000),
   }
   checkAuth(config)
+  checkAdminToken(config)
   if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) throw new ConfigError('TLS needs both TLS_CERT_FILE and TLS_KEY_FILE')
   if (config.reusePort && (config.redisUrl === null || !/^postgres(ql)?:\/\//i.test(config.databaseUrl)))
     throw new ConfigError(

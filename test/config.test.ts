@@ -33,6 +33,16 @@ test.each([
   expect(() => loadConfig({ [name]: value })).toThrow(name)
 })
 
+test('ADMIN_TOKEN: unset by default; at least 16 visible characters; never the same as JWT_SECRET', () => {
+  const secret = 'a-development-secret-of-32-bytes-or-more'
+  expect(loadConfig({ AUTH: 'none' }).adminToken).toBeNull()
+  expect(loadConfig({ JWT_SECRET: secret, ADMIN_TOKEN: 'an-admin-token-0123' }).adminToken).toBe('an-admin-token-0123')
+  for (const bad of ['short', 'sixteen chars with spaces', 'tab\tin-the-middle-of-it'])
+    expect(() => loadConfig({ AUTH: 'none', ADMIN_TOKEN: bad })).toThrow('ADMIN_TOKEN')
+  // One secret leaked would give both: users' tokens could be forged and the admin API opened.
+  expect(() => loadConfig({ JWT_SECRET: secret, ADMIN_TOKEN: secret })).toThrow('ADMIN_TOKEN must differ from JWT_SECRET')
+})
+
 test('a bad value stops `bun src/index.ts` with a clear message and exit code 2', () => {
   const result = Bun.spawnSync([process.execPath, 'src/index.ts'], { env: { ...process.env, PORT: 'eighty' }, stderr: 'pipe' })
   expect(result.exitCode).toBe(2)

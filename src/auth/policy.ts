@@ -20,6 +20,14 @@ export function isPublicRoute(method: string, route: string): boolean {
   return route === '/health' || route === '/ready' || route === '/metrics' || route === '/' || route.startsWith('/public/') || route === '/docs' || route.startsWith('/docs/')
 }
 
+/**
+ * The admin page and its API: guarded by ADMIN_TOKEN (src/admin/access.ts), never by a user's
+ * token. A user token there grants nothing, and the admin token is never verified as a user's.
+ */
+export function isAdminRoute(route: string): boolean {
+  return route === '/admin' || route.startsWith('/admin/')
+}
+
 /** The WebSocket upgrade: the only route where `?token=` is accepted (browsers cannot set headers there). */
 export const UPGRADE_ROUTE = '/ws/:user_id'
 
@@ -104,7 +112,7 @@ export function accessPolicy(deps: PolicyDeps) {
         const origin = request.headers.get('origin')
         if (origin !== null && !allowedOrigins.has(origin)) throw forbidden('origin_not_allowed', `origin ${origin.slice(0, 200)} may not open a WebSocket here`)
       }
-      if (config.auth !== 'jwt' || isPublicRoute(request.method, route)) return
+      if (config.auth !== 'jwt' || isPublicRoute(request.method, route) || isAdminRoute(route)) return
       const token = bearerToken(request, upgrade)
       if (!token) {
         set.headers['www-authenticate'] = 'Bearer'

@@ -14,7 +14,21 @@ export interface Publication {
 export type PresenceFrame = Extract<ServerFrame, { type: 'presence' }>
 
 /** What instances tell each other besides events for sockets. */
-export type ControlMessage = { kind: 'membership'; groupId: number; userId: number; isMember: boolean }
+export type ControlMessage =
+  | { kind: 'membership'; groupId: number; userId: number; isMember: boolean }
+  /** An operator asked another instance to close this user's connections (the admin API). */
+  | { kind: 'disconnect'; userId: number }
+
+/** One instance's connections, as its last presence heartbeat wrote them. */
+export interface InstanceStats {
+  instanceId: string
+  connections: number
+  users: number
+  /** Connections per format (json, msgpack). */
+  byFormat: Record<string, number>
+  /** Epoch ms of that heartbeat. */
+  at: number
+}
 
 /**
  * The seam between this instance and the others. A broker only moves publications: it never
@@ -58,6 +72,8 @@ export interface Presence {
   announce: ((frame: PresenceFrame) => void) | null
   start(): Promise<void>
   stop(options?: { goodbye?: boolean }): Promise<void>
+  /** Cluster mode: every live instance's connection counts, this one's included (for the admin view). */
+  instanceStats?(): Promise<InstanceStats[]>
 }
 
 /** One instance: presence is this instance's sockets. */

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis'
 import type { LocalConnections } from '../realtime/connections'
-import type { Presence, PresenceFrame } from './broker'
+import type { InstanceStats, Presence, PresenceFrame } from './broker'
 
 /**
  * Cluster presence in Redis. Each instance keeps the ids of its online users in a set of its own
@@ -13,10 +13,14 @@ import type { Presence, PresenceFrame } from './broker'
  * instance also keeps a cache of the other instances' users: updated at once by their presence
  * frames, and rebuilt from Redis at every heartbeat (which also forgets dead instances and
  * repairs what a Redis restart lost).
+ *
+ * Each heartbeat also writes this instance's connection counts (`<prefix>:instance-stats:<instance>`,
+ * JSON, expiring with the same TTL) for the admin view: one SET in the heartbeat's transaction.
  */
 export class RedisPresence implements Presence {
   private readonly key: string
   private readonly instancesKey: string
+  private readonly statsKey: string
   /** Users online on each other instance, as last heard. */
   private remote = new Map<string, Set<number>>()
   private timer: ReturnType<typeof setInterval> | null = null
@@ -30,12 +34,17 @@ export class RedisPresence implements Presence {
   ) {
     this.key = this.keyOf(options.instanceId)
     this.instancesKey = `${options.prefix}:instances`
+    this.statsKey = this.statsKeyOf(options.instanceId)
     // After a Redis restart, put this instance's users back at once rather than at the next beat.
     redis.on('ready', () => void this.heartbeat())
   }
 
   private keyOf(instanceId: string): string {
     return `${this.options.prefix}:presence:${instanceId}`
+  }
+
+  private statsKeyOf(instanceId: string): string {
+    return `${this.options.prefix}:instance-stats:${instanceId}`
   }
 
   isOnline(userId: number): boolean {
@@ -103,6 +112,7 @@ export class RedisPresence implements Presence {
     // Rewriting the set (not only its expiry) repairs a Redis restart and any write that failed.
     tx.del(this.key)
     if (users.length) tx.sadd(this.key, ...users.map(String)).pexpire(this.key, presenceTtlMs)
+    tx.set(this.statsKey, JSON.stringify(this.localStats(users.length, now)), 'PX', presenceTtlMs)
     // Instances silent for far longer than the TTL are gone: keep the list short.
     tx.zremrangebyscore(this.instancesKey, '-inf', now - 20 * presenceTtlMs)
     await tx.exec()
@@ -127,11 +137,29 @@ export class RedisPresence implements Presence {
     for (const id of after) if (!before.has(id)) this.announce?.({ type: 'presence', user_id: id, online: true, timestamp })
   }
 
+  private localStats(users: number, at: number): Omit<InstanceStats, 'instanceId'> {
+    const byFormat: Record<string, number> = {}
+    let connections = 0
+    for (const ws of this.local.all()) {
+      byFormat[ws.data.format] = (byFormat[ws.data.format] ?? 0) + 1
+      connections++
+    }
+    return { connections, users, byFormat, at }
+  }
+
+  /** Every instance whose heartbeat is younger than the TTL, as that heartbeat counted it. */
+  async instanceStats(): Promise<InstanceStats[]> {
+    const instances = await this.redis.zrange(this.instancesKey, '0', '-1')
+    if (!instances.length) return []
+    const values = await this.redis.mget(...instances.map((id) => this.statsKeyOf(id)))
+    return instances.flatMap((instanceId, i) => (values[i] ? [{ ...(JSON.parse(values[i]!) as Omit<InstanceStats, 'instanceId'>), instanceId }] : []))
+  }
+
   async stop(options: { goodbye?: boolean } = {}): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
     await this.beating
     if (options.goodbye === false || this.redis.status !== 'ready') return
-    await this.redis.multi().del(this.key).zrem(this.instancesKey, this.options.instanceId).exec().catch(() => {})
+    await this.redis.multi().del(this.key, this.statsKey).zrem(this.instancesKey, this.options.instanceId).exec().catch(() => {})
   }
 }

@@ -1,6 +1,6 @@
 import { toOpenAPISchema } from '@elysiajs/openapi'
 import type { AnyElysia, TSchema } from 'elysia'
-import { isPublicRoute } from '../auth/policy'
+import { isAdminRoute, isPublicRoute } from '../auth/policy'
 import { ErrorBody, errorBody } from '../http/errors'
 import { UNLIMITED } from '../limits/rest-limits'
 
@@ -113,7 +113,8 @@ export function buildDocument(app: AnyElysia, info: { title: string; version: st
     if (hooks.body) for (const refusal of bodyRefusals) addRefusal(responses, refusal)
     if (hooks.body || operation.parameters?.length) addRefusal(responses, invalid)
     if (isPublicRoute(route.method, route.path)) operation.security = []
-    else addRefusal(responses, unauthenticated)
+    // The admin routes declare their own scheme (ADMIN_TOKEN) and their own 401.
+    else if (!isAdminRoute(route.path)) addRefusal(responses, unauthenticated)
     if (!UNLIMITED.has(route.path)) addRefusal(responses, rateLimited)
   }
   return {
@@ -125,6 +126,7 @@ export function buildDocument(app: AnyElysia, info: { title: string; version: st
       { name: 'messages' },
       { name: 'realtime', description: 'WebSocket and presence' },
       { name: 'operations', description: 'Liveness, readiness and metrics: no token needed' },
+      { name: 'admin', description: "The operator's view: ADMIN_TOKEN, never a user's token" },
     ],
     security: [{ bearer: [] }],
     paths,
@@ -137,6 +139,11 @@ export function buildDocument(app: AnyElysia, info: { title: string; version: st
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description: "AUTH=jwt (production): the token's `sub` is the acting user's id. Under AUTH=none (development) no token is needed.",
+        },
+        adminToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'ADMIN_TOKEN (the /admin/api routes). Without one set they answer only this machine under AUTH=none, and 404 under AUTH=jwt.',
         },
       },
     },

@@ -1,4 +1,5 @@
 import { ScalarRender } from '@elysiajs/openapi/scalar'
+import type { ApiReferenceConfigurationWithSource } from '@scalar/types/api-reference'
 import { Elysia, type AnyElysia } from 'elysia'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -33,26 +34,32 @@ const INFO = {
 }
 
 /** GET /docs (the API reference, rendered by the pinned Scalar bundle), /docs/json (the OpenAPI document) and the bundle itself. */
-export function docsRoutes(deps: { app: () => AnyElysia; logger: Logger }) {
-  const bundle = scalarBundle()
+export function docsRoutes(deps: { app: () => AnyElysia; logger: Logger; bundle?: ReturnType<typeof scalarBundle> }) {
+  const bundle = deps.bundle === undefined ? scalarBundle() : deps.bundle
   if (!bundle) deps.logger.warn('@scalar/api-reference is not installed: /docs answers 503 (npm install brings it); /docs/json is served')
   const unavailable = errorBody('docs_unavailable', 'the API reference UI (@scalar/api-reference) is not installed; the OpenAPI document is at /docs/json')
+  // One document source (ApiReferenceConfigurationWithSource), where Scalar reads `agent`. The
+  // Elysia helper's parameter type lacks that field and marks every option required, though the
+  // bundle fills in defaults; hence the cast below.
+  const configuration: Partial<ApiReferenceConfigurationWithSource> = {
+    url: '/docs/json',
+    // Nothing that reaches beyond this server: Scalar's fonts come from its CDN, and its AI
+    // agent, MCP and SDK generators, developer toolbar and telemetry talk to scalar.com.
+    withDefaultFonts: false,
+    telemetry: false,
+    agent: { disabled: true },
+    mcp: { disabled: true },
+    showDeveloperTools: 'never',
+    defaultOpenAllTags: true,
+    _integration: 'elysiajs',
+  }
   const page =
     bundle &&
     ScalarRender(INFO, {
-      url: '/docs/json',
+      ...configuration,
       // The version in the URL lets browsers keep the 4 MB bundle until the package changes.
       cdn: `/docs/scalar.js?v=${bundle.version}`,
-      // Nothing that reaches beyond this server: Scalar's fonts come from its CDN, and its AI
-      // agent, MCP and SDK generators, developer toolbar and telemetry talk to scalar.com.
-      withDefaultFonts: false,
-      telemetry: false,
-      agent: { disabled: true },
-      mcp: { disabled: true },
-      showDeveloperTools: 'never',
-      defaultOpenAllTags: true,
-      _integration: 'elysiajs',
-    })
+    } as Parameters<typeof ScalarRender>[1])
   let document: object | undefined
 
   return new Elysia({ name: 'docs' })

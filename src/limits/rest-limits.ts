@@ -5,6 +5,7 @@ import { AppError, errorBody } from '../http/errors'
 import { requestPath } from '../http/url'
 import type { Metrics } from '../observability/metrics'
 import { RateLimiter } from './rate-limiter'
+import type { RecentRefusals } from './refusals'
 
 /** The route with a bucket of its own (see `listings`). */
 const CONVERSATIONS_ROUTE = '/messages/conversations/:user_id'
@@ -23,6 +24,8 @@ export function restLimits(deps: {
   principalOf: (request: Request) => Principal | undefined
   /** Live WebSockets of a user on this instance, for MAX_CONNECTIONS_PER_USER. */
   connectionsOf: (userId: number) => number
+  /** Who was refused lately, for the admin view (refusals by IP alone name nobody). */
+  refusals: RecentRefusals
 }) {
   const { config, metrics } = deps
   const byIp = new RateLimiter<string>(config.restIpPerSecond, config.restIpBurst)
@@ -31,8 +34,9 @@ export function restLimits(deps: {
   // being an amplifier at the general REST rate.
   const listings = new RateLimiter<number | string>(config.conversationsPerSecond, config.conversationsBurst)
 
-  function refuse(kind: 'rest_ip' | 'rest_user' | 'rest_conversations', wait: number, set: { status?: number | string; headers: Record<string, any> }) {
+  function refuse(kind: 'rest_ip' | 'rest_user' | 'rest_conversations', wait: number, set: { status?: number | string; headers: Record<string, any> }, userId?: number) {
     metrics.rateLimited.inc({ kind })
+    if (userId !== undefined) deps.refusals.record(userId, kind)
     set.status = 429
     set.headers['retry-after'] = String(Math.max(1, Math.ceil(wait / 1000)))
     return { ...errorBody('rate_limited', 'too many requests: wait retry_after seconds'), retry_after: wait / 1000 }
@@ -58,10 +62,10 @@ export function restLimits(deps: {
       const principal = deps.principalOf(request)
       if (route === CONVERSATIONS_ROUTE) {
         const wait = listings.take(principal?.userId ?? server?.requestIP(request)?.address ?? 'unknown')
-        if (wait > 0) return refuse('rest_conversations', wait, set)
+        if (wait > 0) return refuse('rest_conversations', wait, set, principal?.userId)
       }
       if (!principal) return
       const wait = byUser.take(principal.userId)
-      if (wait > 0) return refuse('rest_user', wait, set)
+      if (wait > 0) return refuse('rest_user', wait, set, principal.userId)
     })
 }

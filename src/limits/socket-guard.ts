@@ -9,6 +9,7 @@ import type { Delivery } from '../realtime/delivery'
 import type { ConnGuardState, FrameKind, GatewayHooks } from '../realtime/hooks'
 import type { ClientFrame } from '../realtime/protocol'
 import { RateLimiter } from './rate-limiter'
+import type { RecentRefusals } from './refusals'
 
 type TypingFrame = ClientFrame & { type: 'typing' }
 
@@ -39,6 +40,8 @@ export interface SocketGuardDeps {
   sendTyping(ws: Socket, frame: TypingFrame): void
   /** Resolves once the messages submitted so far are committed (so their confirmations go out before a close). */
   committed(): Promise<void>
+  /** Who was refused lately, for the admin view. */
+  refusals: RecentRefusals
 }
 
 /**
@@ -167,6 +170,7 @@ export function createSocketGuard(deps: SocketGuardDeps): GatewayHooks & { start
         return true
       }
       metrics.rateLimited.inc({ kind: kind === 'invalid' ? 'frame' : kind })
+      deps.refusals.record(ws.data.userId, kind === 'invalid' ? 'frame' : kind)
       if (kind === 'typing') {
         if (limiters.typingFlood.take(guard.id) > 0) closeFlooder(ws)
         else deferTyping(ws, frame as TypingFrame, wait)

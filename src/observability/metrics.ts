@@ -1,5 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
+/** A histogram as counted so far: `counts[i]` observations at most `bounds[i]`, the last one above every bound. */
+export interface HistogramReading {
+  bounds: readonly number[]
+  counts: number[]
+  sum: number
+}
+
 /**
  * The Prometheus metrics of one app (its own registry, so several apps in one process — the tests —
  * do not collide). Served as text at GET /metrics.
@@ -29,6 +36,10 @@ export function createMetrics(sources: { connections: () => number }) {
     return {
       inc(value: string, n = 1): void {
         counts.set(value, (counts.get(value) ?? 0) + n)
+      },
+      /** The count for one label value so far (the admin view reads it in place). */
+      get(value: string): number {
+        return counts.get(value) ?? 0
       },
     }
   }
@@ -68,6 +79,10 @@ export function createMetrics(sources: { connections: () => number }) {
         while (i < buckets.length && value > buckets[i]) i++
         counts[i]++
         sum += value
+      },
+      /** The bucket bounds, a copy of the counts per bucket (not cumulative; the last is above every bound) and the sum, for the admin view. */
+      read(): HistogramReading {
+        return { bounds: buckets, counts: Array.from(counts), sum }
       },
     }
   }

@@ -15,4 +15,6 @@ export const CloseCode = {
   tokenExpired: 4001,
   /** The client stopped reading and too much was queued for it: reconnect with `since`. */
   slowConsumer: 4002,
+  /** An operator closed this user's connections from the admin API (POST /admin/api/users/{id}/disconnect). */
+  byAdministrator: 4003,
 } as const

@@ -1,6 +1,6 @@
 import { createApp } from '../../src/app'
 import { RedisBroker } from '../../src/broker/redis'
-import { defaultConfig } from '../../src/config'
+import { defaultConfig, type Config } from '../../src/config'
 import { openPgStore, type PgStore } from '../../src/db/pg-store'
 import { seedDemo } from '../../src/db/seed'
 import Redis from 'ioredis'
@@ -20,7 +20,15 @@ export interface Instance {
 }
 
 /** One Switchboard instance in cluster mode, on port 0, sharing `databaseUrl` and Redis with its peers. */
-export async function startInstance(opts: { name: string; databaseUrl: string; redisUrl: string; prefix: string; presenceTtlMs: number }): Promise<Instance> {
+export async function startInstance(opts: {
+  name: string
+  databaseUrl: string
+  redisUrl: string
+  prefix: string
+  presenceTtlMs: number
+  /** Settings beyond the cluster's own (an ADMIN_TOKEN, limits). */
+  config?: Partial<Config>
+}): Promise<Instance> {
   const config = defaultConfig({
     databaseUrl: opts.databaseUrl,
     redisUrl: opts.redisUrl,
@@ -30,6 +38,7 @@ export async function startInstance(opts: { name: string; databaseUrl: string; r
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
+    ...opts.config,
   })
   const store = await openPgStore(opts.databaseUrl, { max: 4, connectTimeoutSeconds: 1 })
   const broker = new RedisBroker({ url: opts.redisUrl, prefix: opts.prefix, instanceId: opts.name, presenceTtlMs: opts.presenceTtlMs })
@@ -73,7 +82,7 @@ export interface Cluster {
  * `n` instances sharing one fresh PostgreSQL database (seeded: alice 1, bob 2, carol 3, group 1)
  * and one Redis under a prefix of their own, so parallel runs never hear each other.
  */
-export async function startCluster(n: number, opts: { redisUrl: string; presenceTtlMs?: number }): Promise<Cluster> {
+export async function startCluster(n: number, opts: { redisUrl: string; presenceTtlMs?: number; config?: Partial<Config> }): Promise<Cluster> {
   const database = await createTestDatabase()
   const prefix = `sbtest:${database.name}`
   const presenceTtlMs = opts.presenceTtlMs ?? 3000
@@ -82,7 +91,7 @@ export async function startCluster(n: number, opts: { redisUrl: string; presence
   await seeder.close()
   const instances: Instance[] = []
   const start = async (name: string) => {
-    const instance = await startInstance({ name, databaseUrl: database.url, redisUrl: opts.redisUrl, prefix, presenceTtlMs })
+    const instance = await startInstance({ name, databaseUrl: database.url, redisUrl: opts.redisUrl, prefix, presenceTtlMs, config: opts.config })
     instances.push(instance)
     return instance
   }

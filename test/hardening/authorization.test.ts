@@ -2,7 +2,7 @@
 // and nothing changes. The right user doing the same thing succeeds, so the refusals mean something.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { startServer, type TestServer } from '../helpers/server'
-import { isPublicRoute, restRules } from '../../src/auth/policy'
+import { isAdminRoute, isPublicRoute, restRules } from '../../src/auth/policy'
 import { call, mintToken, SECRET } from './fixtures'
 
 let server: TestServer
@@ -26,7 +26,8 @@ afterAll(() => server?.[Symbol.asyncDispose]())
 
 test('every route but the public ones needs a token', async () => {
   const publicRoutes = ['/health', '/ready', '/metrics', '/', '/docs', '/docs/json', '/docs/scalar.js', '/public/*', '/public/app.js', '/public/client.js']
-  const routes = server.switchboard.app.routes.filter((r: any) => !publicRoutes.includes(r.path) && r.method !== 'WS')
+  // /admin takes no user token at all: see the test below and test/admin/.
+  const routes = server.switchboard.app.routes.filter((r: any) => !publicRoutes.includes(r.path) && r.method !== 'WS' && !isAdminRoute(r.path))
   expect(routes.length).toBeGreaterThanOrEqual(10)
   for (const r of routes as { method: string; path: string }[]) {
     const path = r.path.replace(/:[a-z_]+/g, '1')
@@ -36,9 +37,21 @@ test('every route but the public ones needs a token', async () => {
   for (const path of ['/health', '/ready', '/metrics']) expect((await call(server, 'GET', path)).status).toBe(200)
 })
 
+test('the /admin routes are not user routes: without ADMIN_TOKEN, a user token gets 404 admin_disabled on each, not 401 or 200', async () => {
+  const routes = (server.switchboard.app.routes as { method: string; path: string }[]).filter((r) => isAdminRoute(r.path))
+  expect(routes.length).toBeGreaterThanOrEqual(7)
+  for (const r of routes) {
+    const path = r.path.replace(/:[a-z_]+/g, '1')
+    for (const who of [null, token.alice]) {
+      const res = await call(server, r.method, path, who)
+      expect({ route: `${r.method} ${r.path}`, status: res.status, code: res.body?.error?.code }).toEqual({ route: `${r.method} ${r.path}`, status: 404, code: 'admin_disabled' })
+    }
+  }
+})
+
 test('every non-public route has an explicit rule in src/auth/policy.ts (a new route must say who may call it)', () => {
   const missing = (server.switchboard.app.routes as { method: string; path: string }[])
-    .filter((r) => r.method !== 'WS' && !isPublicRoute(r.method, r.path))
+    .filter((r) => r.method !== 'WS' && !isPublicRoute(r.method, r.path) && !isAdminRoute(r.path))
     .map((r) => `${r.method} ${r.path}`)
     .filter((key) => !(key in restRules))
   expect(missing).toEqual([])
