@@ -1,0 +1,170 @@
+// `npm start` and `npm run dev` as a user runs them: through npm itself (which runs a script with
+// `sh -c`, the shell as npm's child), with a PATH that does not hold node_modules/.bin (npm adds
+// it), stopped with what a process manager or a container runtime sends (SIGTERM) and what Ctrl-C
+// sends (SIGINT).
+import { Database } from 'bun:sqlite'
+import { describe, expect, test } from 'bun:test'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { TestClient } from './helpers/ws-client'
+import { mintToken, SECRET } from './hardening/fixtures'
+
+const ROOT = join(import.meta.dir, '..')
+/** The user's PATH: without the node_modules/.bin folders an outer `npm test` put in front. */
+const USER_PATH = (process.env.PATH ?? '')
+  .split(':')
+  .filter((dir) => !/node_modules[/\\]\.bin$/.test(dir) && !dir.includes('node-gyp-bin'))
+  .join(':')
+const npm = Bun.which('npm', { PATH: USER_PATH })
+// The process tree is read from /proc: which processes npm started, and whether any outlived it.
+const skipReason = !npm ? 'npm is not on the PATH' : process.platform !== 'linux' ? 'reads the process tree from /proc (Linux)' : ''
+if (skipReason) console.warn(`\n*** npm script tests SKIPPED: ${skipReason} ***\n`)
+
+interface NpmRun {
+  proc: ReturnType<typeof Bun.spawn>
+  /** The address the server printed: http://<host>:<port>. */
+  url: string
+  port: number
+  output(): string
+}
+
+/** Runs `npm <args>` in `cwd` with only the given environment, and waits for the server to listen. */
+async function runNpm(args: string[], env: Record<string, string>, cwd = ROOT): Promise<NpmRun> {
+  const proc = Bun.spawn([npm!, ...args], {
+    cwd,
+    env: { PATH: USER_PATH, HOME: process.env.HOME ?? tmpdir(), PORT: '0', ...env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let out = ''
+  const decoder = new TextDecoder()
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) out += decoder.decode(chunk)
+  }
+  void pump(proc.stdout as ReadableStream<Uint8Array>)
+  void pump(proc.stderr as ReadableStream<Uint8Array>)
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline) {
+    const m = /switchboard listening on (https?:\/\/[^:\s]+:(\d+))/.exec(out)
+    if (m) return { proc, url: m[1], port: Number(m[2]), output: () => out }
+    if (proc.exitCode !== null) throw new Error(`npm ${args.join(' ')} exited with ${proc.exitCode}:\n${out}`)
+    await Bun.sleep(25)
+  }
+  killStarted(processTree(proc.pid))
+  throw new Error(`npm ${args.join(' ')} did not start within 20 s:\n${out}`)
+}
+
+interface Proc {
+  ppid: number
+  /** Start time in clock ticks since boot: with the pid, names one process even after its pid is reused. */
+  start: string
+}
+
+/** Every live process, from /proc/<pid>/stat; zombies count as gone. */
+function liveProcesses(): Map<number, Proc> {
+  const procs = new Map<number, Proc>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (fields[0] !== 'Z' && fields[0] !== 'X') procs.set(Number(entry), { ppid: Number(fields[1]), start: fields[19] })
+    } catch {}
+  }
+  return procs
+}
+
+type Started = { pid: number; start: string }
+
+/** `pid` and every process below it. */
+function processTree(pid: number): Started[] {
+  const procs = liveProcesses()
+  const tree = [pid]
+  for (let i = 0; i < tree.length; i++) for (const [child, p] of procs) if (p.ppid === tree[i]) tree.push(child)
+  return tree.filter((p) => procs.has(p)).map((p) => ({ pid: p, start: procs.get(p)!.start }))
+}
+
+/** Those of `started` still running (the same processes, not others that got their pids). */
+function stillRunning(started: Started[]): Started[] {
+  const procs = liveProcesses()
+  return started.filter((s) => procs.get(s.pid)?.start === s.start)
+}
+
+/** Ends what a test started and left running, by pid, never anything else. */
+function killStarted(started: Started[]): void {
+  for (const { pid } of stillRunning(started).reverse())
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {}
+}
+
+/** Whether nothing listens on the port any more: binding it succeeds. */
+function portFree(port: number): boolean {
+  try {
+    Bun.listen({ hostname: '127.0.0.1', port, socket: { data() {} } }).stop(true)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-npm-'))
+  return { dir, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+const scripts: { script: string[]; env: Record<string, string>; jwt: boolean }[] = [
+  // npm start is production: AUTH=jwt. SEED_DEMO gives it two users to talk.
+  { script: ['start'], env: { AUTH: 'jwt', JWT_SECRET: SECRET, SEED_DEMO: '1', HOST: '127.0.0.1' }, jwt: true },
+  { script: ['run', 'dev'], env: {}, jwt: false },
+]
+const signals = ['SIGTERM', 'SIGINT'] as const
+
+describe.skipIf(!!skipReason)('stopping the npm scripts', () => {
+  for (const { script, env, jwt } of scripts)
+    for (const signal of signals)
+      test(`${signal} to \`npm ${script.join(' ')}\`: every confirmed message is stored, the port is free within 10 s, no process is left`, async () => {
+        using dir = tempDir()
+        const dbPath = join(dir.dir, 'signals.db')
+        const run = await runNpm(script, { ...env, DATABASE_URL: dbPath })
+        const tree = processTree(run.proc.pid)
+        let alice: TestClient | undefined
+        let bob: TestClient | undefined
+        try {
+          // npm, and under it the shell and/or bun: the server is somewhere in there.
+          expect(tree.length).toBeGreaterThanOrEqual(2)
+          const wsUrl = `ws://127.0.0.1:${run.port}`
+          const query = async (user: number) => (jwt ? `?token=${await mintToken(SECRET, { sub: String(user) })}` : '')
+          // 20 messages at once: within the rate limit's burst (npm start and npm run dev limit rates).
+          alice = await TestClient.connect(wsUrl, `/ws/1${await query(1)}`)
+          bob = await TestClient.connect(wsUrl, `/ws/2${await query(2)}`)
+          for (let i = 0; i < 20; i++) alice.send({ type: 'message', recipient_id: 2, message: `bye ${i}`, client_id: `c${i}` })
+          const first = await alice.next('message_sent', 5000)
+
+          const signalledAt = Date.now()
+          process.kill(run.proc.pid, signal)
+          // Graceful shutdown ran: the sockets were closed as "going away", not cut.
+          expect((await alice.waitClosed(10_000)).code).toBe(1001)
+          while (!portFree(run.port) && Date.now() - signalledAt < 10_000) await Bun.sleep(50)
+          expect(portFree(run.port)).toBe(true)
+          while (stillRunning(tree).length && Date.now() - signalledAt < 10_000) await Bun.sleep(50)
+          expect(stillRunning(tree)).toEqual([])
+          expect(Date.now() - signalledAt).toBeLessThan(10_000)
+          expect(await run.proc.exited).toBe(0)
+          expect(run.output()).toContain('"msg":"stopped"')
+
+          const confirmed = [first, ...alice.frames.filter((f) => f.type === 'message_sent')].map((f) => f.client_id)
+          const db = new Database(dbPath, { readonly: true })
+          const stored = (db.query('SELECT client_id FROM messages ORDER BY id').all() as { client_id: string }[]).map((r) => r.client_id)
+          db.close()
+          expect(stored.slice(0, confirmed.length)).toEqual(confirmed)
+        } finally {
+          alice?.ws.close()
+          bob?.ws.close()
+          killStarted(tree)
+        }
+      }, 40_000)
+})
