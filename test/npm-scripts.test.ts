@@ -4,7 +4,7 @@
 // sends (SIGINT).
 import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TestClient } from './helpers/ws-client'
@@ -111,9 +111,40 @@ function portFree(port: number): boolean {
   }
 }
 
+/** Whether something accepts a TCP connection at host:port. */
+async function accepts(host: string, port: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: host, port, socket: { data() {} } })
+    socket.end()
+    return true
+  } catch {
+    return false
+  }
+}
+
 function tempDir() {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-npm-'))
   return { dir, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A working copy without data/ (a fresh clone after `npm install`): the repository's files linked
+ * into a temporary folder, so a default DATABASE_URL lands there and not in this checkout's data/.
+ */
+function freshCheckout() {
+  const checkout = tempDir()
+  for (const entry of ['package.json', 'node_modules', 'src', 'public', 'tsconfig.json', 'bunfig.toml'])
+    symlinkSync(join(ROOT, entry), join(checkout.dir, entry))
+  return checkout
+}
+
+function usersIn(path: string): string[] {
+  const db = new Database(path, { readonly: true })
+  try {
+    return (db.query('SELECT username FROM users ORDER BY id').all() as { username: string }[]).map((u) => u.username)
+  } finally {
+    db.close()
+  }
 }
 
 const scripts: { script: string[]; env: Record<string, string>; jwt: boolean }[] = [
@@ -167,4 +198,36 @@ describe.skipIf(!!skipReason)('stopping the npm scripts', () => {
           killStarted(tree)
         }
       }, 40_000)
+})
+
+describe.skipIf(!!skipReason)('defaults of the npm scripts on a fresh checkout', () => {
+  test('npm run dev: data/dev.db, seeded, on 127.0.0.1 only; npm start: data/switchboard.db, not seeded, on every interface', async () => {
+    using checkout = freshCheckout()
+    const started: Started[] = []
+    const stop = async (run: NpmRun) => {
+      process.kill(run.proc.pid, 'SIGTERM')
+      expect(await run.proc.exited).toBe(0)
+    }
+    try {
+      const dev = await runNpm(['run', 'dev'], {}, checkout.dir)
+      started.push(...processTree(dev.proc.pid))
+      expect(dev.url).toBe(`http://127.0.0.1:${dev.port}`)
+      expect(await accepts('127.0.0.1', dev.port)).toBe(true)
+      // Another loopback address stands for another interface: AUTH=none must not answer there.
+      expect(await accepts('127.0.0.2', dev.port)).toBe(false)
+      await stop(dev)
+      expect(usersIn(join(checkout.dir, 'data', 'dev.db'))).toEqual(['alice', 'bob', 'carol'])
+      expect(existsSync(join(checkout.dir, 'data', 'switchboard.db'))).toBe(false)
+
+      const start = await runNpm(['start'], { JWT_SECRET: SECRET }, checkout.dir)
+      started.push(...processTree(start.proc.pid))
+      expect(await accepts('127.0.0.1', start.port)).toBe(true)
+      expect(await accepts('127.0.0.2', start.port)).toBe(true)
+      await stop(start)
+      // Production does not serve the development database's demo users.
+      expect(usersIn(join(checkout.dir, 'data', 'switchboard.db'))).toEqual([])
+    } finally {
+      killStarted(started)
+    }
+  }, 60_000)
 })
