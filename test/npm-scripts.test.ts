@@ -231,3 +231,12 @@ describe.skipIf(!!skipReason)('defaults of the npm scripts on a fresh checkout',
     }
   }, 60_000)
 })
+
+const git = Bun.which('git')
+const inCheckout = !!git && Bun.spawnSync([git, 'rev-parse', '--is-inside-work-tree'], { cwd: ROOT }).exitCode === 0
+if (!inCheckout) console.warn('SKIPPED: the .env test needs a git checkout')
+
+// Bun reads .env (and .env.local, .env.production, ...) at start-up.
+test.skipIf(!inCheckout)('.env, where the docs suggest putting JWT_SECRET, is ignored by git', () => {
+  for (const file of ['.env', '.env.local', '.env.production']) expect(Bun.spawnSync([git!, 'check-ignore', '-q', file], { cwd: ROOT }).exitCode).toBe(0)
+})
