@@ -21,7 +21,7 @@ const npm = Bun.which('npm', { PATH: USER_PATH })
 const skipReason = !npm ? 'npm is not on the PATH' : process.platform !== 'linux' ? 'reads the process tree from /proc (Linux)' : ''
 if (skipReason) console.warn(`\n*** npm script tests SKIPPED: ${skipReason} ***\n`)
 
-interface NpmRun {
+interface ScriptRun {
   proc: ReturnType<typeof Bun.spawn>
   /** The address the server printed: http://<host>:<port>. */
   url: string
@@ -29,9 +29,9 @@ interface NpmRun {
   output(): string
 }
 
-/** Runs `npm <args>` in `cwd` with only the given environment, and waits for the server to listen. */
-async function runNpm(args: string[], env: Record<string, string>, cwd = ROOT): Promise<NpmRun> {
-  const proc = Bun.spawn([npm!, ...args], {
+/** Runs `command` (npm or bun with its arguments) in `cwd` with only the given environment, and waits for the server to listen. */
+async function runScript(command: string[], env: Record<string, string>, cwd = ROOT): Promise<ScriptRun> {
+  const proc = Bun.spawn(command, {
     cwd,
     env: { PATH: USER_PATH, HOME: process.env.HOME ?? tmpdir(), PORT: '0', ...env },
     stdin: 'ignore',
@@ -49,11 +49,11 @@ async function runNpm(args: string[], env: Record<string, string>, cwd = ROOT): 
   while (Date.now() < deadline) {
     const m = /switchboard listening on (https?:\/\/[^:\s]+:(\d+))/.exec(out)
     if (m) return { proc, url: m[1], port: Number(m[2]), output: () => out }
-    if (proc.exitCode !== null) throw new Error(`npm ${args.join(' ')} exited with ${proc.exitCode}:\n${out}`)
+    if (proc.exitCode !== null) throw new Error(`${command.join(' ')} exited with ${proc.exitCode}:\n${out}`)
     await Bun.sleep(25)
   }
   killStarted(processTree(proc.pid))
-  throw new Error(`npm ${args.join(' ')} did not start within 20 s:\n${out}`)
+  throw new Error(`${command.join(' ')} did not start within 20 s:\n${out}`)
 }
 
 interface Proc {
@@ -147,69 +147,76 @@ function usersIn(path: string): string[] {
   }
 }
 
-const scripts: { script: string[]; env: Record<string, string>; jwt: boolean }[] = [
+const npmArgs = (script: string) => (script === 'start' ? ['start'] : ['run', script])
+/** The README's commands: `npm start`, `npm run dev`, and with Bun `bun run start`, `bun run dev`. */
+const runners = [
+  { label: (script: string) => `npm ${npmArgs(script).join(' ')}`, command: (script: string) => [npm!, ...npmArgs(script)] },
+  { label: (script: string) => `bun run ${script}`, command: (script: string) => [join(ROOT, 'node_modules', '.bin', 'bun'), 'run', script] },
+]
+const scripts: { script: string; env: Record<string, string>; jwt: boolean }[] = [
   // npm start is production: AUTH=jwt. SEED_DEMO gives it two users to talk.
-  { script: ['start'], env: { AUTH: 'jwt', JWT_SECRET: SECRET, SEED_DEMO: '1', HOST: '127.0.0.1' }, jwt: true },
-  { script: ['run', 'dev'], env: {}, jwt: false },
+  { script: 'start', env: { AUTH: 'jwt', JWT_SECRET: SECRET, SEED_DEMO: '1', HOST: '127.0.0.1' }, jwt: true },
+  { script: 'dev', env: {}, jwt: false },
 ]
 const signals = ['SIGTERM', 'SIGINT'] as const
 
-describe.skipIf(!!skipReason)('stopping the npm scripts', () => {
-  for (const { script, env, jwt } of scripts)
-    for (const signal of signals)
-      test(`${signal} to \`npm ${script.join(' ')}\`: every confirmed message is stored, the port is free within 10 s, no process is left`, async () => {
-        using dir = tempDir()
-        const dbPath = join(dir.dir, 'signals.db')
-        const run = await runNpm(script, { ...env, DATABASE_URL: dbPath })
-        const tree = processTree(run.proc.pid)
-        let alice: TestClient | undefined
-        let bob: TestClient | undefined
-        try {
-          // npm, and under it the shell and/or bun: the server is somewhere in there.
-          expect(tree.length).toBeGreaterThanOrEqual(2)
-          const wsUrl = `ws://127.0.0.1:${run.port}`
-          const query = async (user: number) => (jwt ? `?token=${await mintToken(SECRET, { sub: String(user) })}` : '')
-          // 20 messages at once: within the rate limit's burst (npm start and npm run dev limit rates).
-          alice = await TestClient.connect(wsUrl, `/ws/1${await query(1)}`)
-          bob = await TestClient.connect(wsUrl, `/ws/2${await query(2)}`)
-          for (let i = 0; i < 20; i++) alice.send({ type: 'message', recipient_id: 2, message: `bye ${i}`, client_id: `c${i}` })
-          const first = await alice.next('message_sent', 5000)
+const cases = runners.flatMap((runner) => scripts.flatMap((s) => signals.map((signal) => ({ runner, ...s, signal }))))
 
-          const signalledAt = Date.now()
-          process.kill(run.proc.pid, signal)
-          // Graceful shutdown ran: the sockets were closed as "going away", not cut.
-          expect((await alice.waitClosed(10_000)).code).toBe(1001)
-          while (!portFree(run.port) && Date.now() - signalledAt < 10_000) await Bun.sleep(50)
-          expect(portFree(run.port)).toBe(true)
-          while (stillRunning(tree).length && Date.now() - signalledAt < 10_000) await Bun.sleep(50)
-          expect(stillRunning(tree)).toEqual([])
-          expect(Date.now() - signalledAt).toBeLessThan(10_000)
-          expect(await run.proc.exited).toBe(0)
-          expect(run.output()).toContain('"msg":"stopped"')
+describe.skipIf(!!skipReason)('stopping the package scripts', () => {
+  for (const { runner, script, env, jwt, signal } of cases)
+    test(`${signal} to \`${runner.label(script)}\`: every confirmed message is stored, the port is free within 10 s, no process is left`, async () => {
+      using dir = tempDir()
+      const dbPath = join(dir.dir, 'signals.db')
+      const run = await runScript(runner.command(script), { ...env, DATABASE_URL: dbPath })
+      const tree = processTree(run.proc.pid)
+      let alice: TestClient | undefined
+      let bob: TestClient | undefined
+      try {
+        // npm (or bun run), and under it the shell and/or bun: the server is somewhere in there.
+        expect(tree.length).toBeGreaterThanOrEqual(2)
+        const wsUrl = `ws://127.0.0.1:${run.port}`
+        const query = async (user: number) => (jwt ? `?token=${await mintToken(SECRET, { sub: String(user) })}` : '')
+        alice = await TestClient.connect(wsUrl, `/ws/1${await query(1)}`)
+        bob = await TestClient.connect(wsUrl, `/ws/2${await query(2)}`)
+        // 20 at once: within the rate limit's burst (both scripts limit rates).
+        for (let i = 0; i < 20; i++) alice.send({ type: 'message', recipient_id: 2, message: `bye ${i}`, client_id: `c${i}` })
+        const first = await alice.next('message_sent', 5000)
 
-          const confirmed = [first, ...alice.frames.filter((f) => f.type === 'message_sent')].map((f) => f.client_id)
-          const db = new Database(dbPath, { readonly: true })
-          const stored = (db.query('SELECT client_id FROM messages ORDER BY id').all() as { client_id: string }[]).map((r) => r.client_id)
-          db.close()
-          expect(stored.slice(0, confirmed.length)).toEqual(confirmed)
-        } finally {
-          alice?.ws.close()
-          bob?.ws.close()
-          killStarted(tree)
-        }
-      }, 40_000)
+        const signalledAt = Date.now()
+        process.kill(run.proc.pid, signal)
+        // Graceful shutdown ran: the sockets were closed as "going away", not cut.
+        expect((await alice.waitClosed(10_000)).code).toBe(1001)
+        while (!portFree(run.port) && Date.now() - signalledAt < 10_000) await Bun.sleep(50)
+        expect(portFree(run.port)).toBe(true)
+        while (stillRunning(tree).length && Date.now() - signalledAt < 10_000) await Bun.sleep(50)
+        expect(stillRunning(tree)).toEqual([])
+        expect(Date.now() - signalledAt).toBeLessThan(10_000)
+        expect(await run.proc.exited).toBe(0)
+        expect(run.output()).toContain('"msg":"stopped"')
+
+        const confirmed = [first, ...alice.frames.filter((f) => f.type === 'message_sent')].map((f) => f.client_id)
+        const db = new Database(dbPath, { readonly: true })
+        const stored = (db.query('SELECT client_id FROM messages ORDER BY id').all() as { client_id: string }[]).map((r) => r.client_id)
+        db.close()
+        expect(stored.slice(0, confirmed.length)).toEqual(confirmed)
+      } finally {
+        alice?.ws.close()
+        bob?.ws.close()
+        killStarted(tree)
+      }
+    }, 40_000)
 })
 
 describe.skipIf(!!skipReason)('defaults of the npm scripts on a fresh checkout', () => {
   test('npm run dev: data/dev.db, seeded, on 127.0.0.1 only; npm start: data/switchboard.db, not seeded, on every interface', async () => {
     using checkout = freshCheckout()
     const started: Started[] = []
-    const stop = async (run: NpmRun) => {
+    const stop = async (run: ScriptRun) => {
       process.kill(run.proc.pid, 'SIGTERM')
       expect(await run.proc.exited).toBe(0)
     }
     try {
-      const dev = await runNpm(['run', 'dev'], {}, checkout.dir)
+      const dev = await runScript([npm!, 'run', 'dev'], {}, checkout.dir)
       started.push(...processTree(dev.proc.pid))
       expect(dev.url).toBe(`http://127.0.0.1:${dev.port}`)
       expect(await accepts('127.0.0.1', dev.port)).toBe(true)
@@ -219,7 +226,7 @@ describe.skipIf(!!skipReason)('defaults of the npm scripts on a fresh checkout',
       expect(usersIn(join(checkout.dir, 'data', 'dev.db'))).toEqual(['alice', 'bob', 'carol'])
       expect(existsSync(join(checkout.dir, 'data', 'switchboard.db'))).toBe(false)
 
-      const start = await runNpm(['start'], { JWT_SECRET: SECRET }, checkout.dir)
+      const start = await runScript([npm!, 'start'], { JWT_SECRET: SECRET }, checkout.dir)
       started.push(...processTree(start.proc.pid))
       expect(await accepts('127.0.0.1', start.port)).toBe(true)
       expect(await accepts('127.0.0.2', start.port)).toBe(true)
