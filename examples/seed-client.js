@@ -1,8 +1,13 @@
-// The seed's JavaScript example as printed in the README: `bun examples/seed-client.js`
-// (with the server running: `npm run dev`). Stop it with Ctrl-C.
+// The seed's JavaScript example as printed in the README, where the URL is the seed's
+// 'ws://localhost:8000/ws/1'; here the address comes from SWITCHBOARD_URL (default
+// http://localhost:8000) so it can reach a server on another port. With the server running
+// (`npm run dev`), stop it with Ctrl-C:
+//   SWITCHBOARD_URL=http://localhost:8001 node_modules/.bin/bun examples/seed-client.js
+// A browser has no process.env: there it connects to the seed's address.
+const WS_URL = (globalThis.process?.env.SWITCHBOARD_URL ?? 'http://localhost:8000').replace(/\/$/, '').replace(/^http/, 'ws');
 
 // Connect to WebSocket
-const ws = new WebSocket('ws://localhost:8000/ws/1');
+const ws = new WebSocket(`${WS_URL}/ws/1`);
 
 ws.onopen = () => {
     // Send a message

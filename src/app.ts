@@ -68,12 +68,13 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     // Each socket's confirmations of one commit leave in one write.
     (run) => delivery.batched(run),
     config.commitIntervalMs,
+    logger,
   )
   // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
   const presence = broker.createPresence(connections)
   delivery.presence = presence
   presence.announce = (frame) => delivery.deliverLocal([presenceTarget], frame)
-  const messaging = new MessagingService({ store, directory, writer, delivery, presence, maxMessageLength: config.maxMessageLength })
+  const messaging = new MessagingService({ store, directory, writer, delivery, presence, maxMessageLength: config.maxMessageLength, logger })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })
   const refusals = new RecentRefusals()

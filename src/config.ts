@@ -3,13 +3,14 @@ import { MIN_COMMIT_INTERVAL_MS } from './messages/writer'
 /** Configuration: read from the environment once, at start-up, and validated there. */
 export interface Config {
   port: number
+  /** 0.0.0.0 here and under `npm start`; `npm run dev` (package.json) defaults to 127.0.0.1, as it runs AUTH=none. */
   host: string
   /**
    * Lets several processes listen on one port (SO_REUSEPORT, the kernel splits the connections):
    * only for instances that share their state through Redis and PostgreSQL.
    */
   reusePort: boolean
-  /** A SQLite file path or ':memory:', or a postgres:// URL. */
+  /** A SQLite file path or ':memory:', or a postgres:// URL; `npm run dev` defaults to data/dev.db, apart from production's. */
   databaseUrl: string
   /**
    * SQLite: how long a resend with the same client_id is recognised, in ms, and how many such keys

@@ -40,7 +40,7 @@ if (config.tlsCertFile && config.tlsKeyFile) {
   tls = { cert: Bun.file(config.tlsCertFile), key: Bun.file(config.tlsKeyFile) }
 }
 
-const store = await openStore(config.databaseUrl, config).catch((e: Error) => {
+const store = await openStore(config.databaseUrl, { ...config, logger }).catch((e: Error) => {
   console.error(`switchboard: cannot open the database: ${e.message}`)
   process.exit(2)
 })
@@ -49,7 +49,7 @@ if (config.seedDemo && (await seedDemo(store))) logger.info('seeded demo data: a
 // Bundle the test page's scripts now rather than on the first page load.
 browserAssets().catch((error) => console.error('bundling the test page failed', error))
 const broker = config.redisUrl
-  ? new RedisBroker({ url: config.redisUrl, prefix: config.redisPrefix, instanceId: config.instanceId, presenceTtlMs: config.presenceTtlMs })
+  ? new RedisBroker({ url: config.redisUrl, prefix: config.redisPrefix, instanceId: config.instanceId, presenceTtlMs: config.presenceTtlMs, logger })
   : new LocalBroker()
 const switchboard = createApp({ store, broker, config, logger })
 try {

@@ -1,4 +1,5 @@
 import Redis from 'ioredis'
+import { fallbackLogger, type Logger } from '../observability/logger'
 import type { LocalConnections } from '../realtime/connections'
 import { packr, unpack } from '../realtime/msgpack'
 import type { ServerFrame } from '../realtime/protocol'
@@ -12,6 +13,8 @@ export interface RedisBrokerOptions {
   prefix: string
   instanceId: string
   presenceTtlMs: number
+  /** Where connection faults go; pino at info on stdout without one. */
+  logger?: Logger
 }
 
 interface Watch {
@@ -57,8 +60,10 @@ export class RedisBroker implements Broker {
   private resubscribed = false
   /** Publications not sent because Redis was unreachable (events such as typing; messages are refused before). */
   dropped = 0
+  private readonly logger: Logger
 
   constructor(readonly options: RedisBrokerOptions) {
+    this.logger = options.logger ?? fallbackLogger()
     const common = {
       lazyConnect: true,
       connectTimeout: 2000,
@@ -73,7 +78,7 @@ export class RedisBroker implements Broker {
     for (const [name, client] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
       let reported = false
       client.on('error', (e: Error) => {
-        if (!reported && !this.closed) console.error(`redis ${name}: ${e.message} (retrying)`)
+        if (!reported && !this.closed) this.logger.error(`redis ${name}: ${e.message} (retrying)`)
         reported = true
       })
       client.on('ready', () => (reported = false))
@@ -161,7 +166,7 @@ export class RedisBroker implements Broker {
     try {
       ;[origin, payload] = unpack(message) as [string, unknown]
     } catch {
-      console.error(`redis: undecodable publication on ${channel}`)
+      this.logger.error(`redis: undecodable publication on ${channel}`)
       return
     }
     if (origin === this.options.instanceId) return
@@ -172,7 +177,7 @@ export class RedisBroker implements Broker {
       // A copy can arrive just after the last local socket left: nobody here wants it.
       if (target) this.onRemote({ targets: [target], frame: payload as ServerFrame, origin })
     } catch (error) {
-      console.error(`redis: handling a publication on ${channel} failed`, error)
+      this.logger.error({ err: error }, `redis: handling a publication on ${channel} failed`)
     }
   }
 
@@ -186,7 +191,7 @@ export class RedisBroker implements Broker {
     }
     const subscribing = this.subscriber.subscribe(channel).then(
       () => {},
-      (e) => console.error(`redis: subscribing ${channel} failed: ${e.message}`),
+      (e) => this.logger.error(`redis: subscribing ${channel} failed: ${e.message}`),
     )
     // While Redis is down the SUBSCRIBE waits in the queue: do not hold the connection's backlog
     // for it (the instance is not ready then, and the socket catches up from the database).

@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import type { Logger } from '../observability/logger'
 
 /**
  * The thread checkpoints after this many stored messages (a few MB of WAL under load), and at least
@@ -34,13 +35,13 @@ export interface Checkpointer {
  * start the WAL over from its beginning, and only the writer can be sure nothing was committed
  * meanwhile.
  */
-export function startCheckpointer(client: Database, path: string): Checkpointer {
+export function startCheckpointer(client: Database, path: string, logger: Logger): Checkpointer {
   const worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url))
   // Bun's Worker: the thread must not keep a process alive that is otherwise done...
   const handle = worker as Worker & { ref(): void; unref(): void }
   handle.unref()
   worker.onerror = (event) => {
-    console.error('the SQLite checkpoint thread failed; checkpoints run on the main thread again', event.message)
+    logger.error({ error: event.message }, 'the SQLite checkpoint thread failed; checkpoints run on the main thread again')
     client.exec('PRAGMA wal_autocheckpoint = 10000')
   }
   const finish = client.prepare('PRAGMA wal_checkpoint(PASSIVE)')
@@ -49,7 +50,7 @@ export function startCheckpointer(client: Database, path: string): Checkpointer 
       finish.get()
     } catch (error) {
       // The thread's next pass has begun: it will say so again when done.
-      if (!isBusy(error)) console.error('finishing a checkpoint failed', error)
+      if (!isBusy(error)) logger.error({ err: error }, 'finishing a checkpoint failed')
     }
   }
   const closed = new Promise<void>((resolve) => worker.addEventListener('close', () => resolve(), { once: true }))

@@ -1,3 +1,5 @@
+import { fallbackLogger } from '../observability/logger'
+
 /**
  * The SQLite store's idempotency window: which message each (sender, client_id) stored in the
  * last `windowMs` became, at most `maxKeys` of them, in memory.
@@ -45,7 +47,7 @@ export class IdempotencyWindow {
   constructor(
     readonly windowMs: number,
     readonly maxKeys: number,
-    private readonly warn: (message: string) => void = (message) => console.warn(message),
+    private readonly warn: (message: string) => void = (message) => fallbackLogger().warn(message),
   ) {
     const ring = maxKeys + SLACK_KEYS
     this.queue = new Float64Array(2 * ring)

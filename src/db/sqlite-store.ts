@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path'
 import { and, asc, eq, getTableColumns, getTableName, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
+import { fallbackLogger, type Logger } from '../observability/logger'
 import { startCheckpointer, type Checkpointer } from './checkpointer'
 import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
@@ -35,6 +36,8 @@ export interface SqliteOptions {
   idempotencyMaxKeys: number
   /** Messages stored between two passes over conversation_runs (tests make it small). */
   indexEveryRows?: number
+  /** Where faults and warnings go; pino at info on stdout without one. */
+  logger?: Logger
 }
 
 export const DEFAULT_SQLITE_OPTIONS: SqliteOptions = {
@@ -59,8 +62,9 @@ export function openSqliteStore(path: string, options: SqliteOptions = DEFAULT_S
   client.exec('PRAGMA foreign_keys = ON')
   const db = drizzle({ client, schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
-  const checkpointer = path === ':memory:' ? null : startCheckpointer(client, path)
-  const window = new IdempotencyWindow(options.idempotencyWindowMs, options.idempotencyMaxKeys)
+  const logger = options.logger ?? fallbackLogger()
+  const checkpointer = path === ':memory:' ? null : startCheckpointer(client, path, logger)
+  const window = new IdempotencyWindow(options.idempotencyWindowMs, options.idempotencyMaxKeys, (message) => logger.warn(message))
   return new SqliteStore(db, client, window, new ConversationIndex(client, options.indexEveryRows ?? INDEX_EVERY_ROWS), checkpointer, lock)
 }
 

@@ -1,6 +1,7 @@
 import type { ConversationSummary, InsertResult, NewMessage, Store, StoredMessage } from '../db/store'
 import { directConv, groupConv } from '../db/store'
 import { AppError, badRequest, forbidden, notFound } from '../http/errors'
+import type { Logger } from '../observability/logger'
 import type { Socket } from '../realtime/connection'
 import type { Delivery } from '../realtime/delivery'
 import { groupTarget, userTarget, type Target } from '../realtime/topics'
@@ -51,6 +52,7 @@ export interface MessagingDeps {
   /** Who is online for the status decision: the cluster's presence in cluster mode, else this instance's sockets. */
   presence: { isOnline(userId: number): boolean }
   maxMessageLength: number
+  logger: Logger
 }
 
 /** Sending, reading and listing messages: the rules both REST and the WebSocket follow. */
@@ -140,11 +142,11 @@ export class MessagingService {
       prepared = await this.prepare(senderId, input, 'rest')
     } catch (error) {
       // The checks read the database: when it cannot answer, nothing was stored and a retry is safe.
-      throw error instanceof AppError ? error : unavailable(error)
+      throw error instanceof AppError ? error : unavailable(error, this.deps.logger)
     }
     if (prepared instanceof AppError) throw prepared
     return new Promise((resolve, reject) =>
-      this.commit(prepared, undefined, (error, outcome) => (error ? reject(unavailable(error)) : resolve(outcome!))),
+      this.commit(prepared, undefined, (error, outcome) => (error ? reject(unavailable(error, this.deps.logger)) : resolve(outcome!))),
     )
   }
 
@@ -283,7 +285,7 @@ function messageNotFound(messageId: number): AppError {
 }
 
 /** A storage failure as the client should see it: nothing stored, safe to retry. */
-export function unavailable(error: unknown): AppError {
-  console.error('storing messages failed', error)
+export function unavailable(error: unknown, logger: Logger): AppError {
+  logger.error({ err: error }, 'storing messages failed')
   return new AppError(503, 'unavailable', 'the message could not be stored; retry with the same client_id')
 }

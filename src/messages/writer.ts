@@ -1,13 +1,14 @@
 import type { InsertResult, NewMessage, Store } from '../db/store'
+import { fallbackLogger, type Logger } from '../observability/logger'
 
 type Done = (error: unknown, result?: InsertResult) => void
 
 /** One submitter's failure must not keep the rest of its batch from hearing back. */
-function settle(done: Done, error: unknown, result?: InsertResult): void {
+function settle(logger: Logger, done: Done, error: unknown, result?: InsertResult): void {
   try {
     done(error, result)
   } catch (e) {
-    console.error('message callback failed', e)
+    logger.error({ err: e }, 'message callback failed')
   }
 }
 
@@ -47,6 +48,7 @@ export class MessageWriter {
     /** Wraps the post-commit callbacks of one batch, e.g. to write each socket's frames at once. */
     private readonly aroundCallbacks: (run: () => void) => void = (run) => run(),
     private readonly minCommitIntervalMs = MIN_COMMIT_INTERVAL_MS,
+    private readonly logger: Logger = fallbackLogger(),
   ) {}
 
   /** Queues a message for the next commit. */
@@ -90,12 +92,12 @@ export class MessageWriter {
       (results) => {
         this.onBatch?.(batch.length, performance.now() - started)
         this.aroundCallbacks(() => {
-          for (let i = 0; i < callbacks.length; i++) settle(callbacks[i], null, results[i])
+          for (let i = 0; i < callbacks.length; i++) settle(this.logger, callbacks[i], null, results[i])
         })
       },
       (error) => {
         this.aroundCallbacks(() => {
-          for (const done of callbacks) settle(done, error)
+          for (const done of callbacks) settle(this.logger, done, error)
         })
       },
     ).finally(() => {

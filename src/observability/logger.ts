@@ -19,3 +19,10 @@ export function createLogger(level: Config['logLevel'], destination?: pino.Desti
     destination,
   )
 }
+
+let fallback: Logger | undefined
+
+/** The logger of a part built without one (embedders, benchmarks): pino at info on stdout, as createApp's default. */
+export function fallbackLogger(): Logger {
+  return (fallback ??= createLogger('info'))
+}

@@ -195,7 +195,7 @@ export function createGateway(deps: GatewayDeps) {
     const prepared = messaging.prepare(ws.data.userId, f)
     const commit = (message: Exclude<Awaited<typeof prepared>, AppError>) =>
       messaging.commit(message, ws, (error, outcome) => {
-        if (error) return sendError(ws, unavailable(error), ref)
+        if (error) return sendError(ws, unavailable(error, logger), ref)
         const { message: stored, duplicate } = outcome!
         hooks?.messageStored(performance.now() - receivedAt)
         delivery.sendTo(ws, {
@@ -211,7 +211,7 @@ export function createGateway(deps: GatewayDeps) {
       return prepared.then(
         (p) => (p instanceof AppError ? sendError(ws, p, ref) : commit(p)),
         // The database could not answer a check (user, group): nothing stored, the client retries.
-        (error) => sendError(ws, unavailable(error), ref),
+        (error) => sendError(ws, unavailable(error, logger), ref),
       )
     if (prepared instanceof AppError) return sendError(ws, prepared, ref)
     commit(prepared)

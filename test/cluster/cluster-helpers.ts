@@ -4,6 +4,7 @@ import { defaultConfig, type Config } from '../../src/config'
 import { openPgStore, type PgStore } from '../../src/db/pg-store'
 import { seedDemo } from '../../src/db/seed'
 import Redis from 'ioredis'
+import { createLogger } from '../../src/observability/logger'
 import { createTestDatabase } from '../helpers/services'
 
 export interface Instance {
@@ -41,8 +42,10 @@ export async function startInstance(opts: {
     ...opts.config,
   })
   const store = await openPgStore(opts.databaseUrl, { max: 4, connectTimeoutSeconds: 1 })
-  const broker = new RedisBroker({ url: opts.redisUrl, prefix: opts.prefix, instanceId: opts.name, presenceTtlMs: opts.presenceTtlMs })
-  const switchboard = createApp({ store, broker, config })
+  // Silent: the outage tests cut Redis and PostgreSQL off on purpose.
+  const logger = createLogger(config.logLevel)
+  const broker = new RedisBroker({ url: opts.redisUrl, prefix: opts.prefix, instanceId: opts.name, presenceTtlMs: opts.presenceTtlMs, logger })
+  const switchboard = createApp({ store, broker, config, logger })
   await switchboard.start()
   switchboard.app.listen({ port: 0, hostname: '127.0.0.1' })
   const port = switchboard.app.server!.port!

@@ -7,6 +7,7 @@ import { defaultConfig, type Config } from '../../src/config'
 import { seedDemo } from '../../src/db/seed'
 import { openSqliteStore } from '../../src/db/sqlite-store'
 import type { Store } from '../../src/db/store'
+import { createLogger } from '../../src/observability/logger'
 
 export interface TestServer {
   url: string
@@ -32,9 +33,11 @@ export async function startServer(
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'switchboard-test-'))
   const dbPath = join(dir, 'test.db')
   const config = defaultConfig({ databaseUrl: dbPath, port: options.port ?? 0, host: '127.0.0.1', logLevel: 'silent', ...options.config })
-  const store = openSqliteStore(dbPath, config)
+  // One logger for the store and the app, silent unless the test asks: faults a test injects are not printed.
+  const logger = createLogger(config.logLevel)
+  const store = openSqliteStore(dbPath, { ...config, logger })
   if (options.seed !== false) await seedDemo(store)
-  const switchboard = createApp({ store: options.wrapStore ? options.wrapStore(store) : store, broker: new LocalBroker(), config })
+  const switchboard = createApp({ store: options.wrapStore ? options.wrapStore(store) : store, broker: new LocalBroker(), config, logger })
   await switchboard.start()
   switchboard.app.listen({ port: config.port, hostname: config.host })
   const port = switchboard.app.server!.port!
