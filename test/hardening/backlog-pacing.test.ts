@@ -56,8 +56,8 @@ test('a user with thousands of conversations catches up without holding the serv
       expect(messages.length).toBe(expected)
       expect(end.count).toBe(expected)
       expect(messages.map((m) => m.id)).toEqual(messages.map((m) => m.id).sort((a, b) => a - b))
-      // Generous on a shared 2-core machine; holding the event loop per round took seconds.
-      expect(slowest).toBeLessThan(300)
+      // A stall, not a speed: a catch-up that held the event loop per round held it for seconds.
+      expect(slowest).toBeLessThan(1000)
       expect(pages.length).toBeGreaterThan(0)
       client.close()
     }
