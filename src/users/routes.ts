@@ -2,9 +2,9 @@ import { Elysia } from 'elysia'
 import { ConflictError, type Store, type User } from '../db/store'
 import { AppError, ErrorBody } from '../http/errors'
 import type { Directory } from '../messages/directory'
-import { CreateUserBody, UserParams, UserView } from './model'
+import { CreateUserBody, ListUsersQuery, UserPage, UserParams, UserView } from './model'
 
-/** REST: creating and reading users. */
+/** REST: creating, listing and reading users. */
 export function userRoutes(deps: { store: Store; directory: Directory; isOnline: (id: number) => boolean }) {
   const view = (u: User) => ({
     id: u.id,
@@ -27,6 +27,21 @@ export function userRoutes(deps: { store: Store; directory: Directory; isOnline:
         }
       },
       { body: CreateUserBody, response: { 201: UserView, 409: ErrorBody, 422: ErrorBody }, detail: { summary: 'Create a user', tags: ['users'] } },
+    )
+    .get(
+      '/users',
+      async ({ query }) => {
+        // One extra row says whether another page exists.
+        const rows = await deps.store.listUsers({ query: query.q, after: query.after, limit: query.limit + 1 })
+        const has_more = rows.length > query.limit
+        const users = has_more ? rows.slice(0, query.limit) : rows
+        return { users: users.map(view), has_more, next_cursor: has_more ? { after: users[users.length - 1].id } : null }
+      },
+      {
+        query: ListUsersQuery,
+        response: { 200: UserPage, 422: ErrorBody },
+        detail: { summary: 'List users', description: 'In id order, `limit` at a time; `q` searches usernames and display names.', tags: ['users'] },
+      },
     )
     .get(
       '/users/:id',
