@@ -1,7 +1,10 @@
 // The test page: wires the client library to the DOM. Bundled for the browser by src/page/assets.ts.
-import { SwitchboardClient, SwitchboardError, type Format, type IncomingMessage, type StateChange, type Target } from '../src/client'
+import { SwitchboardClient, SwitchboardError, type Format, type IncomingMessage, type StateChange, type Target, type TypingEvent } from '../src/client'
+import { Directory } from './directory'
 import { MessagesView, type ShownMessage } from './messages-view'
+import { Names } from './names'
 import { HttpError, rest, useToken, type Conversations } from './rest'
+import { forgetSession, loadSession, saveSession } from './session'
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 const el = {
@@ -9,17 +12,18 @@ const el = {
   userId: $<HTMLInputElement>('user-id'),
   format: $<HTMLSelectElement>('format'),
   token: $<HTMLInputElement>('token'),
+  meName: $<HTMLSpanElement>('me-name'),
   connect: $<HTMLButtonElement>('connect'),
+  forget: $<HTMLButtonElement>('forget'),
   state: $<HTMLParagraphElement>('state'),
   notice: $<HTMLParagraphElement>('notice'),
   online: $<HTMLUListElement>('online-users'),
   conversations: $<HTMLUListElement>('conversations'),
+  back: $<HTMLButtonElement>('back'),
   title: $<HTMLHeadingElement>('chat-title'),
   messages: $<HTMLOListElement>('messages'),
   typing: $<HTMLParagraphElement>('typing'),
   composer: $<HTMLFormElement>('composer'),
-  recipient: $<HTMLInputElement>('recipient'),
-  recipients: $<HTMLDataListElement>('recipients'),
   message: $<HTMLInputElement>('message'),
   send: $<HTMLButtonElement>('send'),
 }
@@ -29,47 +33,51 @@ let me = 0
 let view: MessagesView | null = null
 /** The open conversation and its paging cursor. */
 let open: { key: string; target: Target; before: number | null; loading: boolean } | null = null
-const names = new Map<string, string>()
-const typers = new Map<number, ReturnType<typeof setTimeout> | true>()
+/** Who is typing, per conversation key, in every conversation (not only the open one). */
+const typing = new Map<string, Set<number>>()
 const readSent = new Set<number>()
+let conversations: Conversations['conversations'] = []
+let online: number[] = []
+
+const names = new Names(renderNames)
+const directory = new Directory(
+  {
+    find: $<HTMLInputElement>('find'),
+    list: $<HTMLUListElement>('directory'),
+    newGroupToggle: $<HTMLButtonElement>('new-group-toggle'),
+    newGroup: $<HTMLFormElement>('new-group'),
+    groupName: $<HTMLInputElement>('group-name'),
+    groupPicked: $<HTMLParagraphElement>('group-picked'),
+  },
+  names,
+  {
+    open: (target) => void openConversation(target, true),
+    created: (group) => {
+      refreshConversations()
+      void openConversation({ group_id: group.id }, true)
+    },
+    notify,
+  },
+)
 
 // --- small helpers ---------------------------------------------------------------------------
 
 const keyOf = (t: Target) => (t.group_id !== undefined ? `g:${t.group_id}` : `u:${t.recipient_id}`)
 const targetOfKey = (key: string): Target => (key.startsWith('g:') ? { group_id: Number(key.slice(2)) } : { recipient_id: Number(key.slice(2)) })
-/** The conversation a message belongs to, from this user's side. */
+/** The conversation a message or typing frame belongs to, from this user's side. */
 const keyOfMessage = (m: { sender_id: number; recipient_id?: number; group_id?: number }) =>
   m.group_id !== undefined ? `g:${m.group_id}` : `u:${m.sender_id === me ? m.recipient_id : m.sender_id}`
 
-/** "2" or "g:1" (also "u:2", "group 1") to a target; null when it is neither. */
-function parseRecipient(text: string): Target | null {
-  const s = text.trim().toLowerCase()
-  let match = /^(?:u:?|user\s*)?(\d+)$/.exec(s)
-  if (match) return Number(match[1]) > 0 ? { recipient_id: Number(match[1]) } : null
-  match = /^(?:g:?|group\s*)(\d+)$/.exec(s)
-  if (match) return Number(match[1]) > 0 ? { group_id: Number(match[1]) } : null
-  return null
-}
-
+/** A conversation's name: the group's, or the other person's ("… (you)" for notes to self). */
 function nameOfKey(key: string): string {
-  return names.get(key) ?? (key.startsWith('g:') ? `group ${key.slice(2)}` : `user ${key.slice(2)}`)
+  const id = Number(key.slice(2))
+  return key.startsWith('g:') ? names.group(id) : names.person(id)
 }
-const nameOfUser = (id: number) => nameOfKey(`u:${id}`)
 
-/** Fetches display names once; re-renders what shows them. */
-async function learnName(key: string): Promise<void> {
-  if (names.has(key)) return
-  names.set(key, nameOfKey(key))
-  try {
-    const id = Number(key.slice(2))
-    if (key.startsWith('g:')) names.set(key, `# ${(await rest.group(id)).name}`)
-    else {
-      const u = await rest.user(id)
-      names.set(key, `${u.display_name ?? u.username} (${u.id})`)
-    }
-    renderRecipientOptions()
-    if (open?.key === key) el.title.textContent = nameOfKey(key)
-  } catch {}
+function learnKey(key: string): void {
+  const id = Number(key.slice(2))
+  if (key.startsWith('g:')) names.learnGroup(id)
+  else names.learnUser(id)
 }
 
 function notify(text: string | null): void {
@@ -82,57 +90,85 @@ function describe(error: unknown): string {
   return String(error)
 }
 
+/** On a phone one pane shows at a time: the lists, or the open conversation. */
+function showPane(pane: 'list' | 'chat'): void {
+  document.body.dataset.pane = pane
+  if (pane === 'chat') markShownRead()
+}
+
+/** Whether the open conversation is on screen (on a phone the list may cover it). */
+const chatShown = () => el.messages.offsetParent !== null
+
+el.back.addEventListener('click', () => showPane('list'))
+
 // --- connection ------------------------------------------------------------------------------
 
-el.connectForm.addEventListener('submit', async (event) => {
+el.connectForm.addEventListener('submit', (event) => {
   event.preventDefault()
   if (client) return disconnect()
-  const userId = Number(el.userId.value)
+  void signIn(Number(el.userId.value), el.format.value as Format, el.token.value.trim())
+})
+
+/** Checks the user (and the token) over REST, remembers them for the next visit, connects. */
+async function signIn(userId: number, format: Format, token: string): Promise<void> {
   if (!Number.isInteger(userId) || userId < 1) return notify('User ID must be a positive whole number')
-  useToken(el.token.value.trim())
+  useToken(token)
   try {
-    const user = await rest.user(userId)
-    names.set(`u:${userId}`, `${user.display_name ?? user.username} (${user.id})`)
+    names.rememberUser(await rest.user(userId))
   } catch (error) {
     return notify(`Cannot connect: ${describe(error)}`)
   }
   notify(null)
-  connect(userId, el.format.value as Format)
-})
+  saveSession({ userId, format, ...(token ? { token } : {}) })
+  el.forget.hidden = false
+  connect(userId, format)
+}
 
 // Switching the format reconnects with the other framing; the conversation stays open.
 el.format.addEventListener('change', () => {
   if (!client) return
   const userId = me
   disconnect()
+  saveSession({ userId, format: el.format.value as Format, ...(el.token.value.trim() ? { token: el.token.value.trim() } : {}) })
   connect(userId, el.format.value as Format)
+})
+
+el.forget.addEventListener('click', () => {
+  forgetSession()
+  if (client) disconnect()
+  el.token.value = ''
+  el.forget.hidden = true
 })
 
 function connect(userId: number, format: Format): void {
   // The same user (a format switch) keeps the open conversation; another user starts empty.
   const reopen = userId === me ? open?.target : undefined
+  if (userId !== me) readSent.clear()
   open = null
   me = userId
+  names.reset(me)
   el.messages.replaceChildren()
   el.title.textContent = 'No conversation open'
-  view = new MessagesView(el.messages, me, nameOfUser)
+  delete el.title.dataset.kind
+  if (!reopen) showPane('list')
+  view = new MessagesView(el.messages, me, (id) => names.user(id))
   const token = el.token.value.trim() || undefined
   const c = new SwitchboardClient({ url: location.origin, userId, format, presence: true, token })
   client = c
   let syncs = 0
   c.on('state', showState)
+  c.on('established', (frame) => directory.addGroups(frame.groups))
   c.on('message', onMessage)
-  c.on('message_status', (s) => view?.updateStatus(s.message_id, s.status, s.user_id))
+  c.on('message_status', (s) => {
+    view?.updateStatus(s.message_id, s.status, s.user_id)
+    if (s.status === 'read' && s.user_id !== undefined) recountSoon()
+  })
   c.on('read_receipt', (r) => {
-    if (r.group_id !== undefined) view?.groupRead(r.group_id, r.message_id, r.reader_id)
-    else view?.updateStatus(r.message_id, 'read')
+    if (r.group_id === undefined) return view?.updateStatus(r.message_id, 'read')
+    view?.groupRead(r.group_id, r.message_id, r.reader_id)
+    recountSoon()
   })
-  c.on('typing', (t) => {
-    if (!open || keyOfMessage(t) !== open.key || t.sender_id === me) return
-    if (t.is_typing) typers.set(t.sender_id, true)
-    else typers.delete(t.sender_id)
-    renderTyping()
-  })
+  c.on('typing', onTyping)
   c.on('online', renderOnline)
   c.on('error', (e) => notify(`Server: ${e.message} (${e.code})`))
   c.on('synced', () => {
@@ -143,8 +179,10 @@ function connect(userId: number, format: Format): void {
   el.connect.textContent = 'Disconnect'
   el.userId.disabled = true
   el.token.disabled = true
-  el.send.disabled = false
-  document.title = `${nameOfUser(me)} · Switchboard`
+  document.body.classList.add('connected')
+  el.meName.hidden = false
+  renderNames()
+  directory.start(me)
   void c.connect()
   if (reopen) void openConversation(reopen)
 }
@@ -156,9 +194,14 @@ function disconnect(): void {
   el.userId.disabled = false
   el.token.disabled = false
   el.send.disabled = true
+  el.message.disabled = true
+  document.body.classList.remove('connected')
+  el.meName.hidden = true
   renderOnline([])
+  conversations = []
   el.conversations.innerHTML = '<li class="empty">connect to see them</li>'
-  typers.clear()
+  directory.stop()
+  typing.clear()
   renderTyping()
 }
 
@@ -172,9 +215,55 @@ function showState(s: StateChange): void {
     : s.state === 'closed' ? 'not connected'
     : s.state
   if (s.state === 'reconnecting') {
-    typers.clear()
+    typing.clear()
     renderTyping()
   }
+}
+
+/** Everything that shows a name, again: one was learned. */
+function renderNames(): void {
+  if (me) {
+    el.meName.textContent = names.user(me)
+    document.title = `${names.user(me)} · Switchboard`
+  }
+  if (open) el.title.textContent = nameOfKey(open.key)
+  if (open) el.message.placeholder = `Message ${nameOfKey(open.key)}`
+  view?.refreshNames()
+  directory.render()
+  if (client) renderOnline(online)
+  renderTyping() // and the conversation list
+}
+
+// --- typing ----------------------------------------------------------------------------------
+
+function onTyping(t: TypingEvent): void {
+  if (t.sender_id === me) return
+  const key = keyOfMessage(t)
+  let who = typing.get(key)
+  if (t.is_typing) {
+    if (!who) typing.set(key, (who = new Set()))
+    who.add(t.sender_id)
+    names.learnUser(t.sender_id)
+  } else if (who) {
+    who.delete(t.sender_id)
+    if (!who.size) typing.delete(key)
+  }
+  renderTyping()
+}
+
+/** "Bob is typing…", "Bob and Carol are typing…"; empty when nobody is. */
+function typingText(key: string): string {
+  const who = [...(typing.get(key) ?? [])].map((id) => names.user(id))
+  if (!who.length) return ''
+  if (who.length === 1) return `${who[0]} is typing…`
+  if (who.length === 2) return `${who[0]} and ${who[1]} are typing…`
+  return `${who.length} people are typing…`
+}
+
+/** The open conversation's line under the messages, and every conversation's line in the list. */
+function renderTyping(): void {
+  el.typing.textContent = open ? typingText(open.key) : ''
+  if (client) renderConversations()
 }
 
 // --- conversations ---------------------------------------------------------------------------
@@ -187,94 +276,112 @@ function refreshConversations(): void {
     refreshTimer = null
     if (!client) return
     try {
-      renderConversations(await rest.conversations(me))
+      conversations = (await rest.conversations(me)).conversations
+      directory.addGroups(conversations.flatMap((c) => (c.group_id !== undefined ? [c.group_id] : [])))
+      renderConversations()
     } catch {}
   }, 150)
 }
 
-function renderConversations(list: Conversations): void {
-  el.conversations.replaceChildren()
-  if (!list.conversations.length) el.conversations.innerHTML = '<li class="empty">none yet</li>'
-  for (const c of list.conversations) {
+type Conversation = Conversations['conversations'][number]
+
+/** The list from the server, with a provisional entry on top for someone typing in a conversation it does not have yet. */
+function renderConversations(): void {
+  const listed = new Map<string, Conversation | null>()
+  for (const key of typing.keys()) listed.set(key, null)
+  for (const c of conversations) {
     const key = c.group_id !== undefined ? `g:${c.group_id}` : `u:${c.other_user_id}`
-    void learnName(key)
-    const li = document.createElement('li')
-    const button = document.createElement('button')
-    button.type = 'button'
-    button.className = 'conv'
-    if (open?.key === key) button.setAttribute('aria-current', 'true')
-    button.dataset.key = key
-    const name = document.createElement('span')
-    name.className = 'name'
-    name.textContent = nameOfKey(key)
-    const last = document.createElement('span')
-    last.className = 'last'
-    last.textContent = c.last_message ? `${c.last_message.sender_id === me ? 'You: ' : ''}${c.last_message.message}` : ''
-    button.append(name, last)
-    if (c.unread_count > 0) {
-      const badge = document.createElement('span')
-      badge.className = 'unread'
-      badge.textContent = String(c.unread_count)
-      badge.setAttribute('aria-label', `${c.unread_count} unread`)
-      button.append(badge)
-    }
-    button.addEventListener('click', () => void openConversation(targetOfKey(key)))
-    li.append(button)
-    el.conversations.append(li)
+    if (listed.has(key) && listed.get(key) === null) listed.delete(key)
+    listed.set(key, c)
   }
+  // Typing-only entries first, then the server's order.
+  const keys = [...listed.keys()].sort((a, b) => Number(listed.get(a) !== null) - Number(listed.get(b) !== null))
+  const focused = (document.activeElement as HTMLElement | null)?.closest?.<HTMLElement>('#conversations button.conv')?.dataset.key
+  el.conversations.replaceChildren(...keys.map((key) => conversationItem(key, listed.get(key)!)))
+  if (!keys.length) el.conversations.innerHTML = '<li class="empty">none yet</li>'
+  if (focused) el.conversations.querySelector<HTMLElement>(`button.conv[data-key="${focused}"]`)?.focus()
+}
+
+function conversationItem(key: string, c: Conversation | null): HTMLLIElement {
+  learnKey(key)
+  const li = document.createElement('li')
+  const button = document.createElement('button')
+  button.type = 'button'
+  button.className = 'conv'
+  if (open?.key === key) button.setAttribute('aria-current', 'true')
+  button.dataset.key = key
+  button.dataset.kind = key.startsWith('g:') ? 'group' : 'user'
+  const name = document.createElement('span')
+  name.className = 'name'
+  name.textContent = nameOfKey(key)
+  const last = document.createElement('span')
+  last.className = 'last'
+  const typingNow = typingText(key)
+  if (typingNow) {
+    last.classList.add('typing-now')
+    last.textContent = key.startsWith('g:') ? typingNow : 'typing…'
+  } else if (c?.last_message) {
+    const m = c.last_message
+    if (m.group_id !== undefined && m.sender_id !== me) names.learnUser(m.sender_id)
+    const from = m.sender_id === me ? 'You: ' : m.group_id !== undefined ? `${names.user(m.sender_id)}: ` : ''
+    last.textContent = from + m.message
+  }
+  button.append(name, last)
+  if (c && c.unread_count > 0) {
+    const badge = document.createElement('span')
+    badge.className = 'unread'
+    badge.textContent = String(c.unread_count)
+    badge.setAttribute('aria-label', `${c.unread_count} unread`)
+    button.append(badge)
+  }
+  button.addEventListener('click', () => void openConversation(targetOfKey(key), true))
+  li.append(button)
+  return li
 }
 
 function renderOnline(ids: number[]): void {
+  online = ids
   el.online.replaceChildren()
   if (!ids.length) el.online.innerHTML = `<li class="empty">${client ? 'nobody' : 'connect to see who is online'}</li>`
   for (const id of ids) {
-    void learnName(`u:${id}`)
+    names.learnUser(id)
     const li = document.createElement('li')
     const button = document.createElement('button')
     button.type = 'button'
     button.className = 'person'
     button.dataset.userId = String(id)
-    button.textContent = id === me ? `${nameOfUser(id)} · you` : nameOfUser(id)
-    button.disabled = id === me
-    button.addEventListener('click', () => void openConversation({ recipient_id: id }))
+    button.textContent = names.person(id)
+    button.addEventListener('click', () => void openConversation({ recipient_id: id }, true))
     li.append(button)
     el.online.append(li)
   }
-  renderRecipientOptions()
-}
-
-function renderRecipientOptions(): void {
-  const keys = new Set<string>([...names.keys()].filter((k) => k !== `u:${me}`))
-  el.recipients.replaceChildren(
-    ...[...keys].map((k) => Object.assign(document.createElement('option'), { value: k.startsWith('g:') ? k : k.slice(2), label: nameOfKey(k) })),
-  )
-  for (const b of el.online.querySelectorAll<HTMLButtonElement>('button.person')) {
-    const id = Number(b.dataset.userId)
-    b.textContent = id === me ? `${nameOfUser(id)} · you` : nameOfUser(id)
-  }
-  for (const b of el.conversations.querySelectorAll<HTMLButtonElement>('button.conv')) b.querySelector('.name')!.textContent = nameOfKey(b.dataset.key!)
 }
 
 // --- the open conversation -------------------------------------------------------------------
 
-async function openConversation(target: Target): Promise<void> {
+/** Opens a conversation; `show` brings it on screen on a phone (a person picked it, not a message that arrived). */
+async function openConversation(target: Target, show = false): Promise<void> {
   if (!client || !view) return notify('Connect first')
   const key = keyOf(target)
-  el.recipient.value = target.group_id !== undefined ? key : String(target.recipient_id)
+  if (show) showPane('chat')
   if (open?.key === key && el.messages.childElementCount) return
+  const previous = open
+  if (previous && previous.key !== key) client.stopTyping(previous.target)
   open = { key, target, before: null, loading: false }
   view.clear()
-  typers.clear()
-  renderTyping()
   el.title.textContent = nameOfKey(key)
-  void learnName(key)
-  for (const b of el.conversations.querySelectorAll<HTMLButtonElement>('button.conv'))
-    b.toggleAttribute('aria-current', b.dataset.key === key)
+  el.title.dataset.kind = key.startsWith('g:') ? 'group' : 'user'
+  el.message.placeholder = `Message ${nameOfKey(key)}`
+  el.message.disabled = false
+  el.send.disabled = false
+  learnKey(key)
+  renderTyping()
   await loadNewest()
   el.messages.scrollTop = el.messages.scrollHeight
+  if (show) el.message.focus()
 }
 
-/** The newest page, merged into what is shown (also after a reconnect, to refresh statuses). */
+/** The newest page, merged into what is shown (also after a reconnect, to refresh statuses and read counts). */
 async function loadNewest(): Promise<void> {
   const current = open
   if (!current || !view) return
@@ -282,13 +389,34 @@ async function loadNewest(): Promise<void> {
     const page = await rest.history(me, current.target)
     if (open !== current) return
     if (current.before === null) current.before = page.has_more && page.next_cursor && 'before' in page.next_cursor ? page.next_cursor.before : null
-    for (const m of page.messages) view.upsert({ ...m, status: m.status })
+    showPage(page.messages)
     markShownRead()
     notify(null)
     fillViewport(current)
   } catch (error) {
     notify(`Cannot open the conversation: ${describe(error)}`)
   }
+}
+
+function showPage(messages: ShownMessage[]): void {
+  for (const m of messages) {
+    if (m.group_id !== undefined && m.sender_id !== me) names.learnUser(m.sender_id)
+    view!.upsert(m)
+  }
+}
+
+let recountTimer: ReturnType<typeof setTimeout> | null = null
+/**
+ * A group receipt after counts came from the server: the server's count may already include this
+ * reader, so the exact count is asked again (once for a burst of receipts).
+ */
+function recountSoon(): void {
+  if (!view?.hasServerCounts() || open?.target.group_id === undefined) return
+  if (recountTimer) clearTimeout(recountTimer)
+  recountTimer = setTimeout(() => {
+    recountTimer = null
+    void loadNewest()
+  }, 300)
 }
 
 /** Older pages as the list is scrolled to the top. */
@@ -300,7 +428,7 @@ async function loadOlder(): Promise<void> {
     const page = await rest.history(me, current.target, current.before)
     if (open !== current) return
     const fromBottom = el.messages.scrollHeight - el.messages.scrollTop
-    for (const m of page.messages) view.upsert({ ...m, status: m.status })
+    showPage(page.messages)
     el.messages.scrollTop = el.messages.scrollHeight - fromBottom
     current.before = page.has_more && page.next_cursor && 'before' in page.next_cursor ? page.next_cursor.before : null
     markShownRead()
@@ -319,10 +447,11 @@ el.messages.addEventListener('scroll', () => {
   if (el.messages.scrollTop < 60) void loadOlder()
 })
 
-/** Sends read receipts for what this page shows, while it is visible. */
+/** Sends read receipts for what this page shows, while it is visible; in notes to self, for one's own too. */
 function markShownRead(): void {
-  if (!client || !open || document.visibilityState !== 'visible') return
-  const unread = [...el.messages.querySelectorAll<HTMLLIElement>('li.msg.theirs')].filter(
+  if (!client || !open || document.visibilityState !== 'visible' || !chatShown()) return
+  const notesToSelf = open.key === `u:${me}`
+  const unread = [...el.messages.querySelectorAll<HTMLLIElement>(notesToSelf ? 'li.msg' : 'li.msg.theirs')].filter(
     (li) => li.dataset.id && li.dataset.status !== 'read' && !readSent.has(Number(li.dataset.id)),
   )
   if (!unread.length) return
@@ -332,54 +461,50 @@ function markShownRead(): void {
     readSent.add(id)
     client.markRead(id)
   }
-  for (const li of unread) li.dataset.status = 'read'
+  // One's own notes turn read with the receipt, like any message of one's own.
+  for (const li of unread) if (li.classList.contains('theirs')) li.dataset.status = 'read'
   refreshConversations()
 }
 document.addEventListener('visibilitychange', markShownRead)
 
 function onMessage(m: IncomingMessage): void {
   const key = keyOfMessage(m)
-  void learnName(key)
+  learnKey(key)
+  if (m.group_id !== undefined) {
+    names.learnUser(m.sender_id)
+    directory.addGroups([m.group_id])
+  }
+  // A note to self written elsewhere (another tab, a script) was read by its writer.
+  if (m.sender_id === me && m.recipient_id === me && !readSent.has(m.id)) {
+    readSent.add(m.id)
+    client?.markRead(m.id)
+  }
   if (!open) void openConversation(targetOfKey(key))
   else if (open.key === key && view) {
     const atBottom = el.messages.scrollHeight - el.messages.scrollTop - el.messages.clientHeight < 80
     view.upsert({ ...m, status: m.sender_id === me ? 'delivered' : m.status })
-    if (typers.delete(m.sender_id)) renderTyping()
     if (atBottom || m.sender_id === me) el.messages.scrollTop = el.messages.scrollHeight
     markShownRead()
   }
   refreshConversations()
 }
 
-function renderTyping(): void {
-  const who = [...typers.keys()].map(nameOfUser)
-  el.typing.textContent = !who.length ? '' : who.length === 1 ? `${who[0]} is typing…` : `${who.join(' and ')} are typing…`
-}
-
 // --- composing -------------------------------------------------------------------------------
 
-el.recipient.addEventListener('change', () => {
-  const target = parseRecipient(el.recipient.value)
-  if (!target) return notify('Recipient: a user id like 2, or g:1 for group 1')
-  notify(null)
-  void openConversation(target)
-})
-
 el.message.addEventListener('input', () => {
-  const target = parseRecipient(el.recipient.value)
-  if (!client || !target) return
-  if (el.message.value.trim()) client.typing(target)
-  else client.stopTyping(target)
+  if (!client || !open) return
+  if (el.message.value.trim()) client.typing(open.target)
+  else client.stopTyping(open.target)
 })
 
 el.composer.addEventListener('submit', (event) => {
   event.preventDefault()
-  const target = parseRecipient(el.recipient.value)
   if (!client || !view) return notify('Connect first')
-  if (!target) return notify('Recipient: a user id like 2, or g:1 for group 1')
+  if (!open) return notify('Pick someone to write to')
   const text = el.message.value
   if (!text.trim()) return
-  if (open?.key !== keyOf(target)) void openConversation(target)
+  const target = open.target
+  const key = open.key
   el.message.value = ''
   const clientId = client.newClientId()
   const pending = client.send(target, text, { clientId })
@@ -392,11 +517,14 @@ el.composer.addEventListener('submit', (event) => {
     client_id: clientId,
     ...(target.group_id !== undefined ? { group_id: target.group_id } : {}),
   }
-  if (open?.key === keyOf(target)) view.upsert(shown)
+  view.upsert(shown)
   el.messages.scrollTop = el.messages.scrollHeight
   pending.then(
     (result) => {
-      if (open?.key === keyOf(target)) view?.upsert({ ...shown, id: result.message_id, client_id: result.client_id, status: result.status })
+      if (open?.key === key) {
+        view?.upsert({ ...shown, id: result.message_id, client_id: result.client_id, status: result.status })
+        markShownRead()
+      }
       refreshConversations()
     },
     (error: SwitchboardError) => {
@@ -406,7 +534,18 @@ el.composer.addEventListener('submit', (event) => {
   )
 })
 
-// Convenience for people (and tests): ?user=2&format=msgpack pre-fills the form.
+// --- start -----------------------------------------------------------------------------------
+
+// ?user=2&format=msgpack pre-fills the form (for people and tests); otherwise a remembered session connects again.
 const params = new URLSearchParams(location.search)
-if (params.get('user')) el.userId.value = params.get('user')!
-if (params.get('format') === 'msgpack') el.format.value = 'msgpack'
+const saved = loadSession()
+if (saved) el.forget.hidden = false
+if (params.get('user') || params.get('format')) {
+  if (params.get('user')) el.userId.value = params.get('user')!
+  if (params.get('format') === 'msgpack') el.format.value = 'msgpack'
+} else if (saved) {
+  el.userId.value = String(saved.userId)
+  el.format.value = saved.format
+  el.token.value = saved.token ?? ''
+  void signIn(saved.userId, saved.format, saved.token ?? '')
+}

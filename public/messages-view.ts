@@ -10,6 +10,8 @@ export interface ShownMessage {
   timestamp: string
   status: TickStatus
   group_id?: number
+  /** Group messages over REST: how many members other than the sender have read it. */
+  read_count?: number
 }
 
 const RANK: Record<TickStatus, number> = { failed: -1, sending: 0, sent: 1, delivered: 2, read: 3 }
@@ -20,8 +22,13 @@ const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-di
 export class MessagesView {
   private byId = new Map<number, HTMLLIElement>()
   private byClientId = new Map<string, HTMLLIElement>()
-  /** Group messages: who has read each of mine. */
+  /** Group messages: who has read each of mine, as receipts arrive on this connection. */
   private readers = new Map<number, Set<number>>()
+  /**
+   * Group messages: how many had read each of mine when the server last said (history). It covers
+   * receipts this page never saw (sent while it was disconnected); the larger of the two is shown.
+   */
+  private serverCounts = new Map<number, number>()
 
   constructor(
     private readonly list: HTMLOListElement,
@@ -34,6 +41,7 @@ export class MessagesView {
     this.byId.clear()
     this.byClientId.clear()
     this.readers.clear()
+    this.serverCounts.clear()
   }
 
   has(id: number): boolean {
@@ -53,7 +61,21 @@ export class MessagesView {
       this.place(li, m.id)
     } else if (m.id === undefined && !li.isConnected) this.list.append(li)
     this.setStatus(li, m.status)
+    if (m.id !== undefined && m.group_id !== undefined && m.sender_id === this.me) {
+      if (m.read_count !== undefined) this.serverCounts.set(m.id, m.read_count)
+      this.showReadCount(m.id, li)
+    }
     return li
+  }
+
+  /** Whether some shown count came from the server, which may already include a reader a receipt names again. */
+  hasServerCounts(): boolean {
+    return this.serverCounts.size > 0
+  }
+
+  /** Names shown on group messages, again (after a name was learned). */
+  refreshNames(): void {
+    for (const who of this.list.querySelectorAll<HTMLElement>('.who')) who.textContent = this.nameOf(Number(who.closest<HTMLElement>('li.msg')!.dataset.sender))
   }
 
   /** Moves a status forward (a late "delivered" never undoes "read"); `userId` is who caused it. */
@@ -74,7 +96,12 @@ export class MessagesView {
     let set = this.readers.get(id)
     if (!set) this.readers.set(id, (set = new Set()))
     set.add(readerId)
-    this.setStatus(li, 'read', `read by ${set.size}`)
+    this.showReadCount(id, li)
+  }
+
+  private showReadCount(id: number, li: HTMLLIElement): void {
+    const count = Math.max(this.serverCounts.get(id) ?? 0, this.readers.get(id)?.size ?? 0)
+    if (count > 0) this.setStatus(li, 'read', `read by ${count}`)
   }
 
   /** A send that the server refused. */

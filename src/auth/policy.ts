@@ -59,6 +59,8 @@ async function requireMember(groupId: number, principal: Principal, deps: Policy
  */
 export const restRules: Record<string, Rule> = {
   'POST /users': () => {},
+  // Any signed-in user may look others up (to find whom to write to), as with GET /users/:id.
+  'GET /users': () => {},
   'GET /users/:id': () => {},
   'GET /ws/online-users': () => {},
   'GET /ws/:user_id': ({ principal, params }) => sameUser(params.user_id, principal, 'the path user'),

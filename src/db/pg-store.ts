@@ -7,6 +7,7 @@ import * as schema from './pg-schema'
 import { groupMembers, groups, messages, users } from './pg-schema'
 import {
   ConflictError,
+  containsPattern,
   groupConv,
   slices,
   storedMessage,
@@ -92,6 +93,13 @@ export class PgStore implements Store {
   async getUser(id: number): Promise<User | undefined> {
     const [row] = await this.db.select().from(users).where(eq(users.id, id))
     return row
+  }
+
+  async listUsers(page: { query?: string; after?: number; limit: number }): Promise<User[]> {
+    const pattern = page.query === undefined ? undefined : containsPattern(page.query)
+    // No index serves a substring: a search reads the users table until a page is full.
+    const matches = pattern === undefined ? undefined : sql`(${users.username} ilike ${pattern} escape '\\' or ${users.displayName} ilike ${pattern} escape '\\')`
+    return this.db.select().from(users).where(and(gt(users.id, page.after ?? 0), matches)).orderBy(asc(users.id)).limit(page.limit)
   }
 
   async createGroup(input: { name: string; createdBy: number | null; memberIds: number[] }): Promise<Group> {

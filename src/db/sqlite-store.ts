@@ -12,6 +12,7 @@ import * as schema from './schema'
 import { groupMembers, groups, messages, userConversations, users } from './schema'
 import {
   ConflictError,
+  containsPattern,
   CONVERSATIONS_PER_TURN,
   groupConv,
   nextTurn,
@@ -188,6 +189,13 @@ export class SqliteStore implements Store {
 
   async getUser(id: number): Promise<User | undefined> {
     return this.db.select().from(users).where(eq(users.id, id)).get()
+  }
+
+  async listUsers(page: { query?: string; after?: number; limit: number }): Promise<User[]> {
+    const pattern = page.query === undefined ? undefined : containsPattern(page.query)
+    // SQLite's LIKE ignores ASCII case. No index serves a substring: a search reads the users table until a page is full.
+    const matches = pattern === undefined ? undefined : sql`(${users.username} like ${pattern} escape '\\' or ${users.displayName} like ${pattern} escape '\\')`
+    return this.db.select().from(users).where(and(gt(users.id, page.after ?? 0), matches)).orderBy(asc(users.id)).limit(page.limit).all()
   }
 
   async createGroup(input: { name: string; createdBy: number | null; memberIds: number[] }): Promise<Group> {

@@ -72,6 +72,11 @@ export interface ConversationSummary {
 
 export class ConflictError extends Error {}
 
+/** A LIKE pattern matching `text` anywhere, with its own `%`, `_` and `\` taken literally under ESCAPE '\'. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
 /**
  * The most rows (or ids) one statement carries: a call given more splits them, so that no
  * statement's variable count grows with the data (SQLite refuses more than 32,766 variables,
@@ -96,6 +101,8 @@ export function* slices<T>(items: readonly T[], size = ROWS_PER_STATEMENT): Gene
 export interface Store {
   createUser(input: { username: string; displayName?: string | null }): Promise<User>
   getUser(id: number): Promise<User | undefined>
+  /** Users with an id above `after`, ascending; with `query`, only those whose username or display name contains it, ignoring case. */
+  listUsers(page: { query?: string; after?: number; limit: number }): Promise<User[]>
   createGroup(input: { name: string; createdBy: number | null; memberIds: number[] }): Promise<Group>
   getGroup(id: number): Promise<Group | undefined>
   /** Adds a member; false when already a member. */

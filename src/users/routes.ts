@@ -3,9 +3,9 @@ import { ConflictError, type Store, type User } from '../db/store'
 import { AppError } from '../http/errors'
 import { described, errorResponse } from '../http/responses'
 import type { Directory } from '../messages/directory'
-import { CreateUserBody, UserParams, UserView } from './model'
+import { CreateUserBody, ListUsersQuery, UserPage, UserParams, UserView } from './model'
 
-/** REST: creating and reading users. */
+/** REST: creating, listing and reading users. */
 export function userRoutes(deps: { store: Store; directory: Directory; isOnline: (id: number) => boolean }) {
   const view = (u: User) => ({
     id: u.id,
@@ -34,6 +34,21 @@ export function userRoutes(deps: { store: Store; directory: Directory; isOnline:
           409: errorResponse('The username is taken, in this or another case', ['username_taken', 'username "alice" is taken']),
         },
         detail: { summary: 'Create a user', description: "Usernames are unique without regard to case: 'Alice' takes 'alice'.", tags: ['users'] },
+      },
+    )
+    .get(
+      '/users',
+      async ({ query }) => {
+        // One extra row says whether another page exists.
+        const rows = await deps.store.listUsers({ query: query.q, after: query.after, limit: query.limit + 1 })
+        const has_more = rows.length > query.limit
+        const users = has_more ? rows.slice(0, query.limit) : rows
+        return { users: users.map(view), has_more, next_cursor: has_more ? { after: users[users.length - 1].id } : null }
+      },
+      {
+        query: ListUsersQuery,
+        response: { 200: described(UserPage, 'A page of users in id order, and the cursor of the next') },
+        detail: { summary: 'List users', description: 'In id order, `limit` at a time; `q` searches usernames and display names.', tags: ['users'] },
       },
     )
     .get(

@@ -1,32 +1,22 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser } from 'playwright-core'
 import { SwitchboardClient } from '../../src/client'
 import { mintToken, SECRET } from '../hardening/fixtures'
 import { api, startServer } from '../helpers/server'
-import { artifactPath, bubble, chooseRecipient, hasChromium, launchChromium, openAs, sendMessage } from './browser'
-
-// A browser test does a lot per step; the default 5 s is for unit tests.
-const BROWSER_TEST_MS = 30_000
+import { artifactPath, BROWSER_TEST_MS, bubble, hasChromium, openAs, openChat, sendMessage, sharedBrowser } from './browser'
 
 describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
-  let browser: Browser
-  beforeAll(async () => {
-    browser = await launchChromium()
-  }, BROWSER_TEST_MS)
-  afterAll(async () => {
-    await browser?.close()
-  }, BROWSER_TEST_MS)
+  const browser = sharedBrowser()
 
   test('two users exchange messages both ways and the sender sees the read tick', async () => {
     await using server = await startServer()
-    const alice = await openAs(browser, server.url, 1)
-    const bob = await openAs(browser, server.url, 2, { viewport: { width: 390, height: 760 } })
-    await chooseRecipient(bob, '1')
+    const alice = await openAs(browser(), server.url, 1)
+    const bob = await openAs(browser(), server.url, 2, { viewport: { width: 390, height: 760 } })
+    await openChat(bob, 'Alice')
 
-    await chooseRecipient(alice, '2')
+    await openChat(alice, 'Bob')
     await sendMessage(alice, 'Hello Bob!')
     await bubble(bob, 'Hello Bob!').waitFor()
     // Bob's page shows it, so it is read: Alice's tick turns to "read".
@@ -51,13 +41,13 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
 
   test('the typing indicator appears while the other types and goes away', async () => {
     await using server = await startServer()
-    const alice = await openAs(browser, server.url, 1)
-    const bob = await openAs(browser, server.url, 2)
-    await chooseRecipient(bob, '1')
-    await chooseRecipient(alice, '2')
+    const alice = await openAs(browser(), server.url, 1)
+    const bob = await openAs(browser(), server.url, 2)
+    await openChat(bob, 'Alice')
+    await openChat(alice, 'Bob')
 
     await alice.getByLabel('Message', { exact: true }).pressSequentially('I am wri')
-    await bob.locator('#typing', { hasText: 'Alice (1) is typing…' }).waitFor()
+    await bob.locator('#typing', { hasText: 'Alice is typing…' }).waitFor()
     // Clearing the field sends the stop.
     await alice.getByLabel('Message', { exact: true }).fill('')
     await bob.locator('#typing:empty').waitFor()
@@ -74,24 +64,24 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
 
   test('a MessagePack page and a JSON page talk to each other, in a group too', async () => {
     await using server = await startServer()
-    const alice = await openAs(browser, server.url, 1, { format: 'msgpack' })
-    const bob = await openAs(browser, server.url, 2, { format: 'json' })
+    const alice = await openAs(browser(), server.url, 1, { format: 'msgpack' })
+    const bob = await openAs(browser(), server.url, 2, { format: 'json' })
     expect(await alice.locator('#state').innerText()).toContain('MessagePack')
     expect(await bob.locator('#state').innerText()).toContain('JSON')
 
-    await chooseRecipient(alice, '2')
-    await chooseRecipient(bob, '1')
+    await openChat(alice, 'Bob')
+    await openChat(bob, 'Alice')
     await sendMessage(alice, 'packed')
     await bubble(bob, 'packed').waitFor()
     await sendMessage(bob, 'plain')
     await bubble(alice, 'plain').waitFor()
     await bubble(bob, 'plain').locator('.tick[aria-label="read"]').waitFor()
 
-    await chooseRecipient(alice, 'g:1')
-    await chooseRecipient(bob, 'g:1')
+    await openChat(alice, 'everyone')
+    await openChat(bob, 'everyone')
     await sendMessage(bob, 'hello everyone')
     await bubble(alice, 'hello everyone').waitFor()
-    expect(await bubble(alice, 'hello everyone').locator('.who').innerText()).toBe('Bob (2)')
+    expect(await bubble(alice, 'hello everyone').locator('.who').innerText()).toBe('Bob')
     await bubble(bob, 'hello everyone').locator('.tick[aria-label^="read by"]').waitFor()
 
     // Switching the format while connected reconnects in the other framing and keeps the conversation.
@@ -107,8 +97,8 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
 
   test('unread counts in the conversation list; history pages in as the list scrolls up', async () => {
     await using server = await startServer()
-    const alice = await openAs(browser, server.url, 1)
-    await chooseRecipient(alice, '2')
+    const alice = await openAs(browser(), server.url, 1)
+    await openChat(alice, 'Bob')
     // Carol writes while Alice looks at Bob's conversation: counted as unread, not shown.
     for (let i = 1; i <= 70; i++) await api(server, 'POST', '/messages', { sender_id: 3, recipient_id: 1, message: `old ${i}` })
     await alice.locator('#conversations button[data-key="u:3"] .unread[aria-label="70 unread"]').waitFor()
@@ -129,9 +119,9 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
     await alice.context().close()
   }, BROWSER_TEST_MS)
 
-  test('mistakes get a clear message: unknown user, unknown recipient, bad recipient syntax', async () => {
+  test('mistakes get a clear message: unknown user, nobody found, a send the server refuses', async () => {
     await using server = await startServer()
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(`${server.url}/`)
     await page.getByLabel('User ID').fill('99')
@@ -142,19 +132,21 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
     await page.getByLabel('User ID').fill('1')
     await page.getByRole('button', { name: 'Connect' }).click()
     await page.locator('#state[data-state="open"]').waitFor()
-    await chooseRecipient(page, 'bob')
-    await page.getByRole('alert').filter({ hasText: 'Recipient: a user id like 2, or g:1 for group 1' }).waitFor()
-    await chooseRecipient(page, '42')
+    await page.getByLabel('Find people and groups').fill('nobody-like-this')
+    await page.getByRole('list', { name: 'People and groups' }).getByText('Nobody matches “nobody-like-this”').waitFor()
+    // Removed from the group while looking at it: the send is refused, and says why.
+    await openChat(page, 'everyone')
+    expect((await api(server, 'DELETE', '/groups/1/members/1')).status).toBe(200)
     await sendMessage(page, 'anyone there?')
     await bubble(page, 'anyone there?').locator('.tick[aria-label^="failed"]').waitFor()
-    await page.getByRole('alert').filter({ hasText: 'user 42 does not exist' }).waitFor()
+    await page.getByRole('alert').filter({ hasText: 'not a member' }).waitFor()
     await page.screenshot({ path: artifactPath('errors.png') })
     await context.close()
   }, BROWSER_TEST_MS)
 
   test('with AUTH=jwt the page works with a pasted token, and says so without one', async () => {
     await using server = await startServer({ config: { auth: 'jwt', jwtSecret: SECRET } })
-    const context = await browser.newContext()
+    const context = await browser().newContext()
     const page = await context.newPage()
     await page.goto(`${server.url}/`)
     await page.getByLabel('User ID').fill('1')
@@ -165,7 +157,7 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
     await page.getByRole('button', { name: 'Connect' }).click()
     await page.locator('#state[data-state="open"]').waitFor()
     await page.locator('#conversations button[data-key="g:1"]').waitFor() // an authorized REST call
-    await chooseRecipient(page, '2')
+    await openChat(page, 'Bob')
     await sendMessage(page, 'with a token')
     await bubble(page, 'with a token').locator('.tick[aria-label="sent"]').waitFor()
     await context.close()
@@ -178,8 +170,8 @@ describe.skipIf(!hasChromium)('test page in headless Chromium', () => {
     const alice = new SwitchboardClient({ url: server.url, userId: 1, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } })
     try {
       await alice.connect()
-      const bob = await openAs(browser, server.url, 2)
-      await chooseRecipient(bob, '1')
+      const bob = await openAs(browser(), server.url, 2)
+      await openChat(bob, 'Alice')
       await alice.send({ recipient_id: 2 }, 'before the restart')
       await bubble(bob, 'before the restart').waitFor()
 

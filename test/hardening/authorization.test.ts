@@ -95,6 +95,8 @@ test('the right user can do each of those things', async () => {
   expect((await call(server, 'GET', `/messages?user_id=1&group_id=${group2}`, token.alice)).status).toBe(200)
   expect((await call(server, 'GET', '/messages/conversations/2', token.bob)).status).toBe(200)
   expect((await call(server, 'GET', `/groups/${group2}`, token.bob)).status).toBe(200)
+  // Any user may look others up, to find whom to write to.
+  expect((await call(server, 'GET', '/users?q=bo', token.carol)).body.users.map((u: any) => u.username)).toEqual(['bob'])
   // Without user_id, the reader is the token's subject.
   const read = await call(server, 'PUT', `/messages/${direct}/read`, token.bob)
   expect(read.status).toBe(200)

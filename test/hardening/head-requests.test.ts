@@ -36,6 +36,7 @@ const asCarol: Record<string, { path: () => string; status: number }> = {
   '/messages/conversations/:user_id': { path: () => '/messages/conversations/1', status: 403 },
   '/groups/:id': { path: () => `/groups/${group2}`, status: 403 },
   '/ws/:user_id': { path: () => '/ws/1', status: 403 },
+  '/users': { path: () => '/users', status: 200 },
   '/users/:id': { path: () => '/users/1', status: 200 },
   '/ws/online-users': { path: () => '/ws/online-users', status: 200 },
   '/health': { path: () => '/health', status: 200 },

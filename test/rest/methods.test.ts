@@ -5,8 +5,8 @@ import { mintToken, SECRET } from '../hardening/fixtures'
 import { api, startServer } from '../helpers/server'
 
 test.each([
-  ['DELETE', '/users', 'POST'],
-  ['PUT', '/users/', 'POST'],
+  ['DELETE', '/users', 'GET, HEAD, POST'],
+  ['PUT', '/users/', 'GET, HEAD, POST'],
   ['PATCH', '/users/1', 'GET, HEAD'],
   ['POST', '/health', 'GET, HEAD'],
   ['DELETE', '/metrics', 'GET, HEAD'],
@@ -30,7 +30,7 @@ test.each([
 
 test('HEAD on a path without GET is 405 with Allow and no body', async () => {
   await using server = await startServer()
-  const res = await fetch(server.url + '/users', { method: 'HEAD' })
+  const res = await fetch(server.url + '/groups/1/members', { method: 'HEAD' })
   expect(res.status).toBe(405)
   expect(res.headers.get('allow')).toBe('POST')
   expect(await res.text()).toBe('')

@@ -40,6 +40,44 @@ describe('users', () => {
     expect(typeof res.body.error.message).toBe('string')
   })
 
+  test('GET /users lists users by id a page at a time, with q searching username and display name', async () => {
+    await using server = await startServer()
+    for (const [username, display_name] of [['dave', 'Dave Smith'], ['davina', undefined], ['eve', 'Eve Davies']])
+      expect((await api(server, 'POST', '/users', { username, display_name })).status).toBe(201)
+    const all = await api(server, 'GET', '/users')
+    expect(all.status).toBe(200)
+    expect(all.body.users.map((u: { username: string }) => u.username)).toEqual(['alice', 'bob', 'carol', 'dave', 'davina', 'eve'])
+    expect(all.body.users[0]).toEqual({ id: 1, username: 'alice', display_name: 'Alice', created_at: expect.any(String), online: false })
+    expect(all.body).toMatchObject({ has_more: false, next_cursor: null })
+
+    const first = await api(server, 'GET', '/users?limit=4')
+    expect(first.body.users.map((u: { id: number }) => u.id)).toEqual([1, 2, 3, 4])
+    expect(first.body).toMatchObject({ has_more: true, next_cursor: { after: 4 } })
+    const rest = await api(server, 'GET', '/users?limit=4&after=4')
+    expect(rest.body.users.map((u: { id: number }) => u.id)).toEqual([5, 6])
+    expect(rest.body).toMatchObject({ has_more: false, next_cursor: null })
+
+    const dav = await api(server, 'GET', '/users?q=DAV&limit=2')
+    expect(dav.body.users.map((u: { username: string }) => u.username)).toEqual(['dave', 'davina'])
+    expect(dav.body.next_cursor).toEqual({ after: 5 })
+    // The cursor keeps the search: the next page has the match on a display name.
+    expect((await api(server, 'GET', '/users?q=dav&limit=2&after=5')).body.users.map((u: { username: string }) => u.username)).toEqual(['eve'])
+    expect((await api(server, 'GET', '/users?q=nobody')).body).toEqual({ users: [], has_more: false, next_cursor: null })
+  })
+
+  test.each([
+    ['limit above 100', '?limit=101'],
+    ['limit 0', '?limit=0'],
+    ['a negative cursor', '?after=-1'],
+    ['an empty q', '?q='],
+    ['a q of 65 characters', `?q=${'a'.repeat(65)}`],
+  ])('GET /users with %s is 422', async (_, query) => {
+    await using server = await startServer()
+    const res = await api(server, 'GET', `/users${query}`)
+    expect(res.status).toBe(422)
+    expect(typeof res.body.error.message).toBe('string')
+  })
+
   test('malformed JSON is 400, an unknown user 404, a bad id 422, an unknown route 404', async () => {
     await using server = await startServer()
     const bad = await api(server, 'POST', '/users', '{"username":')

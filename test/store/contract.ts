@@ -101,6 +101,26 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       expect(created.sort((a, b) => a - b)).toEqual([second.id + 1, second.id + 2, second.id + 3])
     })
 
+    it('lists users in id order, a page at a time, filtered by a piece of the username or display name', async () => {
+      const [a, b, c] = await threeUsers()
+      const d = (await store.createUser({ username: 'dave_99', displayName: 'Dave 100% Sure' })).id
+      expect((await store.listUsers({ limit: 10 })).map((u) => u.id)).toEqual([a, b, c, d])
+      expect(await store.listUsers({ limit: 1 })).toEqual([(await store.getUser(a))!])
+      expect((await store.listUsers({ after: b, limit: 10 })).map((u) => u.id)).toEqual([c, d])
+      // Either field, anywhere in it, without regard to case.
+      expect((await store.listUsers({ query: 'AL', limit: 10 })).map((u) => u.id)).toEqual([a])
+      expect((await store.listUsers({ query: 'ice', limit: 10 })).map((u) => u.id)).toEqual([a])
+      expect((await store.listUsers({ query: 'o', limit: 10 })).map((u) => u.id)).toEqual([b, c])
+      expect((await store.listUsers({ query: 'o', after: b, limit: 10 })).map((u) => u.id)).toEqual([c])
+      // LIKE's wildcards are plain characters in a query.
+      expect((await store.listUsers({ query: '%', limit: 10 })).map((u) => u.id)).toEqual([d])
+      expect((await store.listUsers({ query: '_9', limit: 10 })).map((u) => u.id)).toEqual([d])
+      expect((await store.listUsers({ query: 'e_9', limit: 10 })).map((u) => u.id)).toEqual([d])
+      expect(await store.listUsers({ query: 'a_', limit: 10 })).toEqual([])
+      expect(await store.listUsers({ query: '\\', limit: 10 })).toEqual([])
+      expect(await store.listUsers({ query: 'zed', limit: 10 })).toEqual([])
+    })
+
     it('creates groups and changes their members', async () => {
       const [a, b, c] = await threeUsers()
       const group = await store.createGroup({ name: 'team', createdBy: a, memberIds: [b, a, b] })
