@@ -313,7 +313,7 @@ export class PgStore implements Store {
       const [{ n }] = await this.db
         .select({ n: sql<number>`count(*)::int` })
         .from(messages)
-        .where(and(eq(messages.conv, conv), eq(messages.recipientId, userId), ne(messages.status, 'read')))
+        .where(and(eq(messages.conv, conv), eq(messages.recipientId, userId), ne(messages.senderId, userId), ne(messages.status, 'read')))
       summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: n })
     }
     const memberships = await this.db

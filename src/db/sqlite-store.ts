@@ -148,7 +148,8 @@ export class SqliteStore implements Store {
     )
     // Unread counts go over every message of a conversation: its ids stay in SQLite.
     const count = (where: SQL) => db.select({ n: countAbove(p('conv'), p('after'), where) }).from(sql`(select 1)`).prepare()
-    this.unreadDirect = count(and(eq(messages.recipientId, p('userId')), ne(messages.status, 'read'))!)
+    // Not the user's own: a note to self is read by its writer.
+    this.unreadDirect = count(and(eq(messages.recipientId, p('userId')), ne(messages.senderId, p('userId')), ne(messages.status, 'read'))!)
     this.unreadInGroup = count(ne(messages.senderId, p('userId')))
     this.byId = db.select().from(messages).where(eq(messages.id, p('id'))).prepare()
     this.loadRecentKeys()

@@ -241,6 +241,14 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       expect(list[2]).toMatchObject({ otherUserId: b, unreadCount: 1, lastMessage: { body: 'hi a' } })
     })
 
+    it('a note to self is never unread: its writer has read it', async () => {
+      const [a] = await threeUsers()
+      await store.insertMessages([direct(a, a, 'remember the milk'), direct(a, a, 'and eggs')])
+      const list = await store.conversations(a)
+      expect(list).toHaveLength(1)
+      expect(list[0]).toMatchObject({ conv: directConv(a, a), otherUserId: a, unreadCount: 0 })
+    })
+
     it('marks a backlog of any size delivered: no statement grows with the data', async () => {
       const [a, b] = await threeUsers()
       // Beyond PostgreSQL's 65,535 parameters in one statement.

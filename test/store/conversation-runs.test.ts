@@ -49,7 +49,7 @@ describe('SQLite history through conversation runs', () => {
     for (const m of all) if (random() < 0.3 && (await store.markDirectRead(m.id, Date.now()))) m.read = true
     for (const user of users) {
       const counts = Object.fromEntries((await store.conversations(user)).map((c) => [c.conv, c.unreadCount]))
-      const expected = Object.fromEntries(Object.keys(counts).map((conv) => [conv, all.filter((m) => m.conv === conv && m.recipientId === user && !m.read).length]))
+      const expected = Object.fromEntries(Object.keys(counts).map((conv) => [conv, all.filter((m) => m.conv === conv && m.recipientId === user && m.senderId !== user && !m.read).length]))
       expect(counts).toEqual(expected)
     }
     await store.close()
