@@ -22,14 +22,14 @@ describe('SQLite history through conversation runs', () => {
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
       return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
     }
-    const all: { id: number; conv: string; recipientId: number; read?: boolean }[] = []
+    const all: { id: number; conv: string; senderId: number; recipientId: number; read?: boolean }[] = []
     for (let batch = 0; batch < 200; batch++) {
       const messages = Array.from({ length: 1 + Math.floor(random() * 20) }, () => {
         // Three in four to the busy pair, the rest spread over the quiet ones.
         const [a, b] = random() < 0.75 ? [users[0], users[1]] : [users[1 + Math.floor(random() * 5)], users[Math.floor(random() * 6)]]
         return direct(a, b, `m${all.length}`)
       })
-      for (const r of await store.insertMessages(messages)) all.push({ id: r.message.id, conv: r.message.conv, recipientId: r.message.recipientId! })
+      for (const r of await store.insertMessages(messages)) all.push({ id: r.message.id, conv: r.message.conv, senderId: r.message.senderId, recipientId: r.message.recipientId! })
     }
     const busy = directConv(users[0], users[1])
     expect(all.filter((m) => m.conv === busy).length).toBeGreaterThan(2 * RUN_MAX_IDS)
