@@ -16,7 +16,7 @@ const REPS = Number(process.env.REPS ?? 3)
 const text = '1234.567 load generator message, sixty-odd bytes long'
 const timestamp = new Date().toISOString()
 const incoming = { type: 'message', recipient_id: 18, message: text, client_id: '12:345:6789' }
-const message: ServerFrame = { type: 'message', id: 123456, sender_id: 17, recipient_id: 18, message: text, message_type: 'text', status: 'delivered', client_id: '12:345:6789', timestamp }
+const message: ServerFrame = { type: 'message', seq: 123456, id: 123456, sender_id: 17, recipient_id: 18, message: text, message_type: 'text', status: 'delivered', client_id: '12:345:6789', timestamp }
 const sent: ServerFrame = { type: 'message_sent', message_id: 123456, client_id: '12:345:6789', status: 'delivered', timestamp, duplicate: false }
 
 // As Bun hands frames over: a string for a text frame, a new Buffer for a binary one.

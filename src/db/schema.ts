@@ -50,9 +50,9 @@ export const groupMembers = sqliteTable(
 export const messages = sqliteTable(
   'messages',
   {
-    // The rowid itself, not AUTOINCREMENT, which updates sqlite_sequence at every insert (15.2
-    // against 17.5 µs a row in bench/micro/indexes.ts). Messages are never deleted, so max(id) + 1
-    // never hands out an id twice.
+    // The rowid itself, not AUTOINCREMENT, which updates sqlite_sequence at every insert
+    // (docs/BENCHMARKS.md). The store hands ids out from the stream's one sequence, shared with
+    // stream_events.seq, and never hands one out twice (see SqliteStore.seq).
     id: integer('id').primaryKey(),
     conv: text('conv').notNull(),
     senderId: integer('sender_id').notNull(),
@@ -109,3 +109,30 @@ export const userConversations = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.conv] })],
 )
+
+/**
+ * The stream's events other than messages (statuses, receipts, membership changes), in the one
+ * sequence message ids are part of: a device resuming after `seq` reads messages and these side by
+ * side. `frame` is the event's JSON frame without its seq. Kept EVENT_RETENTION_DAYS.
+ */
+export const streamEvents = sqliteTable(
+  'stream_events',
+  {
+    seq: integer('seq').primaryKey(),
+    userId: integer('user_id'),
+    groupId: integer('group_id'),
+    frame: text('frame').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('stream_events_user').on(t.userId, t.seq).where(sql`user_id is not null`),
+    index('stream_events_group').on(t.groupId, t.seq).where(sql`group_id is not null`),
+    index('stream_events_created').on(t.createdAt),
+  ],
+)
+
+/** One row: the highest seq whose events were pruned. No seq at or below it is handed out again. */
+export const streamState = sqliteTable('stream_state', {
+  id: integer('id').primaryKey(),
+  prunedSeq: integer('pruned_seq').notNull(),
+})

@@ -62,6 +62,7 @@ export const MessageView = t.Object({
   client_id: t.Union([t.String(), t.Null()]),
   timestamp: t.String({ format: 'date-time' }),
   read_count: t.Optional(Type.Integer({ description: 'Group messages: members other than the sender who have read it' })),
+  read_by: t.Optional(t.Array(Type.Integer(), { description: "The viewer's own messages in groups of at most 100 members: who has read it, by user id" })),
 }, { examples: [exampleMessage] })
 export type MessageView = Static<typeof MessageView>
 

@@ -53,6 +53,6 @@ export function messageFrame(m: StoredMessage) {
   const timestamp = isoTime(m.createdAt)
   const { id, senderId: sender_id, body: message, messageType: message_type, clientId: client_id } = m
   return m.groupId !== null
-    ? { type: 'message' as const, id, sender_id, group_id: m.groupId, message, message_type, status: 'delivered' as const, client_id, timestamp }
-    : { type: 'message' as const, id, sender_id, recipient_id: m.recipientId!, message, message_type, status: 'delivered' as const, client_id, timestamp }
+    ? { type: 'message' as const, seq: id, id, sender_id, group_id: m.groupId, message, message_type, status: 'delivered' as const, client_id, timestamp }
+    : { type: 'message' as const, seq: id, id, sender_id, recipient_id: m.recipientId!, message, message_type, status: 'delivered' as const, client_id, timestamp }
 }

@@ -1,4 +1,5 @@
 import type { ServerWebSocket } from 'bun'
+import type { ConfirmState } from './confirmations'
 import type { ConnGuardState } from './hooks'
 import type { Format } from './protocol'
 
@@ -18,6 +19,8 @@ export interface ConnState {
   replyTopic: string
   /** False until the backlog has been sent and the topics subscribed. */
   synced: boolean
+  /** What the device was sent and has yet to confirm (src/realtime/confirmations.ts). */
+  confirm: ConfirmState
   /** Frames wait here while an earlier frame of this connection awaits the database. */
   pending: Promise<void> | null
   /** Limits, token expiry and logging state (src/limits/socket-guard.ts); absent without hooks. */
@@ -29,6 +32,7 @@ export interface ConnState {
   message(ws: Socket, raw: string | Buffer): void
   close(ws: Socket, code: number, reason: string): void
   drain(ws: Socket): void
+  pong(ws: Socket, data: Buffer): void
 }
 
 export type Socket = ServerWebSocket<ConnState>

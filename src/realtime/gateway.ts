@@ -9,6 +9,7 @@ import { unavailable } from '../messages/service'
 import { isoTime } from '../messages/views'
 import { createCatchUp } from './catch-up'
 import { CloseCode } from './close-codes'
+import { newConfirmState } from './confirmations'
 import { decodeFrame, negotiateFormat } from './codec'
 import type { ConnState, Socket } from './connection'
 import type { LocalConnections } from './connections'
@@ -67,14 +68,16 @@ export function createGateway(deps: GatewayDeps) {
   function subscribeAll(ws: Socket): void {
     const { userId, format, groups, wantsPresence } = ws.data
     ws.subscribe(topicOf(userTarget(userId), format))
-    for (const groupId of groups) ws.subscribe(topicOf(groupTarget(groupId), format))
+    for (const groupId of groups) {
+      ws.subscribe(topicOf(groupTarget(groupId), format))
+      connections.joinGroup(ws, groupId)
+    }
     if (wantsPresence) ws.subscribe(topicOf(presenceTarget, format))
   }
 
   const catchUp = createCatchUp({
     store,
     delivery,
-    reportDelivered: (userId, sent) => messaging.reportDelivered(userId, sent),
     subscribe: subscribeAll,
     drained: waitForDrain,
     pauseBytes: catchUpPauseBytes,
@@ -107,12 +110,10 @@ export function createGateway(deps: GatewayDeps) {
     delivery.socketClosed(ws.data.format)
     hooks?.closed(ws, code, reason)
     delivery.unwatchSocket(ws.data)
+    // What the device did not confirm stays `sent`: it is sent again on the user's next connection.
+    delivery.confirmations.closed(ws)
     if (!connections.remove(ws)) return
     delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp: now() })
-    // Everything published while the user was connected reached them: raise their group marks.
-    // Not when this socket was still catching up: the rest of its backlog is still owed.
-    if (ws.data.synced && ws.data.groups.size && delivery.publishedUpTo > 0)
-      store.markGroupsDelivered(userId, delivery.publishedUpTo).catch((e) => logger.error({ err: e, user: userId }, 'marking delivered failed'))
   }
 
   function onMessage(ws: Socket, raw: string | Buffer): void {
@@ -235,6 +236,7 @@ export function createGateway(deps: GatewayDeps) {
   const messageSafely = fenced('message', onMessage)
   const closeSafely = fenced('close', onClose)
   const drainSafely = fenced('drain', onDrain)
+  const pongSafely = fenced('pong', (ws: Socket, data: Buffer) => delivery.confirmations.pong(ws, data))
 
   function onDrain(ws: Socket): void {
     const drained = ws.data.drained
@@ -250,15 +252,20 @@ export function createGateway(deps: GatewayDeps) {
       else ws.data.groups.delete(groupId)
       if (!ws.data.synced) continue
       const topic = topicOf(groupTarget(groupId), ws.data.format)
-      if (isMember) ws.subscribe(topic)
-      else ws.unsubscribe(topic)
+      if (isMember) {
+        ws.subscribe(topic)
+        connections.joinGroup(ws, groupId)
+      } else {
+        ws.unsubscribe(topic)
+        connections.leaveGroup(ws, groupId)
+      }
     }
   }
 
   const Params = t.Object({ user_id: t.Integer({ minimum: 1, description: 'The connecting user' }) })
   const Query = t.Object({
     format: t.Optional(t.String({ description: "'json' (default) or 'msgpack'" })),
-    since: t.Optional(t.Integer({ minimum: 0, description: 'Resume after this message id' })),
+    since: t.Optional(t.Integer({ minimum: 0, description: 'Resume after this seq (a message id is one): every event after it is replayed' })),
     presence: t.Optional(t.Union([t.Literal('1'), t.Literal('0'), t.Literal('true'), t.Literal('false')], { description: 'Receive presence frames' })),
     token: t.Optional(t.String({ description: 'AUTH=jwt: the bearer token, for clients that cannot set Authorization (browsers)' })),
   })
@@ -273,8 +280,8 @@ export function createGateway(deps: GatewayDeps) {
         return status(426, errorBody('upgrade_required', 'this endpoint speaks WebSocket'))
       if (!(await directory.userExists(userId))) return status(404, errorBody('unknown_user', `user ${userId} does not exist`))
       const groups = new Set(await store.groupIdsOf(userId))
-      // A resume point beyond what exists is clamped to it: it must not count unsent messages as delivered.
-      const since = query.since === undefined ? undefined : Math.min(query.since, await store.maxMessageId())
+      // A resume point beyond the stream's end is clamped to it: events after it must not be skipped.
+      const since = query.since === undefined ? undefined : Math.min(query.since, await store.lastSeq())
       const data: ConnState = {
         userId,
         format: negotiated.format,
@@ -283,11 +290,13 @@ export function createGateway(deps: GatewayDeps) {
         groups,
         replyTopic: replyTopic(++connectionSeq),
         synced: false,
+        confirm: newConfirmState(),
         pending: null,
         open: openSafely,
         message: messageSafely,
         close: closeSafely,
         drain: drainSafely,
+        pong: pongSafely,
         guard: hooks?.upgrade(request, userId),
       }
       const headers = negotiated.protocol ? { 'Sec-WebSocket-Protocol': negotiated.protocol } : undefined

@@ -79,12 +79,12 @@ const wrongUser: [string, keyof typeof token, string, () => string, unknown, num
 
 for (const [what, who, method, path, body, status, code] of wrongUser) {
   test(`refused: ${what}`, async () => {
-    const before = { maxId: await server.store.maxMessageId(), group: await server.store.getGroup(group2), message: await server.store.getMessage(direct) }
+    const before = { maxId: await server.store.lastSeq(), group: await server.store.getGroup(group2), message: await server.store.getMessage(direct) }
     const res = await call(server, method, path(), token[who], typeof body === 'function' ? body() : body)
     expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code })
     expect(typeof res.body.error.message).toBe('string')
     // Nothing changed.
-    expect(await server.store.maxMessageId()).toBe(before.maxId)
+    expect(await server.store.lastSeq()).toBe(before.maxId)
     expect(await server.store.getGroup(group2)).toEqual(before.group)
     expect(await server.store.getMessage(direct)).toEqual(before.message)
   })

@@ -111,7 +111,7 @@ describe('refused tokens', () => {
         const sent = await call(server, 'POST', '/messages', token, { sender_id: 1, recipient_id: 2, message: 'should not be stored' })
         expect(sent.status).toBe(c.status)
         expect(sent.body.error.code).toBe(c.code)
-        expect(await server.store.maxMessageId()).toBe(0)
+        expect(await server.store.lastSeq()).toBe(0)
         expect(await bob.collect('message', 100)).toEqual([])
       } finally {
         bob.close()

@@ -34,7 +34,7 @@ test('a client_id with a lone surrogate, sent twice, is stored once: WebSocket i
   expect([first.status, again.status]).toEqual([201, 200])
   expect(again.body.id).toBe(first.body.id)
   expect(first.body.client_id).toBe(`rest-${REPLACED}`)
-  expect(await server.store.maxMessageId()).toBe(3)
+  expect(await server.store.lastSeq()).toBe(3)
   alice.close()
   aliceBinary.close()
 })

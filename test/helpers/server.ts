@@ -39,7 +39,7 @@ export async function startServer(
   if (options.seed !== false) await seedDemo(store)
   const switchboard = createApp({ store: options.wrapStore ? options.wrapStore(store) : store, broker: new LocalBroker(), config, logger })
   await switchboard.start()
-  switchboard.app.listen({ port: config.port, hostname: config.host })
+  switchboard.listen({ port: config.port, hostname: config.host })
   const port = switchboard.app.server!.port!
   let stopped = false
   const stop = async () => {

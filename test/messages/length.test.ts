@@ -31,7 +31,7 @@ describe('the message length limit counts code points', () => {
       expect(rest.status).toBe(413)
       expect(rest.body.error).toEqual({ code: 'message_too_long', message: `message is longer than ${LIMIT} characters (Unicode code points)` })
       expect(await alice.next('error')).toMatchObject({ code: 'message_too_long', message: `message is longer than ${LIMIT} characters (Unicode code points)`, ref: 'long' })
-      expect(await server.store.maxMessageId()).toBe(0)
+      expect(await server.store.lastSeq()).toBe(0)
     }
     alice.close()
   })

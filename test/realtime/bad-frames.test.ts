@@ -52,7 +52,7 @@ test.each(cases)('%s → error %s… and the connection survives', async (_, fra
   expect(error.message).toBeString()
   alice.send({ type: 'ping' })
   expect((await alice.next('pong')).type).toBe('pong')
-  expect(await server.store.maxMessageId()).toBe(0)
+  expect(await server.store.lastSeq()).toBe(0)
   expect(await bob.collect('message', 50)).toHaveLength(0)
   alice.close()
   bob.close()

@@ -9,7 +9,7 @@ const FORMATS = ['json', 'msgpack'] as const
 /** Every frame type the server sends (a Record, so tsc fails here when the protocol gains one). */
 const SERVER_FRAME_TYPES = Object.keys({
   connection_established: 0, synced: 0, message: 0, message_sent: 0, message_status: 0, typing: 0,
-  read_receipt: 0, presence: 0, pong: 0, error: 0, backlog_page: 0,
+  read_receipt: 0, presence: 0, pong: 0, error: 0, backlog_page: 0, membership: 0, resync_required: 0,
 } satisfies Record<ServerFrame['type'], 0>)
 
 /** Client frames and the error code each must be answered with. */

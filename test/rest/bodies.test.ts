@@ -140,7 +140,7 @@ describe('JSON only', () => {
     expect(await server.store.getUser(4)).toBeUndefined()
     expect(await server.store.getGroup(2)).toBeUndefined()
     expect((await server.store.getGroup(1))!.memberIds).toEqual([1, 2, 3])
-    expect(await server.store.maxMessageId()).toBe(0)
+    expect(await server.store.lastSeq()).toBe(0)
   })
 
   test.each(['application/json', 'application/json; charset=utf-8', 'Application/JSON'])('%s is accepted', async (type) => {
