@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { mintToken, SECRET } from '../hardening/fixtures'
+import { ADMIN_TOKEN, adminApi } from '../helpers/admin'
 import { api, startServer } from '../helpers/server'
 import { artifactPath, BROWSER_TEST_MS, bubble, eventually, hasChromium, openAs, openChat, sendMessage, sharedBrowser } from './browser'
 
@@ -112,6 +113,30 @@ describe.skipIf(!hasChromium)('the test page', () => {
     await bubble(alice, 'second').locator('.tick[aria-label="read by 1"]').waitFor()
     expect(await bubble(alice, 'to all').locator('.tick').getAttribute('aria-label')).toBe('read by 2')
     for (const page of [alice, bob]) await page.context().close()
+  }, BROWSER_TEST_MS)
+
+  test('after a reconnect the page resumes from the stream: what was sent meanwhile shows once, and history is not fetched again', async () => {
+    await using server = await startServer({ config: { adminToken: ADMIN_TOKEN } })
+    const alice = await openAs(browser(), server.url, 1)
+    const historyFetches: string[] = []
+    alice.on('request', (request) => {
+      const url = new URL(request.url())
+      if (url.pathname === '/messages') historyFetches.push(url.search)
+    })
+    await openChat(alice, 'Bob')
+    await sendMessage(alice, 'before the drop')
+    await bubble(alice, 'before the drop').locator('.tick:not([aria-label="sending"])').waitFor()
+    expect(historyFetches.length).toBe(1) // opening the conversation
+
+    expect((await adminApi(server, 'POST', '/admin/api/users/1/disconnect')).status).toBe(200)
+    await alice.locator('#state[data-state="reconnecting"]').waitFor()
+    await api(server, 'POST', '/messages', { sender_id: 2, recipient_id: 1, message: 'while you were away' })
+    await alice.locator('#state[data-state="open"]').waitFor()
+    await bubble(alice, 'while you were away').waitFor()
+    await Bun.sleep(500) // a refetch after the reconnect's synced would have happened by now
+    expect(await alice.locator('#messages li.msg .text').allInnerTexts()).toEqual(['before the drop', 'while you were away'])
+    expect(historyFetches.length).toBe(1)
+    await alice.context().close()
   }, BROWSER_TEST_MS)
 
   test('a note to self leaves no unread badge', async () => {
