@@ -500,7 +500,13 @@ function onMembership(change: MembershipChange): void {
   if (change.member) directory.addGroups([change.group_id])
   else {
     directory.removeGroup(change.group_id)
-    if (open?.key === `g:${change.group_id}`) closeConversation()
+    // The history stays on screen; nothing more can be sent to the group.
+    if (open?.key === `g:${change.group_id}`) {
+      client?.stopTyping(open.target)
+      el.message.disabled = true
+      el.send.disabled = true
+      notify('You are no longer a member of this group')
+    }
   }
   refreshConversations()
 }

@@ -416,9 +416,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private onMessageSent(frame: Extract<ServerFrame, { type: 'message_sent' }>): void {
     // Our own message may come back in a later catch-up (since covers our sends): drop it then.
     this.seenMessages.add(frame.message_id)
-    // After the backlog, everything with a smaller seq has reached us first, so our own id (a seq)
-    // is a safe resume point too (before it, the catch-up may still be sending older events).
-    if (this.synced) this.advance(frame.message_id)
+    // Not a resume point: an event with a smaller seq may still be on its way (from another
+    // instance, or a status appended just before). The replay after it repeats only our own
+    // messages, which are dropped by id.
     const pending = frame.client_id === null ? undefined : this.outbox.get(frame.client_id)
     if (!pending) return
     this.outbox.delete(frame.client_id!)

@@ -1,51 +1,23 @@
 // Wire shapes come from the server's TypeBox schemas (type-only imports: nothing of the server is
-// bundled into the browser). The client adds only what is its own: targets, events, options, and
-// the event-stream fields below until the server's protocol declares them.
-import type { ClientFrame, Format, ServerFrame as ProtocolFrame } from '../realtime/protocol'
+// bundled into the browser). The client adds only what is its own: targets, events and options.
+import type { ClientFrame, Format, ServerFrame } from '../realtime/protocol'
 
-export type { ClientFrame, Format }
+export type { ClientFrame, Format, ServerFrame }
 
-/**
- * The event stream (issue 14): every durable event carries `seq`, one global integer sequence that
- * message ids are part of (a `message` frame's `seq` is its `id`). Optional here because a server
- * before the stream sends none; once the server's schema has `seq`, the intersection makes it required.
- */
-type Sequenced = { seq?: number }
+type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>
 
 /** A user was added to (`member: true`) or removed from a group; sent to that user and to the group. */
-export interface MembershipChange {
-  type: 'membership'
-  seq: number
-  group_id: number
-  user_id: number
-  member: boolean
-  timestamp: string
-}
-
+export type MembershipChange = FrameOf<'membership'>
 /**
  * `since` was older than the server keeps status events: the replay that follows has every message
  * but not every status, receipt or membership change in between. Refetch state over REST.
  */
-export interface ResyncRequired {
-  type: 'resync_required'
-  /** 'events_pruned' (docs/PROTOCOL.md). */
-  code: string
-  /** The `since` the connection gave. */
-  since: number
-  /** The oldest event the server still holds. */
-  oldest_seq: number
-}
-
-/** Every frame the client understands: the server's protocol plus the event-stream frames above. */
-export type ServerFrame = ProtocolFrame | MembershipChange | ResyncRequired
-
-type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>
-
+export type ResyncRequired = FrameOf<'resync_required'>
 export type ConnectionEstablished = FrameOf<'connection_established'>
-export type IncomingMessage = FrameOf<'message'> & Sequenced
+export type IncomingMessage = FrameOf<'message'>
 export type MessageSent = FrameOf<'message_sent'>
-export type MessageStatusChange = FrameOf<'message_status'> & Sequenced
-export type ReadReceipt = FrameOf<'read_receipt'> & Sequenced
+export type MessageStatusChange = FrameOf<'message_status'>
+export type ReadReceipt = FrameOf<'read_receipt'>
 export type Presence = FrameOf<'presence'>
 export type Synced = FrameOf<'synced'>
 export type ServerError = FrameOf<'error'>

@@ -139,6 +139,35 @@ describe.skipIf(!hasChromium)('the test page', () => {
     await alice.context().close()
   }, BROWSER_TEST_MS)
 
+  test('read counts, delivered ticks and new groups that changed while the page was away arrive from the stream, without history', async () => {
+    await using server = await startServer({ config: { adminToken: ADMIN_TOKEN } })
+    const alice = await openAs(browser(), server.url, 1)
+    const bob = await openAs(browser(), server.url, 2)
+    const historyFetches: string[] = []
+    alice.on('request', (request) => {
+      const url = new URL(request.url())
+      if (url.pathname === '/messages') historyFetches.push(url.search)
+    })
+    await openChat(alice, 'everyone')
+    await sendMessage(alice, 'to all')
+    await openChat(bob, 'everyone')
+    await bubble(alice, 'to all').locator('.tick[aria-label="read by 1"]').waitFor()
+    expect(historyFetches.length).toBe(1)
+
+    // The connection drops; meanwhile carol reads the message and is put in a new group with alice.
+    expect((await adminApi(server, 'POST', '/admin/api/users/1/disconnect')).status).toBe(200)
+    await alice.locator('#state[data-state="reconnecting"]').waitFor()
+    const stored = await api(server, 'GET', '/messages?user_id=3&group_id=1')
+    expect((await api(server, 'PUT', `/messages/${stored.body.messages.at(-1).id}/read?user_id=3`)).status).toBe(200)
+    await api(server, 'POST', '/groups', { name: 'alice and carol', member_ids: [1, 3] })
+    await alice.locator('#state[data-state="open"]').waitFor()
+    await bubble(alice, 'to all').locator('.tick[aria-label="read by 2"]').waitFor()
+    await alice.getByText('alice and carol').first().waitFor()
+    await alice.screenshot({ path: artifactPath('stream-resume.png') })
+    expect(historyFetches.length).toBe(1)
+    for (const page of [alice, bob]) await page.context().close()
+  }, BROWSER_TEST_MS)
+
   test('a note to self leaves no unread badge', async () => {
     await using server = await startServer()
     const alice = await openAs(browser(), server.url, 1)
