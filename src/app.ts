@@ -23,7 +23,7 @@ import { LocalConnections } from './realtime/connections'
 import { Delivery } from './realtime/delivery'
 import { createGateway } from './realtime/gateway'
 import { eventRetention } from './realtime/retention'
-import type { Socket } from './realtime/connection'
+import { originOf, type Socket } from './realtime/connection'
 import { userRoutes } from './users/routes'
 import { accessPolicy } from './auth/policy'
 import { createJwtVerifier, type TokenVerifier } from './auth/verifier'
@@ -89,7 +89,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     principalOf: policy.principalOf,
     sendTyping: (ws, f) => {
       // A held-back typing frame whose route can no longer be checked (the database is down) is dropped.
-      const result = messaging.typing(ws.data.userId, f, f.is_typing, ws)
+      const result = messaging.typing(ws.data.userId, f, f.is_typing, originOf(ws))
       if (result instanceof Promise) result.catch((error) => logger.warn({ err: error, user: ws.data.userId }, 'typing dropped'))
     },
     committed: () => writer.drain(),

@@ -2,9 +2,9 @@ import type { ConversationSummary, EventDraft, InsertResult, NewMessage, Store, 
 import { directConv, groupConv } from '../db/store'
 import { AppError, badRequest, forbidden, notFound } from '../http/errors'
 import type { Logger } from '../observability/logger'
-import type { Socket } from '../realtime/connection'
-import type { Delivery } from '../realtime/delivery'
-import { groupTarget, userTarget, type Target } from '../realtime/topics'
+import type { ServerFrame } from '../realtime/protocol'
+import { groupTarget, userTarget, type Origin, type Target } from '../realtime/topics'
+import type { StreamEvent } from '../db/store'
 import { isBlank } from './blank'
 import type { Directory } from './directory'
 import { lengthExceeded } from './length'
@@ -47,11 +47,21 @@ const now = () => new Date().toISOString()
 /** Groups up to this size list, on their sender's messages, who read them (`read_by`). */
 export const READ_BY_MAX_MEMBERS = 100
 
+/** What the messaging rules publish through (the realtime hub implements it). */
+export interface Publisher {
+  /** Fans a frame out to its targets, here and on the other instances, skipping `origin`. */
+  publish(targets: Target[], frame: ServerFrame, origin?: Origin): void
+  /** Publishes events the store appended, each to whom it is for. */
+  publishEvents(events: StreamEvent[]): void
+  /** False while other instances cannot be told: a message must not be accepted then. */
+  canPublish(): boolean
+}
+
 export interface MessagingDeps {
   store: Store
   directory: Directory
   writer: MessageWriter
-  delivery: Delivery
+  delivery: Publisher
   maxMessageLength: number
   logger: Logger
 }
@@ -104,7 +114,7 @@ export class MessagingService {
   }
 
   /** Stores a prepared message (group commit), then delivers it; `done` runs after the commit. */
-  commit(message: NewMessage, origin: Socket | undefined, done: (error: unknown, outcome?: SendOutcome) => void): void {
+  commit(message: NewMessage, origin: Origin | undefined, done: (error: unknown, outcome?: SendOutcome) => void): void {
     // A message stored but not relayed to the other instances would reach its recipient only on
     // their next reconnect: while the broker is down, refuse it (the client retries) instead.
     if (!this.deps.delivery.canPublish()) return done(new Error('the broker cannot reach the other instances'))
@@ -117,7 +127,7 @@ export class MessagingService {
   }
 
   /** Publishes a committed message to its recipients and to the sender's other connections. */
-  private deliverMessage(m: StoredMessage, origin: Socket | undefined): void {
+  private deliverMessage(m: StoredMessage, origin: Origin | undefined): void {
     const { delivery } = this.deps
     const targets: Target[] =
       m.groupId !== null
@@ -146,7 +156,7 @@ export class MessagingService {
   }
 
   /** Relays a typing indicator; never stored. */
-  typing(senderId: number, to: { recipient_id?: number; group_id?: number }, isTyping: boolean, origin?: Socket): MaybeAsync<AppError | undefined> {
+  typing(senderId: number, to: { recipient_id?: number; group_id?: number }, isTyping: boolean, origin?: Origin): MaybeAsync<AppError | undefined> {
     return after(this.resolveRoute(senderId, to), (route) => {
       if (route instanceof AppError) return route
       const target = route.groupId !== null ? groupTarget(route.groupId) : userTarget(route.recipientId!)

@@ -1,4 +1,5 @@
 import type { ServerWebSocket } from 'bun'
+import type { Origin } from './topics'
 import type { ConfirmState } from './confirmations'
 import type { ConnGuardState } from './hooks'
 import type { Format } from './protocol'
@@ -36,3 +37,6 @@ export interface ConnState {
 }
 
 export type Socket = ServerWebSocket<ConnState>
+
+/** A socket as the messaging rules carry it: an opaque origin that the hub skips when it publishes. */
+export const originOf = (ws: Socket): Origin => ws as unknown as Origin

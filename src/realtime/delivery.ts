@@ -76,10 +76,13 @@ export class Delivery {
     if (seq > this.publishedUpTo) this.publishedUpTo = seq
   }
 
-  /** Publishes to local topics and to the other instances. `origin` (the sending socket) is skipped. */
-  publish(targets: Target[], frame: ServerFrame, origin?: Socket): void {
+  /**
+   * Publishes to local topics and to the other instances. `origin` (the sending socket, opaque to
+   * the messaging rules that hand it back: see their Publisher) is skipped.
+   */
+  publish(targets: Target[], frame: ServerFrame, origin?: unknown): void {
     if ('seq' in frame) this.advance(frame.seq)
-    if (frame.type !== 'presence' || this.presence.observe(frame)) this.deliverLocal(targets, frame, origin)
+    if (frame.type !== 'presence' || this.presence.observe(frame)) this.deliverLocal(targets, frame, origin as Socket | undefined)
     this.broker.publish({ targets, frame })
   }
 

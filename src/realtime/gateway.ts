@@ -11,7 +11,7 @@ import { createCatchUp } from './catch-up'
 import { CloseCode } from './close-codes'
 import { newConfirmState } from './confirmations'
 import { decodeFrame, negotiateFormat } from './codec'
-import type { ConnState, Socket } from './connection'
+import { originOf, type ConnState, type Socket } from './connection'
 import type { LocalConnections } from './connections'
 import type { Delivery } from './delivery'
 import type { FrameKind, GatewayHooks } from './hooks'
@@ -171,7 +171,7 @@ export function createGateway(deps: GatewayDeps) {
       case 'message':
         return sendMessage(ws, f, ref)
       case 'typing': {
-        const result = messaging.typing(ws.data.userId, f, f.is_typing, ws)
+        const result = messaging.typing(ws.data.userId, f, f.is_typing, originOf(ws))
         if (result instanceof Promise) return result.then((e) => e && sendError(ws, e, ref))
         if (result) sendError(ws, result, ref)
         return
@@ -195,7 +195,7 @@ export function createGateway(deps: GatewayDeps) {
     const receivedAt = performance.now()
     const prepared = messaging.prepare(ws.data.userId, f)
     const commit = (message: Exclude<Awaited<typeof prepared>, AppError>) =>
-      messaging.commit(message, ws, (error, outcome) => {
+      messaging.commit(message, originOf(ws), (error, outcome) => {
         if (error) return sendError(ws, unavailable(error, logger), ref)
         const { message: stored, duplicate } = outcome!
         hooks?.messageStored(performance.now() - receivedAt)
