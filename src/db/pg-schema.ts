@@ -76,7 +76,6 @@ export const streamEvents = pgTable(
   (t) => [
     index('stream_events_user').on(t.userId, t.seq).where(sql`user_id is not null`),
     index('stream_events_group').on(t.groupId, t.seq).where(sql`group_id is not null`),
-    index('stream_events_created').on(t.createdAt),
   ],
 )
 

@@ -355,9 +355,11 @@ export class PgStore implements Store {
     let pruned = 0
     for (;;) {
       const n = await this.db.transaction(async (tx) => {
+        // Oldest first, by seq (events are stored in time order): no index on the time to keep up.
         const rows = (await tx.execute(sql`
           delete from stream_events where seq in (
-            select seq from stream_events where created_at < ${before} order by seq limit ${ROWS_PER_STATEMENT})
+            select seq from (select seq, created_at from stream_events order by seq limit ${ROWS_PER_STATEMENT}) oldest
+            where created_at < ${before})
           returning seq`)) as unknown as { seq: string | number }[]
         if (!rows.length) return 0
         const last = Math.max(...rows.map((r) => Number(r.seq)))

@@ -127,7 +127,6 @@ export const streamEvents = sqliteTable(
   (t) => [
     index('stream_events_user').on(t.userId, t.seq).where(sql`user_id is not null`),
     index('stream_events_group').on(t.groupId, t.seq).where(sql`group_id is not null`),
-    index('stream_events_created').on(t.createdAt),
   ],
 )
 

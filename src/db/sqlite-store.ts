@@ -1,7 +1,7 @@
 import { Database, type Statement } from 'bun:sqlite'
 import { existsSync, mkdirSync, realpathSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { and, asc, eq, getTableColumns, getTableName, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, getTableName, gt, inArray, lt, lte, ne, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { fallbackLogger, type Logger } from '../observability/logger'
@@ -120,6 +120,8 @@ export class SqliteStore implements Store {
   private readonly unreadInGroup
   private readonly byId
   private readonly insertEvent: Statement<unknown, [number, number | null, number | null, string, number]>
+  private readonly markSentDelivered: Statement<{ id: number; senderId: number }, [string]>
+  private readonly raiseDeliveredMark: Statement<unknown, [number, number, number]>
   /**
    * The last seq handed out: message ids and event seqs are one sequence, and this process is the
    * only writer of the file (see lockDatabase), so it is kept here rather than asked of SQLite.
@@ -166,6 +168,15 @@ export class SqliteStore implements Store {
     const e = streamEvents
     this.insertEvent = client.prepare(
       `insert into "${getTableName(e)}" ("${e.seq.name}", "${e.userId.name}", "${e.groupId.name}", "${e.frame.name}", "${e.createdAt.name}") values (?, ?, ?, ?, ?)`,
+    )
+    // Run at every confirmation: prepared once on bun:sqlite, like the message insert.
+    this.markSentDelivered = client.prepare(
+      `update "${getTableName(messages)}" set "${messages.status.name}" = 'delivered' where "${messages.id.name}" in (select value from json_each(?)) ` +
+        `and "${messages.status.name}" = 'sent' returning "${messages.id.name}" as id, "${messages.senderId.name}" as senderId`,
+    )
+    const gm = groupMembers
+    this.raiseDeliveredMark = client.prepare(
+      `update "${getTableName(gm)}" set "${gm.lastDeliveredId.name}" = ? where "${gm.userId.name}" = ? and "${gm.lastDeliveredId.name}" < ?`,
     )
     this.seq = Math.max(
       db.select({ id: sql<number>`coalesce(max(${messages.id}), 0)` }).from(messages).get()!.id,
@@ -384,21 +395,13 @@ export class SqliteStore implements Store {
   async recordDelivered(confirmations: Confirmation[], event: DeliveredEvent): Promise<StreamEvent[]> {
     return this.appending((append) => {
       for (const c of confirmations) {
-        for (const slice of slices(c.messageIds)) {
-          const changed = this.db
-            .update(messages)
-            .set({ status: 'delivered' })
-            .where(and(inArray(messages.id, slice), eq(messages.status, 'sent')))
-            .returning({ id: messages.id, senderId: messages.senderId })
-            .all()
+        if (c.messageIds.length) {
+          const changed = this.markSentDelivered.all(JSON.stringify(c.messageIds))
+          // RETURNING lists rows in no promised order: events go out in id order.
+          if (changed.length > 1) changed.sort((x, y) => x.id - y.id)
           for (const m of changed) append(event(m, c.userId))
         }
-        if (c.groupsUpTo > 0)
-          this.db
-            .update(groupMembers)
-            .set({ lastDeliveredId: c.groupsUpTo })
-            .where(and(eq(groupMembers.userId, c.userId), lt(groupMembers.lastDeliveredId, c.groupsUpTo)))
-            .run()
+        if (c.groupsUpTo > 0) this.raiseDeliveredMark.run(c.groupsUpTo, c.userId, c.groupsUpTo)
       }
     })
   }
@@ -443,21 +446,24 @@ export class SqliteStore implements Store {
   async pruneEvents(before: number): Promise<number> {
     let pruned = 0
     for (;;) {
-      // In slices: one long delete would hold the only writer.
+      // Oldest first, in slices (one long delete would hold the only writer), by seq: events are
+      // stored in time order, so no index on the time is kept up at every append.
       const rows = this.db
-        .select({ seq: streamEvents.seq })
+        .select({ seq: streamEvents.seq, createdAt: streamEvents.createdAt })
         .from(streamEvents)
-        .where(lt(streamEvents.createdAt, before))
         .orderBy(asc(streamEvents.seq))
         .limit(ROWS_PER_STATEMENT)
         .all()
-      if (!rows.length) return pruned
-      const last = rows[rows.length - 1].seq
+      const old = rows.findIndex((r) => r.createdAt >= before)
+      const n = old === -1 ? rows.length : old
+      if (!n) return pruned
+      const last = rows[n - 1].seq
       this.client.transaction(() => {
-        this.db.delete(streamEvents).where(inArray(streamEvents.seq, rows.map((r) => r.seq))).run()
+        this.db.delete(streamEvents).where(lte(streamEvents.seq, last)).run()
         this.db.update(streamState).set({ prunedSeq: sql`max(${streamState.prunedSeq}, ${last})` }).where(eq(streamState.id, 1)).run()
       })()
-      pruned += rows.length
+      pruned += n
+      if (n < rows.length) return pruned
       await nextTurn()
     }
   }

@@ -169,7 +169,7 @@ export interface Store {
    * Events at or below `prunedSeq()` may be gone.
    */
   eventsFor(userId: number, groupIds: number[], after: number, before: number, limit: number): Promise<StreamEvent[]>
-  /** Deletes events stored before `before` (ms since the epoch); returns how many. */
+  /** Deletes the events stored before `before` (ms since the epoch), oldest first; returns how many. */
   pruneEvents(before: number): Promise<number>
   /** The highest seq whose events may have been pruned (0: none ever were). */
   prunedSeq(): Promise<number>

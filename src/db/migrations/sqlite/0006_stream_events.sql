@@ -8,7 +8,6 @@ CREATE TABLE `stream_events` (
 --> statement-breakpoint
 CREATE INDEX `stream_events_user` ON `stream_events` (`user_id`,`seq`) WHERE user_id is not null;--> statement-breakpoint
 CREATE INDEX `stream_events_group` ON `stream_events` (`group_id`,`seq`) WHERE group_id is not null;--> statement-breakpoint
-CREATE INDEX `stream_events_created` ON `stream_events` (`created_at`);--> statement-breakpoint
 CREATE TABLE `stream_state` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`pruned_seq` integer NOT NULL
