@@ -9,6 +9,13 @@ import type { Socket } from './connection'
  */
 export const CONFIRM_INTERVAL_MS = 100
 
+/**
+ * How often a socket that has only group messages to confirm, none of which a sender is still
+ * waiting on, is asked: its confirmation only moves its user's delivered marks (what a
+ * reconnect without `since` starts after), so it need not cost every member a ping each round.
+ */
+export const SETTLE_INTERVAL_MS = 1000
+
 /** Group messages waiting for their first confirmation, at most; older ones are settled by catch-up. */
 const FIRST_DELIVERY_MAX = 100_000
 
@@ -58,6 +65,10 @@ export class Confirmations {
   private readonly touchedGroups = new Map<number, number>()
   /** Group messages not yet confirmed by any member but their sender: id → [group, sender]. */
   private readonly firstDelivery = new Map<number, [number, number]>()
+  /** How many of firstDelivery's messages each group has. */
+  private readonly awaitingFirst = new Map<number, number>()
+  /** Rounds between two settling pings (SETTLE_INTERVAL_MS in rounds). */
+  private settleEvery = 1
   private queue: Confirmation[] = []
   private flushing = false
   private round = 0
@@ -66,6 +77,7 @@ export class Confirmations {
   constructor(private readonly deps: ConfirmationsDeps) {}
 
   start(intervalMs = CONFIRM_INTERVAL_MS): void {
+    this.settleEvery = Math.max(1, Math.round(SETTLE_INTERVAL_MS / intervalMs))
     this.timer ??= setInterval(() => this.tick(), intervalMs)
     this.timer.unref?.()
   }
@@ -93,8 +105,25 @@ export class Confirmations {
   groupPublished(groupId: number, messageId: number, senderId: number): void {
     const seen = this.touchedGroups.get(groupId)
     if (seen === undefined || messageId > seen) this.touchedGroups.set(groupId, messageId)
-    if (this.firstDelivery.size >= FIRST_DELIVERY_MAX) this.firstDelivery.delete(this.firstDelivery.keys().next().value!)
+    if (this.firstDelivery.size >= FIRST_DELIVERY_MAX) this.forgetFirst(this.firstDelivery.keys().next().value!)
     this.firstDelivery.set(messageId, [groupId, senderId])
+    this.awaitingFirst.set(groupId, (this.awaitingFirst.get(groupId) ?? 0) + 1)
+  }
+
+  private forgetFirst(messageId: number): void {
+    const entry = this.firstDelivery.get(messageId)
+    if (!entry) return
+    this.firstDelivery.delete(messageId)
+    const left = (this.awaitingFirst.get(entry[0]) ?? 1) - 1
+    if (left > 0) this.awaitingFirst.set(entry[0], left)
+    else this.awaitingFirst.delete(entry[0])
+  }
+
+  /** Whether a sender waits on a group message this socket was sent. */
+  private awaitedIn(ws: Socket): boolean {
+    if (!this.awaitingFirst.size) return false
+    for (const groupId of ws.data.groups) if (this.awaitingFirst.has(groupId)) return true
+    return false
   }
 
   /** Sends this round's pings. */
@@ -110,6 +139,7 @@ export class Confirmations {
     }
     this.touchedGroups.clear()
     const payload = String(round)
+    const settling = round % this.settleEvery === 0
     for (const ws of this.dirty) {
       const c = ws.data.confirm
       if (ws.readyState !== 1) {
@@ -118,8 +148,15 @@ export class Confirmations {
       }
       // One outstanding ping a socket: what came since waits for its answer.
       if (c.inFlight) continue
+      if (!c.pending.length) {
+        if (c.groupsUpTo <= c.confirmedGroupsUpTo) {
+          this.dirty.delete(ws)
+          continue
+        }
+        // Only group marks to move: at the settling pace, unless a sender waits on this socket's groups.
+        if (!settling && !this.awaitedIn(ws)) continue
+      }
       this.dirty.delete(ws)
-      if (!c.pending.length && c.groupsUpTo <= c.confirmedGroupsUpTo) continue
       c.inFlight = c.pending
       c.inFlightGroupsUpTo = c.groupsUpTo
       c.pending = []
@@ -141,7 +178,7 @@ export class Confirmations {
         if (id > groupsUpTo) break
         if (senderId === userId || !ws.data.groups.has(groupId)) continue
         messageIds.push(id)
-        this.firstDelivery.delete(id)
+        this.forgetFirst(id)
       }
     }
     c.inFlight = null
