@@ -1,6 +1,6 @@
 import type { LocalConnections } from '../realtime/connections'
-import type { ServerFrame } from '../realtime/protocol'
-import type { Target } from '../realtime/topics'
+import type { ServerFrame } from '../protocol/frames'
+import type { Target } from '../protocol/topics'
 
 /** An event for some targets, as it travels between instances. */
 export interface Publication {

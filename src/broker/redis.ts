@@ -1,9 +1,9 @@
 import Redis from 'ioredis'
 import { fallbackLogger, type Logger } from '../observability/logger'
 import type { LocalConnections } from '../realtime/connections'
-import { packr, unpack } from '../realtime/msgpack'
-import type { ServerFrame } from '../realtime/protocol'
-import { presenceTarget, type Target } from '../realtime/topics'
+import { packr, unpack } from '../protocol/msgpack'
+import type { ServerFrame } from '../protocol/frames'
+import { presenceTarget, type Target } from '../protocol/topics'
 import type { Broker, ControlMessage, Presence, Publication } from './broker'
 import { RedisPresence } from './redis-presence'
 

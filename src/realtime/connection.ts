@@ -1,8 +1,8 @@
 import type { ServerWebSocket } from 'bun'
-import type { Origin } from './topics'
+import type { Origin } from '../protocol/topics'
 import type { ConfirmState } from './confirmations'
 import type { ConnGuardState } from './hooks'
-import type { Format } from './protocol'
+import type { Format } from '../protocol/frames'
 
 /** What the server keeps for one WebSocket connection (Bun's `ws.data`). */
 export interface ConnState {

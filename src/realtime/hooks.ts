@@ -1,5 +1,5 @@
 import type { Socket } from './connection'
-import type { ClientFrame } from './protocol'
+import type { ClientFrame } from '../protocol/frames'
 
 /** What a frame costs against the rate limits: chat messages, typing, and everything else. */
 export type FrameKind = 'message' | 'typing' | 'frame' | 'invalid'
