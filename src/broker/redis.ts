@@ -1,10 +1,9 @@
 import Redis from 'ioredis'
 import { fallbackLogger, type Logger } from '../observability/logger'
-import type { LocalConnections } from '../realtime/connections'
 import { packr, unpack } from '../protocol/msgpack'
 import type { ServerFrame } from '../protocol/frames'
 import { presenceTarget, type Target } from '../protocol/topics'
-import type { Broker, ControlMessage, Presence, Publication } from './broker'
+import type { Broker, ConnectedHere, ControlMessage, Presence, Publication } from './broker'
 import { RedisPresence } from './redis-presence'
 
 export interface RedisBrokerOptions {
@@ -218,7 +217,7 @@ export class RedisBroker implements Broker {
     return !this.closed && this.resubscribed && this.publisher?.connected === true && this.commands.status === 'ready' && this.subscriber.status === 'ready'
   }
 
-  createPresence(local: LocalConnections): Presence {
+  createPresence(local: ConnectedHere): Presence {
     this.presence = new RedisPresence(this.commands, this.options, local)
     return this.presence
   }
