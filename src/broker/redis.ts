@@ -26,8 +26,8 @@ interface Watch {
 /**
  * The cluster broker on Redis pub/sub, over three connections:
  * - PUBLISH goes through Bun's built-in RedisClient (`send('PUBLISH', [channel, bytes])` takes
- *   binary): measured here at 7 to 32 µs of CPU per publication to two channels, against 32 to
- *   70 µs with ioredis — it is on the path of every event;
+ *   binary) and costs a fraction of ioredis's CPU per publication (docs/BENCHMARKS.md) — it is
+ *   on the path of every event;
  * - subscriptions use ioredis, because Bun's RedisClient (checked on 1.4.5) hands pub/sub payloads
  *   to listeners as strings (bytes that are not UTF-8 arrive as U+FFFD) and, after a Redis restart,
  *   reports itself connected with no subscription left;

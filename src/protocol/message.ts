@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox'
  * Fields shared by a message sent over REST and over the WebSocket. Integers are TypeBox's strict
  * `Type.Integer`: Elysia's `t.Integer` also accepts numeric strings, which suits only the URL. In
  * response schemas too: `t.Integer` is a transform, and Elysia encodes a response whose schema
- * holds one value by value (a history page of 50: about a tenth of the request's CPU).
+ * holds one value by value (a noticeable share of a history page's CPU: docs/BENCHMARKS.md).
  */
 export const messageFields = {
   recipient_id: t.Optional(Type.Integer({ minimum: 1, description: 'The recipient of a direct message' })),
