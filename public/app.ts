@@ -1,5 +1,5 @@
 // The test page: wires the client library to the DOM. Bundled for the browser by src/page/assets.ts.
-import { SwitchboardClient, SwitchboardError, type Format, type IncomingMessage, type StateChange, type Target, type TypingEvent } from '../src/client'
+import { SwitchboardClient, SwitchboardError, type Format, type IncomingMessage, type MembershipChange, type StateChange, type Target, type TypingEvent } from '../src/client'
 import { Directory } from './directory'
 import { MessagesView, type ShownMessage } from './messages-view'
 import { Names } from './names'
@@ -155,11 +155,13 @@ function connect(userId: number, format: Format): void {
   const token = el.token.value.trim() || undefined
   const c = new SwitchboardClient({ url: location.origin, userId, format, presence: true, token })
   client = c
-  let syncs = 0
   c.on('state', showState)
   c.on('established', (frame) => directory.addGroups(frame.groups))
   c.on('message', onMessage)
+  // Statuses, receipts and membership come from the event stream, replayed after a reconnect
+  // (resumed with since): the page does not refetch history to repair them.
   c.on('message_status', (s) => {
+    // 'delivered' arrives once the recipient's device confirmed it, turning ✓ into ✓✓.
     view?.updateStatus(s.message_id, s.status, s.user_id)
     if (s.status === 'read' && s.user_id !== undefined) recountSoon()
   })
@@ -171,11 +173,13 @@ function connect(userId: number, format: Format): void {
   c.on('typing', onTyping)
   c.on('online', renderOnline)
   c.on('error', (e) => notify(`Server: ${e.message} (${e.code})`))
-  c.on('synced', () => {
-    // After a reconnect, statuses that changed meanwhile come from REST (status frames are not replayed).
-    if (syncs++ > 0 && open) void loadNewest()
+  c.on('membership', onMembership)
+  c.on('resync_required', () => {
+    // The server no longer holds the status events since our resume point: ask REST once.
+    if (open) void loadNewest()
     refreshConversations()
   })
+  c.on('synced', () => refreshConversations())
   el.connect.textContent = 'Disconnect'
   el.userId.disabled = true
   el.token.disabled = true
@@ -381,7 +385,7 @@ async function openConversation(target: Target, show = false): Promise<void> {
   if (show) el.message.focus()
 }
 
-/** The newest page, merged into what is shown (also after a reconnect, to refresh statuses and read counts). */
+/** The newest page, merged into what is shown (on opening, on resync_required, and to recount bare read counts). */
 async function loadNewest(): Promise<void> {
   const current = open
   if (!current || !view) return
@@ -407,11 +411,11 @@ function showPage(messages: ShownMessage[]): void {
 
 let recountTimer: ReturnType<typeof setTimeout> | null = null
 /**
- * A group receipt after counts came from the server: the server's count may already include this
- * reader, so the exact count is asked again (once for a burst of receipts).
+ * A group receipt after a bare count came from the server (no `read_by`): that count may already
+ * include this reader, so the exact count is asked again (once for a burst of receipts).
  */
 function recountSoon(): void {
-  if (!view?.hasServerCounts() || open?.target.group_id === undefined) return
+  if (!view?.hasCountsWithoutReaders() || open?.target.group_id === undefined) return
   if (recountTimer) clearTimeout(recountTimer)
   recountTimer = setTimeout(() => {
     recountTimer = null
@@ -482,11 +486,41 @@ function onMessage(m: IncomingMessage): void {
   if (!open) void openConversation(targetOfKey(key))
   else if (open.key === key && view) {
     const atBottom = el.messages.scrollHeight - el.messages.scrollTop - el.messages.clientHeight < 80
-    view.upsert({ ...m, status: m.sender_id === me ? 'delivered' : m.status })
+    // One's own message from another device shows its stored status; message_status moves it on.
+    view.upsert(m)
     if (atBottom || m.sender_id === me) el.messages.scrollTop = el.messages.scrollHeight
     markShownRead()
   }
   refreshConversations()
+}
+
+/** This user was added to a group (it appears) or removed from one (it goes, and closes if open). */
+function onMembership(change: MembershipChange): void {
+  if (change.user_id !== me) return
+  if (change.member) directory.addGroups([change.group_id])
+  else {
+    directory.removeGroup(change.group_id)
+    // The history stays on screen; nothing more can be sent to the group.
+    if (open?.key === `g:${change.group_id}`) {
+      client?.stopTyping(open.target)
+      el.message.disabled = true
+      el.send.disabled = true
+      notify('You are no longer a member of this group')
+    }
+  }
+  refreshConversations()
+}
+
+function closeConversation(): void {
+  if (open) client?.stopTyping(open.target)
+  open = null
+  view?.clear()
+  el.title.textContent = 'No conversation open'
+  delete el.title.dataset.kind
+  el.message.disabled = true
+  el.send.disabled = true
+  renderTyping()
+  showPane('list')
 }
 
 // --- composing -------------------------------------------------------------------------------

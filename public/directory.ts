@@ -89,6 +89,11 @@ export class Directory {
     if (added) this.render()
   }
 
+  /** A group the user was removed from. */
+  removeGroup(id: number): void {
+    if (this.groupIds.delete(id)) this.render()
+  }
+
   render(): void {
     if (this.el.find.disabled) return
     const items: HTMLLIElement[] = []

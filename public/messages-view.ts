@@ -12,6 +12,8 @@ export interface ShownMessage {
   group_id?: number
   /** Group messages over REST: how many members other than the sender have read it. */
   read_count?: number
+  /** One's own group messages over REST (groups of at most 100): the members whose read mark covers it. */
+  read_by?: number[]
 }
 
 const RANK: Record<TickStatus, number> = { failed: -1, sending: 0, sent: 1, delivered: 2, read: 3 }
@@ -22,11 +24,15 @@ const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-di
 export class MessagesView {
   private byId = new Map<number, HTMLLIElement>()
   private byClientId = new Map<string, HTMLLIElement>()
-  /** Group messages: who has read each of mine, as receipts arrive on this connection. */
+  /**
+   * Group messages: who has read each of mine, from `read_receipt` events (replayed by the stream
+   * after a reconnect) unioned with `read_by` from history. A set, so a reader is counted once.
+   */
   private readers = new Map<number, Set<number>>()
   /**
-   * Group messages: how many had read each of mine when the server last said (history). It covers
-   * receipts this page never saw (sent while it was disconnected); the larger of the two is shown.
+   * Group messages whose history gave a `read_count` but no `read_by` (a group over 100 members, or
+   * a server without it): that count, which may include readers a receipt names again. The larger
+   * of it and the known readers is shown.
    */
   private serverCounts = new Map<number, number>()
 
@@ -62,14 +68,18 @@ export class MessagesView {
     } else if (m.id === undefined && !li.isConnected) this.list.append(li)
     this.setStatus(li, m.status)
     if (m.id !== undefined && m.group_id !== undefined && m.sender_id === this.me) {
-      if (m.read_count !== undefined) this.serverCounts.set(m.id, m.read_count)
+      if (m.read_by) {
+        const readers = this.readersOf(m.id)
+        for (const reader of m.read_by) readers.add(reader)
+        this.serverCounts.delete(m.id)
+      } else if (m.read_count !== undefined) this.serverCounts.set(m.id, m.read_count)
       this.showReadCount(m.id, li)
     }
     return li
   }
 
-  /** Whether some shown count came from the server, which may already include a reader a receipt names again. */
-  hasServerCounts(): boolean {
+  /** Whether some shown count is a bare number from the server, which may already include a reader a receipt names again. */
+  hasCountsWithoutReaders(): boolean {
     return this.serverCounts.size > 0
   }
 
@@ -93,10 +103,14 @@ export class MessagesView {
   }
 
   private readBy(id: number, li: HTMLLIElement, readerId: number): void {
+    this.readersOf(id).add(readerId)
+    this.showReadCount(id, li)
+  }
+
+  private readersOf(id: number): Set<number> {
     let set = this.readers.get(id)
     if (!set) this.readers.set(id, (set = new Set()))
-    set.add(readerId)
-    this.showReadCount(id, li)
+    return set
   }
 
   private showReadCount(id: number, li: HTMLLIElement): void {

@@ -10,7 +10,7 @@ import { groupRoutes } from './groups/routes'
 import { AppError, badRequest, errorBody } from './http/errors'
 import { bodyRefusal, jsonBodies } from './http/json-body'
 import { MAX_BODY_DEPTH, nestsDeeperThan } from './http/json-depth'
-import { wellFormedFields } from './http/text'
+import { wellFormedFields } from './protocol/well-formed'
 import { validationMessage } from './http/validation'
 import { requestPath, unroutableUrl } from './http/url'
 import { allowedMethods } from './http/methods'
@@ -22,7 +22,8 @@ import { MessageWriter } from './messages/writer'
 import { LocalConnections } from './realtime/connections'
 import { Delivery } from './realtime/delivery'
 import { createGateway } from './realtime/gateway'
-import { presenceTarget } from './realtime/topics'
+import { eventRetention } from './realtime/retention'
+import { originOf, type Socket } from './realtime/connection'
 import { userRoutes } from './users/routes'
 import { accessPolicy } from './auth/policy'
 import { createJwtVerifier, type TokenVerifier } from './auth/verifier'
@@ -33,7 +34,7 @@ import { createSocketGuard } from './limits/socket-guard'
 import { observability } from './observability/http'
 import { createLogger, type Logger } from './observability/logger'
 import { createMetrics } from './observability/metrics'
-import { CloseCode } from './realtime/close-codes'
+import { CloseCode } from './protocol/close-codes'
 
 export interface AppDeps {
   store: Store
@@ -53,12 +54,17 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   const metrics = createMetrics({ connections: () => connections.size })
   registerBrokerMetrics(metrics.registry, broker)
   let app: Elysia<any, any, any, any, any, any, any>
-  const delivery = new Delivery(
-    () => app?.server ?? null,
+  // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
+  const presence = broker.createPresence(connections)
+  const delivery = new Delivery({
+    getServer: () => app?.server ?? null,
     broker,
-    (userId) => connections.countOf(userId),
-    (type, sockets) => metrics.framesOut.inc(type, sockets),
-  )
+    store,
+    connections,
+    presence,
+    logger,
+    onSent: (type, sockets) => metrics.framesOut.inc(type, sockets),
+  })
   const writer = new MessageWriter(
     store,
     (size, ms) => {
@@ -70,11 +76,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     config.commitIntervalMs,
     logger,
   )
-  // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
-  const presence = broker.createPresence(connections)
-  delivery.presence = presence
-  presence.announce = (frame) => delivery.deliverLocal([presenceTarget], frame)
-  const messaging = new MessagingService({ store, directory, writer, delivery, presence, maxMessageLength: config.maxMessageLength, logger })
+  const messaging = new MessagingService({ store, directory, writer, delivery, maxMessageLength: config.maxMessageLength, logger })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })
   const refusals = new RecentRefusals()
@@ -87,7 +89,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     principalOf: policy.principalOf,
     sendTyping: (ws, f) => {
       // A held-back typing frame whose route can no longer be checked (the database is down) is dropped.
-      const result = messaging.typing(ws.data.userId, f, f.is_typing, ws)
+      const result = messaging.typing(ws.data.userId, f, f.is_typing, originOf(ws))
       if (result instanceof Promise) result.catch((error) => logger.warn({ err: error, user: ws.data.userId }, 'typing dropped'))
     },
     committed: () => writer.drain(),
@@ -122,11 +124,19 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     directory.setMember(groupId, userId, isMember)
     gateway.applyMembership(groupId, userId, isMember)
   }
-  /** A membership change made here: this instance now, the other instances through the broker. */
-  const onMembership = (groupId: number, userId: number, isMember: boolean) => {
-    applyMembership(groupId, userId, isMember)
-    broker.publishControl({ kind: 'membership', groupId, userId, isMember })
+  /**
+   * A membership change made here: this instance now, the other instances through the broker, and
+   * the members' streams (after the sockets follow, so that a removed member hears of it only once).
+   */
+  const onMembership = async (groupId: number, userIds: number[], isMember: boolean) => {
+    for (const userId of userIds) {
+      applyMembership(groupId, userId, isMember)
+      broker.publishControl({ kind: 'membership', groupId, userId, isMember })
+    }
+    await messaging.membershipChanged(groupId, userIds, isMember)
   }
+
+  const retention = eventRetention({ store, days: config.eventRetentionDays, logger })
 
   // Built on the first 405, when every route is registered.
   let methodsOf: ((path: string) => string[]) | null = null
@@ -250,19 +260,30 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     /** Loads the key material (throws when it is unusable) and starts receiving other instances' publications. */
     async start() {
       await verifier?.init()
-      // Messages stored before this process started count as published: catch-up resumes from here.
-      delivery.publishedUpTo = Math.max(delivery.publishedUpTo, await store.maxMessageId())
+      // Events stored before this process started count as published: catch-up resumes from here.
+      delivery.advance(await store.lastSeq())
       await broker.start(delivery.onRemote, (message) => {
         if (message.kind === 'membership') applyMembership(message.groupId, message.userId, message.isMember)
         else if (message.kind === 'disconnect') admin.service.disconnectedElsewhere(message.userId)
       })
       guard.start()
       admin.service.start()
+      delivery.confirmations.start()
+      retention.start()
+    },
+    /**
+     * Listens. Bun hands each pong's payload to the WebSocket handler; Elysia's own forwards the pong
+     * without it, and delivery confirmation needs it (see confirmations.ts): ours goes in its place.
+     */
+    listen(options: { port: number; hostname: string; tls?: unknown }) {
+      app.listen({ ...options, websocket: { pong: (ws: Socket, data: Buffer) => ws.data.pong(ws, data) } } as Parameters<typeof app.listen>[0])
+      return app
     },
     /** Stops taking connections, stores what is queued, closes sockets with 1001. */
     async stop() {
       guard.stop()
       admin.service.stop()
+      retention.stop()
       // Stop listening now; the promise would wait for the open sockets we are about to close.
       void app.server?.stop(false)
       // Store and acknowledge what is queued, then close; anything sent in between is stored by
@@ -270,6 +291,9 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       await writer.drain()
       for (const ws of [...connections.all()]) ws.close(CloseCode.goingAway, 'server shutting down')
       await writer.drain()
+      delivery.confirmations.stop()
+      // What devices confirmed before they were closed is recorded; the rest stays `sent`.
+      await delivery.confirmations.flush()
       await app.server?.stop(true)
       await broker.close()
     },

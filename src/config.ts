@@ -1,5 +1,6 @@
 import { IDEMPOTENCY_DEFAULTS } from './db/idempotency-window'
 import { MIN_COMMIT_INTERVAL_MS } from './messages/writer'
+import type { LogLevel } from './observability/logger'
 /** Configuration: read from the environment once, at start-up, and validated there. */
 export interface Config {
   port: number
@@ -26,7 +27,7 @@ export interface Config {
   /** 'jwt' (the default of loadConfig, so of `npm start`) or 'none' (development only). */
   auth: 'none' | 'jwt'
   seedDemo: boolean
-  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  logLevel: LogLevel
   /** Longest chat message, in Unicode code points (an emoji is one). */
   maxMessageLength: number
   /** Largest WebSocket frame accepted; larger frames close the connection with 1009. */
@@ -37,6 +38,8 @@ export interface Config {
   bodyTimeoutMs: number
   /** Seconds without traffic before Bun pings, then closes, a connection. */
   idleTimeoutSeconds: number
+  /** Days the stream keeps status, receipt and membership events (messages are kept); 0 keeps them forever. */
+  eventRetentionDays: number
   /** Bytes queued for one slow socket before it is closed. */
   backpressureLimitBytes: number
   /** redis:// URL: cluster mode (fan-out and presence across instances); null runs one instance. */
@@ -127,6 +130,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     maxBodyBytes: 256 * 1024,
     bodyTimeoutMs: 5000,
     idleTimeoutSeconds: 60,
+    eventRetentionDays: 30,
     backpressureLimitBytes: 4 * 1024 * 1024,
     redisUrl: null,
     redisPrefix: 'switchboard',
@@ -267,6 +271,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', base.maxBodyBytes, 1024, 64 * 1024 * 1024),
     bodyTimeoutMs: integer(env, 'BODY_TIMEOUT_SECONDS', base.bodyTimeoutMs / 1000, 1, 9) * 1000,
     idleTimeoutSeconds: integer(env, 'IDLE_TIMEOUT_SECONDS', base.idleTimeoutSeconds, 0, 960),
+    eventRetentionDays: integer(env, 'EVENT_RETENTION_DAYS', base.eventRetentionDays, 0, 36_500),
     backpressureLimitBytes: integer(env, 'BACKPRESSURE_LIMIT_BYTES', base.backpressureLimitBytes, 64 * 1024, 1024 * 1024 * 1024),
     redisUrl,
     redisPrefix: name(env, 'REDIS_PREFIX', base.redisPrefix),

@@ -59,7 +59,7 @@ try {
   process.exit(2)
 }
 try {
-  switchboard.app.listen({ port: config.port, hostname: config.host, ...(tls && { tls }) })
+  switchboard.listen({ port: config.port, hostname: config.host, ...(tls && { tls }) })
 } catch (e) {
   if ((e as { code?: string }).code === 'EADDRINUSE')
     console.error(

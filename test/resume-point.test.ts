@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test'
-import { api, startServer } from './helpers/server'
+import { api, eventually, startServer } from './helpers/server'
 import { TestClient } from './helpers/ws-client'
 
 // synced.last_id is a resume point: a client that reconnects with since=last_id misses nothing,
@@ -39,25 +39,29 @@ test('stop() closes open WebSockets with 1001 and resolves', async () => {
   expect((await alice.waitClosed()).code).toBe(1001)
 })
 
-test('a message sent while a connection without since catches up reaches it (stored as delivered, not lost)', async () => {
+test('a message sent while a connection without since catches up reaches it, and is delivered once the device confirms', async () => {
   await using server = await startServer()
   const store = server.store as { undeliveredDirect: (...args: any[]) => Promise<any[]> }
   const original = store.undeliveredDirect.bind(store)
   store.undeliveredDirect = async (...args) => {
     store.undeliveredDirect = original
     const rows = await original(...args)
-    // Bob counts as online already, so this message is stored as delivered while his catch-up runs.
+    // Stored `sent` while his catch-up runs: no device has it yet.
     const sent = await api(server, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: 'during catch-up' })
-    expect(sent.body.status).toBe('delivered')
+    expect(sent.body.status).toBe('sent')
     return rows
   }
   const bob = await TestClient.connect(server.wsUrl, '/ws/2', { waitSynced: false })
-  expect(await bob.next('message')).toMatchObject({ sender_id: 1, message: 'during catch-up' })
+  const got = await bob.next('message')
+  expect(got).toMatchObject({ sender_id: 1, message: 'during catch-up' })
   expect(await bob.next('synced')).toMatchObject({ count: 1 })
+  // Bob's socket answers the next round's ping: then, and only then, it is delivered.
+  await eventually(async () => expect((await server.store.getMessage(got.id))?.status).toBe('delivered'))
   bob.close()
 })
 
 test('a since beyond the newest message is clamped: it does not count later group messages as delivered', async () => {
+  // 'before' never reached a device of bob's either (the resume point was past it): both come without since.
   await using server = await startServer()
   await api(server, 'POST', '/messages', { sender_id: 1, group_id: 1, message: 'before' })
   const ahead = await TestClient.connect(server.wsUrl, '/ws/2?since=1000000000', { waitSynced: false })
@@ -67,6 +71,7 @@ test('a since beyond the newest message is clamped: it does not count later grou
   await ahead.waitClosed()
   await api(server, 'POST', '/messages', { sender_id: 1, group_id: 1, message: 'while bob was away' })
   const back = await TestClient.connect(server.wsUrl, '/ws/2', { waitSynced: false })
+  expect(await back.next('message')).toMatchObject({ message: 'before', group_id: 1 })
   expect(await back.next('message')).toMatchObject({ message: 'while bob was away', group_id: 1 })
   back.close()
 })

@@ -1,14 +1,14 @@
 /**
  * Micro-benchmark of what the server's codec does per 1:1 message, in JSON and in MessagePack: decode
  * the client's `message` frame, encode the `message` frame the recipient gets and the
- * `message_sent` the sender gets. It runs the codec the server runs (`src/realtime/codec.ts`, with
- * msgpackr through `src/realtime/msgpack.ts`), on frames shaped like the load generator's. The relay
+ * `message_sent` the sender gets. It runs the codec the server runs (`src/protocol/codec.ts`, with
+ * msgpackr through `src/protocol/msgpack.ts`), on frames shaped like the load generator's. The relay
  * baseline uses the same codec, so these costs are in both servers' figures.
  *
  *   bun bench/micro/codec.ts            (LOOPS=1000000 REPS=3 by default)
  */
-import { decodeFrame, encodeFrame } from '../../src/realtime/codec'
-import type { ServerFrame } from '../../src/realtime/protocol'
+import { decodeFrame, encodeFrame } from '../../src/protocol/codec'
+import type { ServerFrame } from '../../src/protocol/frames'
 
 const LOOPS = Number(process.env.LOOPS ?? 1_000_000)
 const REPS = Number(process.env.REPS ?? 3)
@@ -16,7 +16,7 @@ const REPS = Number(process.env.REPS ?? 3)
 const text = '1234.567 load generator message, sixty-odd bytes long'
 const timestamp = new Date().toISOString()
 const incoming = { type: 'message', recipient_id: 18, message: text, client_id: '12:345:6789' }
-const message: ServerFrame = { type: 'message', id: 123456, sender_id: 17, recipient_id: 18, message: text, message_type: 'text', status: 'delivered', client_id: '12:345:6789', timestamp }
+const message: ServerFrame = { type: 'message', seq: 123456, id: 123456, sender_id: 17, recipient_id: 18, message: text, message_type: 'text', status: 'delivered', client_id: '12:345:6789', timestamp }
 const sent: ServerFrame = { type: 'message_sent', message_id: 123456, client_id: '12:345:6789', status: 'delivered', timestamp, duplicate: false }
 
 // As Bun hands frames over: a string for a text frame, a new Buffer for a binary one.

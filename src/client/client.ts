@@ -11,6 +11,10 @@ import type {
   ClientFrame,
   ConnectionState,
   Format,
+  IncomingMessage,
+  MembershipChange,
+  MessageStatusChange,
+  ReadReceipt,
   SendResult,
   ServerFrame,
   Target,
@@ -35,9 +39,10 @@ const RETRY_UNAVAILABLE_MS = 1000
 const MAX_IN_FLIGHT = 16
 
 /**
- * A Switchboard connection that survives drops: it reconnects with backoff, resumes with `since`,
- * hands each message to the application once, and resends unconfirmed messages with their
- * `client_id` so the server stores them once. Runs in browsers and in Bun (WebSocket + fetch only).
+ * A Switchboard connection that survives drops: it reconnects with backoff, resumes the event
+ * stream with `since`, hands each message and each sequenced event to the application once, and
+ * resends unconfirmed messages with their `client_id` so the server stores them once. Runs in
+ * browsers and in Bun (WebSocket + fetch only).
  */
 export class SwitchboardClient extends Emitter<ClientEvents> {
   readonly userId: number
@@ -58,9 +63,15 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private pingTimer: Timer | null = null
   private deadTimer: Timer | null = null
 
-  /** The resume point: the newest message id received, or synced.last_id; -1 before the first sync. */
+  /**
+   * The resume point: the highest seq (a message's seq is its id) received, or synced/backlog_page
+   * last_id when higher; -1 before the first sync. Moved only by `advance`.
+   */
   private lastId: number
-  private readonly seen = new SeenIds()
+  /** Message ids handed to the application (or sent by us): a repeat is dropped. */
+  private readonly seenMessages = new SeenIds()
+  /** Seqs of status, receipt and membership events emitted: a replayed one is dropped. */
+  private readonly seenEvents = new SeenIds()
   /** Sent messages not yet confirmed by message_sent, in send order, by client_id. */
   private readonly outbox = new Map<string, Pending>()
   private readonly readsToSend = new Set<number>()
@@ -101,7 +112,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return this._state
   }
 
-  /** The resume point sent as `since` on the next connection; undefined before the first sync. */
+  /** The resume point sent as `since` on the next connection (a seq); undefined before the first sync. */
   get resumePoint(): number | undefined {
     return this.lastId >= 0 ? this.lastId : undefined
   }
@@ -315,11 +326,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         return this.onMessageSent(frame)
       case 'backlog_page':
         // A page of a long backlog: a resume point, with more of the backlog to come.
-        if (frame.last_id > this.lastId) this.lastId = frame.last_id
-        return
+        return this.advance(frame.last_id)
       case 'synced':
         this.synced = true
-        if (frame.last_id > this.lastId) this.lastId = frame.last_id
+        this.advance(frame.last_id)
         this.pump()
         this.emit('synced', frame)
         if (this.opts.presence) void this.refreshOnline()
@@ -329,9 +339,18 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         if (frame.sender_id === this.userId) return
         return this.typingTracker.received(frame)
       case 'read_receipt':
-        return this.emit('read_receipt', frame)
+        if (this.isNewEvent(frame)) this.emit('read_receipt', frame)
+        return
       case 'message_status':
-        return this.emit('message_status', frame)
+        if (this.isNewEvent(frame)) this.emit('message_status', frame)
+        return
+      case 'membership':
+        if (this.isNewEvent(frame)) this.emit('membership', frame)
+        return
+      case 'resync_required':
+        // The catch-up goes on (every message is still replayed); what it cannot replay is the
+        // statuses in between, which the application refetches.
+        return this.emit('resync_required', frame)
       case 'presence':
         return this.onPresence(frame)
       case 'pong': {
@@ -361,9 +380,27 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.emit('established', frame)
   }
 
-  private onMessage(frame: Extract<ServerFrame, { type: 'message' }>): void {
-    if (!this.seen.add(frame.id)) return
-    if (frame.id > this.lastId) this.lastId = frame.id
+  /** Moves the resume point forward (never back: a resent older message must not rewind it). */
+  private advance(seq: number): void {
+    if (seq > this.lastId) this.lastId = seq
+  }
+
+  /**
+   * A sequenced event not seen before: recorded, and the resume point moved past it. An event
+   * without `seq` (a server before the event stream) cannot be told from a repeat, so it passes.
+   */
+  private isNewEvent(frame: MessageStatusChange | ReadReceipt | MembershipChange): boolean {
+    if (frame.seq === undefined) return true
+    if (!this.seenEvents.add(frame.seq)) return false
+    this.advance(frame.seq)
+    return true
+  }
+
+  private onMessage(frame: IncomingMessage): void {
+    // A message is sent again when the device it reached died before confirming it (and in a
+    // catch-up overlap): its id tells the repeat, across reconnects.
+    if (!this.seenMessages.add(frame.id)) return
+    this.advance(frame.seq ?? frame.id)
     // A catch-up copy of our own unconfirmed message: it was stored, so it is confirmed now, and
     // the application already has it from send().
     const pending = frame.sender_id === this.userId && frame.client_id !== null ? this.outbox.get(frame.client_id) : undefined
@@ -378,10 +415,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   private onMessageSent(frame: Extract<ServerFrame, { type: 'message_sent' }>): void {
     // Our own message may come back in a later catch-up (since covers our sends): drop it then.
-    this.seen.add(frame.message_id)
-    // After the backlog, everything with a smaller id has reached us first, so our own id is a
-    // safe resume point too (before it, the catch-up may still be sending older messages).
-    if (this.synced && frame.message_id > this.lastId) this.lastId = frame.message_id
+    this.seenMessages.add(frame.message_id)
+    // Not a resume point: an event with a smaller seq may still be on its way (from another
+    // instance, or a status appended just before). The replay after it repeats only our own
+    // messages, which are dropped by id.
     const pending = frame.client_id === null ? undefined : this.outbox.get(frame.client_id)
     if (!pending) return
     this.outbox.delete(frame.client_id!)

@@ -14,7 +14,7 @@ export interface ClientOptions {
   token?: string | (() => string | undefined | Promise<string | undefined>)
   /** Receive presence frames and keep the `online` list. */
   presence?: boolean
-  /** Resume after this message id on the first connection (e.g. the newest one already shown). */
+  /** Resume after this seq on the first connection (a message id is one: e.g. the newest message already shown). */
   since?: number
   reconnect?: {
     initialDelayMs?: number

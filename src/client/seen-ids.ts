@@ -1,4 +1,7 @@
-/** The most recent message ids seen, bounded: enough to drop a repeat from a catch-up overlap. */
+/**
+ * The most recent ids (message ids, or event seqs) seen, bounded: enough to drop a repeat from a
+ * catch-up overlap or a resend after a device died before confirming.
+ */
 export class SeenIds {
   private ids = new Set<number>()
   private order: number[] = []

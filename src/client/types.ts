@@ -1,11 +1,18 @@
 // Wire shapes come from the server's TypeBox schemas (type-only imports: nothing of the server is
-// bundled into the browser). The client adds only what is its own: targets, events, options.
-import type { ClientFrame, Format, ServerFrame } from '../realtime/protocol'
+// bundled into the browser). The client adds only what is its own: targets, events and options.
+import type { ClientFrame, Format, ServerFrame } from '../protocol/frames'
 
 export type { ClientFrame, Format, ServerFrame }
 
 type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>
 
+/** A user was added to (`member: true`) or removed from a group; sent to that user and to the group. */
+export type MembershipChange = FrameOf<'membership'>
+/**
+ * `since` was older than the server keeps status events: the replay that follows has every message
+ * but not every status, receipt or membership change in between. Refetch state over REST.
+ */
+export type ResyncRequired = FrameOf<'resync_required'>
 export type ConnectionEstablished = FrameOf<'connection_established'>
 export type IncomingMessage = FrameOf<'message'>
 export type MessageSent = FrameOf<'message_sent'>
@@ -35,12 +42,16 @@ export interface StateChange {
   reason?: string
 }
 
-/** Everything the client emits, by event name. */
+/** Everything the client emits, by event name. Each durable event (one `seq`) is emitted once. */
 export interface ClientEvents {
   message: IncomingMessage
   typing: TypingEvent
   read_receipt: ReadReceipt
   message_status: MessageStatusChange
+  /** A user joined or left one of this user's groups (this user included). */
+  membership: MembershipChange
+  /** Status events between `since` and the server's retention are gone: refetch over REST. */
+  resync_required: ResyncRequired
   presence: Presence
   /** The full list of online users, after each change (only with `presence: true`). */
   online: number[]

@@ -62,3 +62,25 @@ export const messages = pgTable(
     uniqueIndex('messages_client').on(t.senderId, t.clientId),
   ],
 )
+
+/** The stream's events other than messages (see schema.ts); seqs come from messages_id_seq, the one sequence. */
+export const streamEvents = pgTable(
+  'stream_events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    userId: integer('user_id'),
+    groupId: integer('group_id'),
+    frame: text('frame').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    index('stream_events_user').on(t.userId, t.seq).where(sql`user_id is not null`),
+    index('stream_events_group').on(t.groupId, t.seq).where(sql`group_id is not null`),
+  ],
+)
+
+/** One row: the highest seq whose events were pruned. */
+export const streamState = pgTable('stream_state', {
+  id: integer('id').primaryKey(),
+  prunedSeq: bigint('pruned_seq', { mode: 'number' }).notNull(),
+})

@@ -4,20 +4,25 @@ import { SQL } from 'bun'
 import { drizzle, type BunSQLDatabase } from 'drizzle-orm/bun-sql'
 import { migrate } from 'drizzle-orm/bun-sql/migrator'
 import * as schema from './pg-schema'
-import { groupMembers, groups, messages, users } from './pg-schema'
+import { groupMembers, groups, messages, streamEvents, streamState, users } from './pg-schema'
 import {
   ConflictError,
   containsPattern,
   groupConv,
+  ROWS_PER_STATEMENT,
   slices,
   storedMessage,
+  type Confirmation,
   type ConversationSummary,
+  type DeliveredEvent,
+  type EventDraft,
   type Group,
   type InsertResult,
   type NewMessage,
   type Page,
   type Store,
   type StoredMessage,
+  type StreamEvent,
   type User,
 } from './store'
 
@@ -26,6 +31,12 @@ const MIGRATIONS = join(import.meta.dir, 'migrations', 'pg')
 const MIGRATION_LOCK = 7_420_001
 /** The class of the per-username advisory locks that creating a user takes (with the name's hash). */
 const USERNAME_LOCK = 7_420_002
+/**
+ * Every transaction that takes seqs (messages or events) holds this lock until it commits, so
+ * seqs commit in the order they were handed out, across instances: a device that read up to seq N
+ * can never later find a smaller seq committed (see docs/CLUSTER.md).
+ */
+const STREAM_LOCK = 7_420_003
 
 /** True for a postgres:// or postgresql:// URL. */
 export function isPostgresUrl(url: string): boolean {
@@ -42,8 +53,8 @@ export interface PgOptions {
 /**
  * Connects, applies the migrations (under an advisory lock) and returns the store.
  *
- * The client is Bun's built-in SQL (through drizzle-orm/bun-sql): measured here, a round trip
- * cost 127 µs (74 µs CPU) against 2 ms (364 µs CPU) for the `postgres` package running on Bun.
+ * The client is Bun's built-in SQL (through drizzle-orm/bun-sql): its round trip is much faster,
+ * and cheaper in CPU, than the `postgres` package's running on Bun (docs/BENCHMARKS.md).
  * The schema avoids what drizzle's bun-sql driver is known to get wrong (timestamp and JSON
  * columns): times are bigint milliseconds.
  */
@@ -63,6 +74,7 @@ export async function openPgStore(url: string, options: PgOptions = {}): Promise
 }
 
 type Db = BunSQLDatabase<typeof schema>
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 /** The PostgreSQL implementation of Store; the pool reconnects by itself after an outage. */
 export class PgStore implements Store {
@@ -125,7 +137,7 @@ export class PgStore implements Store {
 
   async addMember(groupId: number, userId: number): Promise<boolean> {
     // As in SQLite: a new member starts with the existing history counted as delivered and read.
-    const mark = await this.maxMessageId()
+    const mark = await this.lastSeq()
     const rows = await this.db
       .insert(groupMembers)
       .values({ groupId, userId, joinedAt: Date.now(), lastDeliveredId: mark, lastReadId: mark })
@@ -163,8 +175,8 @@ export class PgStore implements Store {
   /**
    * A batch is ONE statement, hence one transaction: the rows travel as one JSON parameter, so the
    * statement text is the same for every batch size (prepared once per connection) and no BEGIN
-   * or COMMIT round trip is needed. Measured here at 100 rows a batch: 18 µs of CPU a row, against
-   * 45 µs for Drizzle's multi-row VALUES inside a transaction.
+   * or COMMIT round trip is needed; it costs less than half the CPU a row of Drizzle's multi-row
+   * VALUES inside a transaction (docs/BENCHMARKS.md).
    *
    * ON CONFLICT DO NOTHING skips a repeated (sender, client_id), also a repeat inside the batch;
    * RETURNING lists the inserted rows in input order, so walking the batch beside it tells inserted
@@ -174,10 +186,13 @@ export class PgStore implements Store {
   async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
     if (!batch.length) return []
     const input = JSON.stringify(batch)
+    // The lock is taken by the CTE the rows are joined with, before the first id is drawn, and held
+    // until the statement's own transaction commits.
     const inserted = (await this.db.execute(sql`
+      with stream as (select pg_advisory_xact_lock(${STREAM_LOCK}))
       insert into messages (conv, sender_id, recipient_id, group_id, body, message_type, client_id, status, created_at)
       select conv, "senderId", "recipientId", "groupId", body, "messageType", "clientId", status, "createdAt"
-      from json_to_recordset(${input}::text::json) as r(
+      from stream, json_to_recordset(${input}::text::json) as r(
         conv text, "senderId" integer, "recipientId" integer, "groupId" integer, body text,
         "messageType" text, "clientId" text, status text, "createdAt" bigint)
       on conflict (sender_id, client_id) do nothing
@@ -254,42 +269,111 @@ export class PgStore implements Store {
     return new Map(rows.map((r) => [r.groupId, r.mark]))
   }
 
-  async markDelivered(ids: number[]): Promise<number[]> {
-    const changed: number[] = []
-    for (const slice of slices(ids)) {
-      const rows = await this.db
+  async recordDelivered(confirmations: Confirmation[], event: DeliveredEvent): Promise<StreamEvent[]> {
+    return this.appending(async (tx, append) => {
+      for (const c of confirmations) {
+        for (const slice of slices(c.messageIds)) {
+          const changed = await tx
+            .update(messages)
+            .set({ status: 'delivered' })
+            .where(and(inArray(messages.id, slice), eq(messages.status, 'sent')))
+            .returning({ id: messages.id, senderId: messages.senderId })
+          for (const m of changed.sort((a, b) => a.id - b.id)) await append(event(m, c.userId))
+        }
+        if (c.groupsUpTo > 0)
+          await tx
+            .update(groupMembers)
+            .set({ lastDeliveredId: c.groupsUpTo })
+            .where(and(eq(groupMembers.userId, c.userId), lt(groupMembers.lastDeliveredId, c.groupsUpTo)))
+      }
+    })
+  }
+
+  async markDirectRead(messageId: number, at: number, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = await this.appending(async (tx, append) => {
+      const rows = await tx
         .update(messages)
-        .set({ status: 'delivered' })
-        .where(and(inArray(messages.id, slice), eq(messages.status, 'sent')))
+        .set({ status: 'read', readAt: at })
+        .where(and(eq(messages.id, messageId), ne(messages.status, 'read')))
         .returning({ id: messages.id })
-      for (const r of rows) changed.push(r.id)
+      changed = rows.length > 0
+      if (changed) for (const e of events) await append(e)
+    })
+    return changed ? appended : null
+  }
+
+  async markGroupRead(groupId: number, userId: number, upToId: number, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = await this.appending(async (tx, append) => {
+      const rows = await tx
+        .update(groupMembers)
+        .set({ lastReadId: upToId, lastDeliveredId: sql`greatest(${groupMembers.lastDeliveredId}, ${upToId})` })
+        .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId), lt(groupMembers.lastReadId, upToId)))
+        .returning({ userId: groupMembers.userId })
+      changed = rows.length > 0
+      if (changed) for (const e of events) await append(e)
+    })
+    return changed ? appended : null
+  }
+
+  async appendEvents(events: EventDraft[]): Promise<StreamEvent[]> {
+    return this.appending(async (_tx, append) => {
+      for (const e of events) await append(e)
+    })
+  }
+
+  /** Runs `write` in one transaction holding STREAM_LOCK, with `append` drawing each event's seq from the one sequence. */
+  private async appending(write: (tx: Tx, append: (e: EventDraft) => Promise<void>) => Promise<void>): Promise<StreamEvent[]> {
+    const appended: StreamEvent[] = []
+    const now = Date.now()
+    await this.db.transaction(async (tx) => {
+      let locked = false
+      await write(tx, async (e) => {
+        // Taken only when there is something to append: a repeated receipt changes nothing and waits for no one.
+        if (!locked) await tx.execute(sql`select pg_advisory_xact_lock(${STREAM_LOCK})`)
+        locked = true
+        const [row] = (await tx.execute(sql`
+          insert into stream_events (seq, user_id, group_id, frame, created_at)
+          values (nextval('messages_id_seq'), ${e.userId}, ${e.groupId}, ${JSON.stringify(e.frame)}, ${now})
+          returning seq`)) as unknown as { seq: string | number }[]
+        appended.push({ seq: Number(row.seq), userId: e.userId, groupId: e.groupId, frame: e.frame })
+      })
+    })
+    return appended
+  }
+
+  async eventsFor(userId: number, groupIds: number[], after: number, before: number, limit: number): Promise<StreamEvent[]> {
+    const e = streamEvents
+    const forUser = and(eq(e.userId, userId), gt(e.seq, after), lt(e.seq, before))
+    const where = groupIds.length ? or(forUser, and(inArray(e.groupId, groupIds), gt(e.seq, after), lt(e.seq, before))) : forUser
+    const rows = await this.db.select().from(e).where(where).orderBy(asc(e.seq)).limit(limit)
+    return rows.map((r) => ({ seq: Number(r.seq), userId: r.userId, groupId: r.groupId, frame: JSON.parse(r.frame) }))
+  }
+
+  async pruneEvents(before: number): Promise<number> {
+    let pruned = 0
+    for (;;) {
+      const n = await this.db.transaction(async (tx) => {
+        // Oldest first, by seq (events are stored in time order): no index on the time to keep up.
+        const rows = (await tx.execute(sql`
+          delete from stream_events where seq in (
+            select seq from (select seq, created_at from stream_events order by seq limit ${ROWS_PER_STATEMENT}) oldest
+            where created_at < ${before})
+          returning seq`)) as unknown as { seq: string | number }[]
+        if (!rows.length) return 0
+        const last = Math.max(...rows.map((r) => Number(r.seq)))
+        await tx.update(streamState).set({ prunedSeq: sql`greatest(${streamState.prunedSeq}, ${last})` }).where(eq(streamState.id, 1))
+        return rows.length
+      })
+      if (!n) return pruned
+      pruned += n
     }
-    return changed
   }
 
-  async markGroupsDelivered(userId: number, upToId: number): Promise<void> {
-    await this.db
-      .update(groupMembers)
-      .set({ lastDeliveredId: upToId })
-      .where(and(eq(groupMembers.userId, userId), lt(groupMembers.lastDeliveredId, upToId)))
-  }
-
-  async markDirectRead(messageId: number, at: number): Promise<boolean> {
-    const rows = await this.db
-      .update(messages)
-      .set({ status: 'read', readAt: at })
-      .where(and(eq(messages.id, messageId), ne(messages.status, 'read')))
-      .returning({ id: messages.id })
-    return rows.length > 0
-  }
-
-  async markGroupRead(groupId: number, userId: number, upToId: number): Promise<boolean> {
-    const rows = await this.db
-      .update(groupMembers)
-      .set({ lastReadId: upToId, lastDeliveredId: sql`greatest(${groupMembers.lastDeliveredId}, ${upToId})` })
-      .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId), lt(groupMembers.lastReadId, upToId)))
-      .returning({ userId: groupMembers.userId })
-    return rows.length > 0
+  async prunedSeq(): Promise<number> {
+    const [row] = await this.db.select({ seq: streamState.prunedSeq }).from(streamState)
+    return Number(row?.seq ?? 0)
   }
 
   async readMarks(groupId: number): Promise<Map<number, number>> {
@@ -333,9 +417,14 @@ export class PgStore implements Store {
     return summaries.sort((x, y) => activity(y) - activity(x))
   }
 
-  async maxMessageId(): Promise<number> {
-    const [{ id }] = await this.db.select({ id: sql<string>`coalesce(max(${messages.id}), 0)` }).from(messages)
-    return Number(id)
+  async lastSeq(): Promise<number> {
+    // What has committed: seqs commit in order (STREAM_LOCK), so everything up to it is readable.
+    const [row] = (await this.db.execute(sql`
+      select greatest(
+        (select coalesce(max(id), 0) from messages),
+        (select coalesce(max(seq), 0) from stream_events),
+        (select coalesce(max(pruned_seq), 0) from stream_state)) as seq`)) as unknown as { seq: string | number }[]
+    return Number(row.seq)
   }
 
   /** Fails within 2 s even when the server stopped answering on an open connection: /ready must answer. */

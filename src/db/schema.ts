@@ -50,9 +50,9 @@ export const groupMembers = sqliteTable(
 export const messages = sqliteTable(
   'messages',
   {
-    // The rowid itself, not AUTOINCREMENT, which updates sqlite_sequence at every insert (15.2
-    // against 17.5 µs a row in bench/micro/indexes.ts). Messages are never deleted, so max(id) + 1
-    // never hands out an id twice.
+    // The rowid itself, not AUTOINCREMENT, which updates sqlite_sequence at every insert
+    // (docs/BENCHMARKS.md). The store hands ids out from the stream's one sequence, shared with
+    // stream_events.seq, and never hands one out twice (see SqliteStore.seq).
     id: integer('id').primaryKey(),
     conv: text('conv').notNull(),
     senderId: integer('sender_id').notNull(),
@@ -67,12 +67,10 @@ export const messages = sqliteTable(
   },
   (t) => [
     // No index a live-delivered insert touches: an index costs each commit a page per conversation
-    // (or user) it holds. `bun bench/micro/indexes.ts` measured 17.5 µs of CPU a row with the
-    // (recipient_id, id), unique (sender_id, client_id) and (conv, id) indexes, AUTOINCREMENT and
-    // RETURNING, 5.0 with (conv, id) alone, 1.5 with none, at 200 rows a commit
-    // (docs/BENCHMARKS.md). A conversation's messages are found through conversation_runs,
-    // written in bulk as runs; what concerns a user through user_conversations; resends through the
-    // store's idempotency window.
+    // (or user) it holds, and each of the indexes this table once had cost a large share of the
+    // insert (`bun bench/micro/indexes.ts`; docs/BENCHMARKS.md, second pass). A conversation's
+    // messages are found through conversation_runs, written in bulk as runs; what concerns a user
+    // through user_conversations; resends through the store's idempotency window.
     // Only messages waiting for an offline recipient: a live-delivered insert never touches it.
     index('messages_undelivered').on(t.recipientId, t.id).where(sql`status = 'sent' and recipient_id is not null`),
   ],
@@ -109,3 +107,29 @@ export const userConversations = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.conv] })],
 )
+
+/**
+ * The stream's events other than messages (statuses, receipts, membership changes), in the one
+ * sequence message ids are part of: a device resuming after `seq` reads messages and these side by
+ * side. `frame` is the event's JSON frame without its seq. Kept EVENT_RETENTION_DAYS.
+ */
+export const streamEvents = sqliteTable(
+  'stream_events',
+  {
+    seq: integer('seq').primaryKey(),
+    userId: integer('user_id'),
+    groupId: integer('group_id'),
+    frame: text('frame').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('stream_events_user').on(t.userId, t.seq).where(sql`user_id is not null`),
+    index('stream_events_group').on(t.groupId, t.seq).where(sql`group_id is not null`),
+  ],
+)
+
+/** One row: the highest seq whose events were pruned. No seq at or below it is handed out again. */
+export const streamState = sqliteTable('stream_state', {
+  id: integer('id').primaryKey(),
+  prunedSeq: integer('pruned_seq').notNull(),
+})

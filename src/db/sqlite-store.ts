@@ -1,7 +1,7 @@
 import { Database, type Statement } from 'bun:sqlite'
 import { existsSync, mkdirSync, realpathSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { and, asc, eq, getTableColumns, getTableName, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, getTableName, gt, inArray, lt, lte, ne, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { fallbackLogger, type Logger } from '../observability/logger'
@@ -9,22 +9,27 @@ import { startCheckpointer, type Checkpointer } from './checkpointer'
 import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import * as schema from './schema'
-import { groupMembers, groups, messages, userConversations, users } from './schema'
+import { groupMembers, groups, messages, streamEvents, streamState, userConversations, users } from './schema'
 import {
   ConflictError,
   containsPattern,
   CONVERSATIONS_PER_TURN,
   groupConv,
   nextTurn,
+  ROWS_PER_STATEMENT,
   slices,
   storedMessage,
+  type Confirmation,
   type ConversationSummary,
+  type DeliveredEvent,
+  type EventDraft,
   type Group,
   type InsertResult,
   type NewMessage,
   type Page,
   type Store,
   type StoredMessage,
+  type StreamEvent,
   type User,
 } from './store'
 
@@ -96,7 +101,7 @@ function lockDatabase(path: string): Database {
 }
 
 type Db = BunSQLiteDatabase<typeof schema>
-type InsertParams = [string, number, number | null, number | null, string, string, string | null, string, number]
+type InsertParams = [number, string, number, number | null, number | null, string, string, string | null, string, number]
 
 /** Direct conversations known to be in user_conversations: most messages need no write there. */
 const KNOWN_CONVERSATIONS_MAX = 100_000
@@ -114,6 +119,14 @@ export class SqliteStore implements Store {
   private readonly unreadDirect
   private readonly unreadInGroup
   private readonly byId
+  private readonly insertEvent: Statement<unknown, [number, number | null, number | null, string, number]>
+  private readonly markSentDelivered: Statement<{ id: number; senderId: number }, [string]>
+  private readonly raiseDeliveredMark: Statement<unknown, [number, number, number]>
+  /**
+   * The last seq handed out: message ids and event seqs are one sequence, and this process is the
+   * only writer of the file (see lockDatabase), so it is kept here rather than asked of SQLite.
+   */
+  private seq: number
 
   constructor(
     private readonly db: Db,
@@ -125,9 +138,9 @@ export class SqliteStore implements Store {
     private readonly lock: Database | null = null,
   ) {
     // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
-    // Drizzle: 22.5 against 18.3 µs of CPU per row at 200 rows per commit when it was changed
-    // (docs/BENCHMARKS.md). The column names still come from the Drizzle schema.
-    const columns = [messages.conv, messages.senderId, messages.recipientId, messages.groupId, messages.body, messages.messageType, messages.clientId, messages.status, messages.createdAt]
+    // Drizzle, whose prepared insert cost more CPU per row (docs/BENCHMARKS.md, first pass). The
+    // column names still come from the Drizzle schema.
+    const columns = [messages.id, messages.conv, messages.senderId, messages.recipientId, messages.groupId, messages.body, messages.messageType, messages.clientId, messages.status, messages.createdAt]
       .map((column) => `"${column.name}"`)
     this.insertMessage = client.prepare(
       // No RETURNING: SQLite buffers returned rows in a temporary table; lastInsertRowid is the id.
@@ -140,8 +153,8 @@ export class SqliteStore implements Store {
     this.convsOf = db.select({ conv: userConversations.conv }).from(userConversations).where(eq(userConversations.userId, p('userId'))).prepare()
     // Messages by the ids conversation_runs lists (a JSON array): every history page, catch-up and
     // backlog reads its rows here. On bun:sqlite itself, with each column named as Drizzle's select
-    // names it, because Drizzle's row mapping doubled the cost: a page of 51 took 150 against 75 µs
-    // of CPU (docs/BENCHMARKS.md). Built and prepared per call, it had cost 160 µs.
+    // names it, because Drizzle's row mapping doubled the cost of a page; prepared once, because
+    // building and preparing it per call cost more still (docs/BENCHMARKS.md).
     const fields = Object.entries(getTableColumns(messages)).map(([key, column]) => `"${column.name}" as "${key}"`)
     this.byIds = client.prepare(
       `select ${fields.join(', ')} from "${getTableName(messages)}" where "${messages.id.name}" in (select value from json_each(?)) order by "${messages.id.name}"`,
@@ -152,6 +165,24 @@ export class SqliteStore implements Store {
     this.unreadDirect = count(and(eq(messages.recipientId, p('userId')), ne(messages.senderId, p('userId')), ne(messages.status, 'read'))!)
     this.unreadInGroup = count(ne(messages.senderId, p('userId')))
     this.byId = db.select().from(messages).where(eq(messages.id, p('id'))).prepare()
+    const e = streamEvents
+    this.insertEvent = client.prepare(
+      `insert into "${getTableName(e)}" ("${e.seq.name}", "${e.userId.name}", "${e.groupId.name}", "${e.frame.name}", "${e.createdAt.name}") values (?, ?, ?, ?, ?)`,
+    )
+    // Run at every confirmation: prepared once on bun:sqlite, like the message insert.
+    this.markSentDelivered = client.prepare(
+      `update "${getTableName(messages)}" set "${messages.status.name}" = 'delivered' where "${messages.id.name}" in (select value from json_each(?)) ` +
+        `and "${messages.status.name}" = 'sent' returning "${messages.id.name}" as id, "${messages.senderId.name}" as senderId`,
+    )
+    const gm = groupMembers
+    this.raiseDeliveredMark = client.prepare(
+      `update "${getTableName(gm)}" set "${gm.lastDeliveredId.name}" = ? where "${gm.userId.name}" = ? and "${gm.lastDeliveredId.name}" < ?`,
+    )
+    this.seq = Math.max(
+      db.select({ id: sql<number>`coalesce(max(${messages.id}), 0)` }).from(messages).get()!.id,
+      db.select({ seq: sql<number>`coalesce(max(${streamEvents.seq}), 0)` }).from(streamEvents).get()!.seq,
+      this.prunedUpTo(),
+    )
     this.loadRecentKeys()
   }
 
@@ -224,7 +255,7 @@ export class SqliteStore implements Store {
   async addMember(groupId: number, userId: number): Promise<boolean> {
     // A new member starts with everything before now counted as delivered and read: they are
     // shown the history, not flooded with it as unread.
-    const mark = this.maxId()
+    const mark = this.seq
     const row = this.db
       .insert(groupMembers)
       .values({ groupId, userId, joinedAt: Date.now(), lastDeliveredId: mark, lastReadId: mark })
@@ -272,6 +303,7 @@ export class SqliteStore implements Store {
     // the transaction rolls back.
     const convs: string[] = []
     const indexed = this.index.mark()
+    const seqBefore = this.seq
     try {
       this.client.transaction(() => {
         for (let i = 0; i < batch.length; i++) {
@@ -287,7 +319,8 @@ export class SqliteStore implements Store {
             this.knownConversations.add(m.conv)
             convs.push(m.conv)
           }
-          const id = Number(this.insertMessage.run(m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt).lastInsertRowid)
+          const id = ++this.seq
+          this.insertMessage.run(id, m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt)
           if (m.clientId !== null) this.recent.add(m.senderId, m.clientId, id, m.createdAt)
           this.index.stored(m.conv, id)
           results[i] = { message: storedMessage(m, id), duplicate: false }
@@ -295,6 +328,7 @@ export class SqliteStore implements Store {
         this.index.storedBatch()
       })()
     } catch (error) {
+      this.seq = seqBefore
       this.index.reset(indexed)
       for (const r of results) if (r && !r.duplicate && r.message.clientId !== null) this.recent.delete(r.message.senderId, r.message.clientId, r.message.id)
       for (const conv of convs) this.knownConversations.delete(conv)
@@ -358,46 +392,118 @@ export class SqliteStore implements Store {
     return new Map(rows.map((r) => [r.groupId, r.mark]))
   }
 
-  async markDelivered(ids: number[]): Promise<number[]> {
-    const changed: number[] = []
-    for (const slice of slices(ids)) {
+  async recordDelivered(confirmations: Confirmation[], event: DeliveredEvent): Promise<StreamEvent[]> {
+    return this.appending((append) => {
+      for (const c of confirmations) {
+        if (c.messageIds.length) {
+          const changed = this.markSentDelivered.all(JSON.stringify(c.messageIds))
+          // RETURNING lists rows in no promised order: events go out in id order.
+          if (changed.length > 1) changed.sort((x, y) => x.id - y.id)
+          for (const m of changed) append(event(m, c.userId))
+        }
+        if (c.groupsUpTo > 0) this.raiseDeliveredMark.run(c.groupsUpTo, c.userId, c.groupsUpTo)
+      }
+    })
+  }
+
+  async appendEvents(events: EventDraft[]): Promise<StreamEvent[]> {
+    return this.appending((append) => {
+      for (const e of events) append(e)
+    })
+  }
+
+  /**
+   * Runs `write` in one transaction, with `append` giving each event the next seq. On a rollback the
+   * seqs are handed out again: none was seen outside.
+   */
+  private appending(write: (append: (e: EventDraft) => void) => void): StreamEvent[] {
+    const appended: StreamEvent[] = []
+    const seqBefore = this.seq
+    const now = Date.now()
+    try {
+      this.client.transaction(() => {
+        write((e) => {
+          const seq = ++this.seq
+          this.insertEvent.run(seq, e.userId, e.groupId, JSON.stringify(e.frame), now)
+          appended.push({ seq, userId: e.userId, groupId: e.groupId, frame: e.frame })
+        })
+      })()
+    } catch (error) {
+      this.seq = seqBefore
+      throw error
+    }
+    return appended
+  }
+
+  async eventsFor(userId: number, groupIds: number[], after: number, before: number, limit: number): Promise<StreamEvent[]> {
+    const e = streamEvents
+    const forUser = and(eq(e.userId, userId), gt(e.seq, after), lt(e.seq, before))
+    const where = groupIds.length ? sql`(${forUser}) or (${and(inArray(e.groupId, groupIds), gt(e.seq, after), lt(e.seq, before))})` : forUser
+    const rows = this.db.select().from(e).where(where).orderBy(asc(e.seq)).limit(limit).all()
+    return rows.map((r) => ({ seq: r.seq, userId: r.userId, groupId: r.groupId, frame: JSON.parse(r.frame) }))
+  }
+
+  async pruneEvents(before: number): Promise<number> {
+    let pruned = 0
+    for (;;) {
+      // Oldest first, in slices (one long delete would hold the only writer), by seq: events are
+      // stored in time order, so no index on the time is kept up at every append.
+      const rows = this.db
+        .select({ seq: streamEvents.seq, createdAt: streamEvents.createdAt })
+        .from(streamEvents)
+        .orderBy(asc(streamEvents.seq))
+        .limit(ROWS_PER_STATEMENT)
+        .all()
+      const old = rows.findIndex((r) => r.createdAt >= before)
+      const n = old === -1 ? rows.length : old
+      if (!n) return pruned
+      const last = rows[n - 1].seq
+      this.client.transaction(() => {
+        this.db.delete(streamEvents).where(lte(streamEvents.seq, last)).run()
+        this.db.update(streamState).set({ prunedSeq: sql`max(${streamState.prunedSeq}, ${last})` }).where(eq(streamState.id, 1)).run()
+      })()
+      pruned += n
+      if (n < rows.length) return pruned
+      await nextTurn()
+    }
+  }
+
+  async prunedSeq(): Promise<number> {
+    return this.prunedUpTo()
+  }
+
+  private prunedUpTo(): number {
+    return this.db.select({ seq: streamState.prunedSeq }).from(streamState).get()?.seq ?? 0
+  }
+
+  async markDirectRead(messageId: number, at: number, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = this.appending((append) => {
       const rows = this.db
         .update(messages)
-        .set({ status: 'delivered' })
-        .where(and(inArray(messages.id, slice), eq(messages.status, 'sent')))
+        .set({ status: 'read', readAt: at })
+        .where(and(eq(messages.id, messageId), ne(messages.status, 'read')))
         .returning({ id: messages.id })
         .all()
-      for (const r of rows) changed.push(r.id)
-    }
-    return changed
+      changed = rows.length > 0
+      if (changed) for (const e of events) append(e)
+    })
+    return changed ? appended : null
   }
 
-  async markGroupsDelivered(userId: number, upToId: number): Promise<void> {
-    this.db
-      .update(groupMembers)
-      .set({ lastDeliveredId: upToId })
-      .where(and(eq(groupMembers.userId, userId), lt(groupMembers.lastDeliveredId, upToId)))
-      .run()
-  }
-
-  async markDirectRead(messageId: number, at: number): Promise<boolean> {
-    const rows = this.db
-      .update(messages)
-      .set({ status: 'read', readAt: at })
-      .where(and(eq(messages.id, messageId), ne(messages.status, 'read')))
-      .returning({ id: messages.id })
-      .all()
-    return rows.length > 0
-  }
-
-  async markGroupRead(groupId: number, userId: number, upToId: number): Promise<boolean> {
-    const rows = this.db
-      .update(groupMembers)
-      .set({ lastReadId: upToId, lastDeliveredId: sql`max(${groupMembers.lastDeliveredId}, ${upToId})` })
-      .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId), lt(groupMembers.lastReadId, upToId)))
-      .returning({ userId: groupMembers.userId })
-      .all()
-    return rows.length > 0
+  async markGroupRead(groupId: number, userId: number, upToId: number, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = this.appending((append) => {
+      const rows = this.db
+        .update(groupMembers)
+        .set({ lastReadId: upToId, lastDeliveredId: sql`max(${groupMembers.lastDeliveredId}, ${upToId})` })
+        .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId), lt(groupMembers.lastReadId, upToId)))
+        .returning({ userId: groupMembers.userId })
+        .all()
+      changed = rows.length > 0
+      if (changed) for (const e of events) append(e)
+    })
+    return changed ? appended : null
   }
 
   async readMarks(groupId: number): Promise<Map<number, number>> {
@@ -440,12 +546,8 @@ export class SqliteStore implements Store {
     return summaries.sort((x, y) => activity(y) - activity(x))
   }
 
-  async maxMessageId(): Promise<number> {
-    return this.maxId()
-  }
-
-  private maxId(): number {
-    return this.db.select({ id: sql<number>`coalesce(max(${messages.id}), 0)` }).from(messages).get()!.id
+  async lastSeq(): Promise<number> {
+    return this.seq
   }
 
   async ping(): Promise<void> {

@@ -72,6 +72,34 @@ export interface ConversationSummary {
 
 export class ConflictError extends Error {}
 
+/**
+ * A change a user must see, other than a new message (a status, a receipt, a membership change),
+ * as the stream stores it: the frame without its `seq`, and who it is for (one user, or every
+ * member of a group). The store treats the frame as opaque JSON.
+ */
+export interface EventDraft {
+  userId: number | null
+  groupId: number | null
+  frame: { type: string } & Record<string, unknown>
+}
+
+/** An event as stored: its place in the one sequence that message ids are part of. */
+export interface StreamEvent extends EventDraft {
+  seq: number
+}
+
+/** What one device confirmed it holds (see src/realtime/confirmations.ts). */
+export interface Confirmation {
+  userId: number
+  /** Messages whose status may move from `sent` to `delivered` (direct to this user, or group messages not yet delivered to anyone). */
+  messageIds: number[]
+  /** Every message of the user's groups up to here reached the device: their delivered marks rise to it (0: none). */
+  groupsUpTo: number
+}
+
+/** Builds the status event a message's sender is told when `userId`'s device confirmed it. */
+export type DeliveredEvent = (message: { id: number; senderId: number }, userId: number) => EventDraft
+
 /** A LIKE pattern matching `text` anywhere, with its own `%`, `_` and `\` taken literally under ESCAPE '\'. */
 export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
@@ -124,19 +152,32 @@ export interface Store {
   undeliveredDirect(userId: number, afterId: number, beforeId: number, limit: number): Promise<StoredMessage[]>
   /** The user's delivered mark in each of their groups (group id → message id). */
   deliveredMarks(userId: number): Promise<Map<number, number>>
-  /** Marks direct messages delivered; returns the ids that changed. */
-  markDelivered(ids: number[]): Promise<number[]>
-  /** Raises the user's delivered mark in each of their groups to `upToId`. */
-  markGroupsDelivered(userId: number, upToId: number): Promise<void>
-  /** Marks a direct message read by its recipient; false when it was read already. */
-  markDirectRead(messageId: number, at: number): Promise<boolean>
-  /** Raises a member's read mark; false when it was already at or past `upToId`. */
-  markGroupRead(groupId: number, userId: number, upToId: number): Promise<boolean>
+  /**
+   * Records what devices confirmed, in one transaction: messages still `sent` become `delivered`
+   * (each change appends `event(message, userId)`), and group delivered marks rise. Returns the
+   * events appended, in order.
+   */
+  recordDelivered(confirmations: Confirmation[], event: DeliveredEvent): Promise<StreamEvent[]>
+  /** Marks a direct message read by its recipient and appends `events` with it; null when it was read already. */
+  markDirectRead(messageId: number, at: number, events: EventDraft[]): Promise<StreamEvent[] | null>
+  /** Raises a member's read mark and appends `events` with it; null when it was already at or past `upToId`. */
+  markGroupRead(groupId: number, userId: number, upToId: number, events: EventDraft[]): Promise<StreamEvent[] | null>
+  /** Appends events to the stream in one transaction. */
+  appendEvents(events: EventDraft[]): Promise<StreamEvent[]>
+  /**
+   * Up to `limit` events with a seq in (after, before), ascending, for `userId` or one of `groupIds`.
+   * Events at or below `prunedSeq()` may be gone.
+   */
+  eventsFor(userId: number, groupIds: number[], after: number, before: number, limit: number): Promise<StreamEvent[]>
+  /** Deletes the events stored before `before` (ms since the epoch), oldest first; returns how many. */
+  pruneEvents(before: number): Promise<number>
+  /** The highest seq whose events may have been pruned (0: none ever were). */
+  prunedSeq(): Promise<number>
   /** The members' read marks of a group, for the status of its messages. */
   readMarks(groupId: number): Promise<Map<number, number>>
   conversations(userId: number): Promise<ConversationSummary[]>
-  /** The largest message id stored, 0 when none. */
-  maxMessageId(): Promise<number>
+  /** The last seq handed out (a message id or an event's seq), 0 when none. */
+  lastSeq(): Promise<number>
   /** Throws when the database cannot answer. */
   ping(): Promise<void>
   close(): Promise<void>

@@ -25,7 +25,8 @@ const view = (g: Group) => ({
 export function groupRoutes(deps: {
   store: Store
   directory: Directory
-  onMembership: (groupId: number, userId: number, isMember: boolean) => void
+  /** Resolves once the change is an event of the stream. */
+  onMembership: (groupId: number, userIds: number[], isMember: boolean) => Promise<void>
   limits: GroupLimits
   /** The user acting on a request (the token's, under AUTH=jwt); undefined when nobody is named. */
   actorOf: (request: Request) => number | undefined
@@ -54,7 +55,7 @@ export function groupRoutes(deps: {
         await deps.limits.admitMembers(memberIds, actor)
         const group = await store.createGroup({ name: body.name, createdBy: body.created_by ?? null, memberIds })
         directory.rememberGroup(group.id, group.memberIds)
-        for (const userId of group.memberIds) deps.onMembership(group.id, userId, true)
+        await deps.onMembership(group.id, group.memberIds, true)
         return status(201, view(group))
       },
       {
@@ -89,7 +90,7 @@ export function groupRoutes(deps: {
         await deps.limits.admitMembers([body.user_id], deps.actorOf(request), group.memberIds.length)
         if (!(await store.addMember(params.id, body.user_id)))
           throw new AppError(409, 'already_a_member', `user ${body.user_id} is already a member of group ${params.id}`)
-        deps.onMembership(params.id, body.user_id, true)
+        await deps.onMembership(params.id, [body.user_id], true)
         return status(201, view(await requireGroup(params.id)))
       },
       {
@@ -111,7 +112,7 @@ export function groupRoutes(deps: {
         await requireGroup(params.id)
         if (!(await store.removeMember(params.id, params.user_id)))
           throw new AppError(404, 'not_a_member', `user ${params.user_id} is not a member of group ${params.id}`)
-        deps.onMembership(params.id, params.user_id, false)
+        await deps.onMembership(params.id, [params.user_id], false)
         return view(await requireGroup(params.id))
       },
       {

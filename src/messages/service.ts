@@ -1,15 +1,15 @@
-import type { ConversationSummary, InsertResult, NewMessage, Store, StoredMessage } from '../db/store'
+import type { ConversationSummary, EventDraft, InsertResult, NewMessage, Store, StoredMessage } from '../db/store'
 import { directConv, groupConv } from '../db/store'
 import { AppError, badRequest, forbidden, notFound } from '../http/errors'
 import type { Logger } from '../observability/logger'
-import type { Socket } from '../realtime/connection'
-import type { Delivery } from '../realtime/delivery'
-import { groupTarget, userTarget, type Target } from '../realtime/topics'
+import type { ServerFrame } from '../protocol/frames'
+import { groupTarget, userTarget, type Origin, type Target } from '../protocol/topics'
+import type { StreamEvent } from '../db/store'
 import { isBlank } from './blank'
 import type { Directory } from './directory'
 import { lengthExceeded } from './length'
-import type { MessageView } from './model'
-import { messageFrame, toView } from './views'
+import type { MessageView } from '../protocol/message'
+import { messageFrame, toView } from '../protocol/views'
 import type { MessageWriter } from './writer'
 
 export interface SendInput {
@@ -44,13 +44,24 @@ function after<T, R>(value: MaybeAsync<T>, fn: (v: T) => R): MaybeAsync<R> {
 
 const now = () => new Date().toISOString()
 
+/** Groups up to this size list, on their sender's messages, who read them (`read_by`). */
+export const READ_BY_MAX_MEMBERS = 100
+
+/** What the messaging rules publish through (the realtime hub implements it). */
+export interface Publisher {
+  /** Fans a frame out to its targets, here and on the other instances, skipping `origin`. */
+  publish(targets: Target[], frame: ServerFrame, origin?: Origin): void
+  /** Publishes events the store appended, each to whom it is for. */
+  publishEvents(events: StreamEvent[]): void
+  /** False while other instances cannot be told: a message must not be accepted then. */
+  canPublish(): boolean
+}
+
 export interface MessagingDeps {
   store: Store
   directory: Directory
   writer: MessageWriter
-  delivery: Delivery
-  /** Who is online for the status decision: the cluster's presence in cluster mode, else this instance's sockets. */
-  presence: { isOnline(userId: number): boolean }
+  delivery: Publisher
   maxMessageLength: number
   logger: Logger
 }
@@ -94,21 +105,16 @@ export class MessagingService {
         body,
         messageType: input.message_type ?? 'text',
         clientId: input.client_id ?? null,
-        status: this.someoneWillReceive(senderId, route) ? 'delivered' : 'sent',
+        // `delivered` once a recipient's device confirms it (src/realtime/confirmations.ts); a note
+        // to self is on its writer's device already.
+        status: route.recipientId === senderId ? 'delivered' : 'sent',
         createdAt: Date.now(),
       } satisfies NewMessage
     })
   }
 
-  private someoneWillReceive(senderId: number, route: Route): boolean {
-    const { presence } = this.deps
-    if (route.recipientId !== null) return presence.isOnline(route.recipientId)
-    for (const member of route.members!) if (member !== senderId && presence.isOnline(member)) return true
-    return false
-  }
-
   /** Stores a prepared message (group commit), then delivers it; `done` runs after the commit. */
-  commit(message: NewMessage, origin: Socket | undefined, done: (error: unknown, outcome?: SendOutcome) => void): void {
+  commit(message: NewMessage, origin: Origin | undefined, done: (error: unknown, outcome?: SendOutcome) => void): void {
     // A message stored but not relayed to the other instances would reach its recipient only on
     // their next reconnect: while the broker is down, refuse it (the client retries) instead.
     if (!this.deps.delivery.canPublish()) return done(new Error('the broker cannot reach the other instances'))
@@ -121,9 +127,8 @@ export class MessagingService {
   }
 
   /** Publishes a committed message to its recipients and to the sender's other connections. */
-  private deliverMessage(m: StoredMessage, origin: Socket | undefined): void {
+  private deliverMessage(m: StoredMessage, origin: Origin | undefined): void {
     const { delivery } = this.deps
-    if (m.id > delivery.publishedUpTo) delivery.publishedUpTo = m.id
     const targets: Target[] =
       m.groupId !== null
         ? [groupTarget(m.groupId)]
@@ -151,7 +156,7 @@ export class MessagingService {
   }
 
   /** Relays a typing indicator; never stored. */
-  typing(senderId: number, to: { recipient_id?: number; group_id?: number }, isTyping: boolean, origin?: Socket): MaybeAsync<AppError | undefined> {
+  typing(senderId: number, to: { recipient_id?: number; group_id?: number }, isTyping: boolean, origin?: Origin): MaybeAsync<AppError | undefined> {
     return after(this.resolveRoute(senderId, to), (route) => {
       if (route instanceof AppError) return route
       const target = route.groupId !== null ? groupTarget(route.groupId) : userTarget(route.recipientId!)
@@ -183,22 +188,20 @@ export class MessagingService {
     if (!m || !(await this.canSee(readerId, m))) throw messageNotFound(messageId)
     if (claimedSender !== undefined && claimedSender !== m.senderId)
       throw badRequest('invalid_frame', `message ${messageId} was not sent by user ${claimedSender}`)
-    let changed: boolean
-    if (m.groupId !== null) {
-      if (m.senderId === readerId) return { message_id: m.id, status: 'read', reader_id: readerId, changed: false }
-      changed = await store.markGroupRead(m.groupId, readerId, m.id)
-    } else {
-      if (m.recipientId !== readerId) throw forbidden('not_recipient', `message ${messageId} is yours: only its recipient marks it read`)
-      changed = await store.markDirectRead(m.id, Date.now())
-    }
-    if (changed) {
-      const timestamp = now()
-      const sender = [userTarget(m.senderId)]
-      const receipt = { type: 'read_receipt' as const, message_id: m.id, sender_id: m.senderId, reader_id: readerId, timestamp }
-      this.deps.delivery.publish(sender, m.groupId !== null ? { ...receipt, group_id: m.groupId } : receipt)
-      this.deps.delivery.publish(sender, { type: 'message_status', message_id: m.id, status: 'read', user_id: readerId, timestamp })
-    }
-    return { message_id: m.id, status: 'read', reader_id: readerId, changed }
+    if (m.groupId !== null && m.senderId === readerId) return { message_id: m.id, status: 'read', reader_id: readerId, changed: false }
+    if (m.groupId === null && m.recipientId !== readerId) throw forbidden('not_recipient', `message ${messageId} is yours: only its recipient marks it read`)
+    // The receipt and the status change are events of the sender's stream, stored with the mark.
+    const timestamp = now()
+    const receipt = { type: 'read_receipt' as const, message_id: m.id, sender_id: m.senderId, reader_id: readerId, timestamp }
+    const events: EventDraft[] = [
+      { userId: m.senderId, groupId: null, frame: m.groupId !== null ? { ...receipt, group_id: m.groupId } : receipt },
+      { userId: m.senderId, groupId: null, frame: { type: 'message_status', message_id: m.id, status: 'read', user_id: readerId, timestamp } },
+    ]
+    const appended = m.groupId !== null
+      ? await store.markGroupRead(m.groupId, readerId, m.id, events)
+      : await store.markDirectRead(m.id, Date.now(), events)
+    if (appended) this.deps.delivery.publishEvents(appended)
+    return { message_id: m.id, status: 'read', reader_id: readerId, changed: appended !== null }
   }
 
   /** Whether a message is in one of the user's conversations: theirs, to them, or in one of their groups. */
@@ -207,16 +210,19 @@ export class MessagingService {
     return (await this.deps.directory.membersOf(m.groupId))?.has(userId) ?? false
   }
 
-  /** Tells senders that messages stored for an offline user have now reached them. */
-  async reportDelivered(userId: number, sent: StoredMessage[]): Promise<void> {
-    const direct = sent.filter((m) => m.groupId === null && m.recipientId === userId && m.status === 'sent').map((m) => m.id)
-    const changed = new Set(await this.deps.store.markDelivered(direct))
+  /**
+   * Records a membership change as events of the stream: one to the group (its members, the new
+   * one included, are told), and to each user who left, who no longer hears the group.
+   */
+  async membershipChanged(groupId: number, userIds: number[], member: boolean): Promise<void> {
     const timestamp = now()
-    for (const m of sent) {
-      if (m.senderId === userId) continue
-      if (m.groupId === null && !changed.has(m.id)) continue
-      this.deps.delivery.publish([userTarget(m.senderId)], { type: 'message_status', message_id: m.id, status: 'delivered', user_id: userId, timestamp })
+    const events: EventDraft[] = []
+    for (const userId of userIds) {
+      const frame = { type: 'membership' as const, group_id: groupId, user_id: userId, member, timestamp }
+      events.push({ userId: null, groupId, frame })
+      if (!member) events.push({ userId, groupId: null, frame })
     }
+    this.deps.delivery.publishEvents(await this.deps.store.appendEvents(events))
   }
 
   /** A page of a direct or group conversation, as `userId` sees it. */
@@ -255,13 +261,20 @@ export class MessagingService {
   private groupView(m: StoredMessage, viewerId: number, marks: Map<number, number>): MessageView {
     let readers = 0
     let others = 0
+    // The sender sees who read their message, in groups small enough for a list to be shown.
+    const readBy = m.senderId === viewerId && marks.size <= READ_BY_MAX_MEMBERS ? ([] as number[]) : undefined
     for (const [member, mark] of marks) {
       if (member === m.senderId) continue
       others++
-      if (mark >= m.id) readers++
+      if (mark >= m.id) {
+        readers++
+        readBy?.push(member)
+      }
     }
     if (m.senderId !== viewerId) return toView(m, (marks.get(viewerId) ?? 0) >= m.id ? 'read' : 'delivered', readers)
-    return toView(m, others > 0 && readers === others ? 'read' : m.status, readers)
+    const view = toView(m, others > 0 && readers === others ? 'read' : m.status, readers)
+    if (readBy) view.read_by = readBy.sort((x, y) => x - y)
+    return view
   }
 
   /** The user's conversations, newest activity first. */

@@ -1,15 +1,23 @@
-import { CONVERSATIONS_PER_TURN, groupConv, nextTurn, type Store, type StoredMessage } from '../db/store'
+import { CONVERSATIONS_PER_TURN, groupConv, nextTurn, type Store, type StoredMessage, type StreamEvent } from '../db/store'
+
+/** What a backlog holds: messages, and (resuming after a seq) the other events of the stream. */
+export type BacklogItem = StoredMessage | StreamEvent
+
+/** An item's place in the stream. */
+export function seqOf(item: BacklogItem): number {
+  return 'frame' in item ? item.seq : item.id
+}
 
 /** One ascending run of a user's messages, read in pages: a conversation, or what waits for them. */
 interface Source {
   /** Up to `limit` rows after `after`, below the backlog's bound, ascending. */
-  read(after: number, limit: number): Promise<StoredMessage[]>
+  read(after: number, limit: number): Promise<BacklogItem[]>
 }
 
 /** A source being merged: its read-ahead rows and where to read on. */
 interface Cursor {
   source: Source
-  rows: StoredMessage[]
+  rows: BacklogItem[]
   at: number
   /** The id the next read starts after. */
   after: number
@@ -22,7 +30,7 @@ const FIRST_PAGE = 4
 const LARGEST_PAGE = 256
 
 /**
- * What a connection is owed, in id order, read lazily from many sources at once: one cursor per
+ * What a connection is owed, in seq order, read lazily from many sources at once: one cursor per
  * conversation (or one for what waits for the user) and a heap on their next ids. Opening it reads
  * a few rows of each source; after that the work is proportional to the rows taken, whatever the
  * number of conversations. Only messages below `before` are read: a message that commits while the
@@ -37,10 +45,14 @@ export class Backlog {
     private readonly after: number,
   ) {}
 
-  /** Every message of the user's conversations after `after` (a resume point), their own included. */
+  /**
+   * Every event of the user's stream after `after` (a resume point): the messages of their
+   * conversations, their own included, and the statuses, receipts and membership changes for them.
+   */
   static async since(store: Store, userId: number, groupIds: number[], after: number, before: number): Promise<Backlog> {
     const convs = (await store.directConversations(userId)).concat(groupIds.map(groupConv))
     const sources = convs.map((conv): Source => ({ read: (from, limit) => store.history(conv, { after: from, before, limit }) }))
+    sources.push({ read: (from, limit) => store.eventsFor(userId, groupIds, from, before, limit) })
     return new Backlog(sources, after).open()
   }
 
@@ -66,9 +78,9 @@ export class Backlog {
     return this
   }
 
-  /** The next `n` messages in id order (fewer at the end). */
-  async take(n: number): Promise<StoredMessage[]> {
-    const out: StoredMessage[] = []
+  /** The next `n` items in seq order (fewer at the end). */
+  async take(n: number): Promise<BacklogItem[]> {
+    const out: BacklogItem[] = []
     while (out.length < n && this.heap.length) {
       const cursor = this.heap[0]
       out.push(cursor.rows[cursor.at++])
@@ -87,12 +99,12 @@ export class Backlog {
     cursor.exhausted = rows.length < cursor.pageSize
     cursor.rows = rows
     cursor.at = 0
-    if (rows.length) cursor.after = rows[rows.length - 1].id
+    if (rows.length) cursor.after = seqOf(rows[rows.length - 1])
     cursor.pageSize = Math.min(cursor.pageSize * 4, LARGEST_PAGE)
   }
 
   private head(c: Cursor): number {
-    return c.rows[c.at].id
+    return seqOf(c.rows[c.at])
   }
 
   private push(cursor: Cursor): void {

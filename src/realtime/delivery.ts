@@ -1,9 +1,27 @@
 import type { Server } from 'bun'
 import type { Broker, Presence, Publication } from '../broker/broker'
-import { encodeFrame, type Encoded } from './codec'
+import type { Store, StreamEvent } from '../db/store'
+import type { Logger } from '../observability/logger'
+import { encodeFrame, type Encoded } from '../protocol/codec'
+import { Confirmations } from './confirmations'
 import type { ConnState, Socket } from './connection'
-import type { Format, ServerFrame } from './protocol'
-import { FORMATS, groupTarget, presenceTarget, topicOf, userTarget, type Target } from './topics'
+import type { LocalConnections } from './connections'
+import type { EventFrame, Format, ServerFrame } from '../protocol/frames'
+import { FORMATS, groupTarget, presenceTarget, topicOf, userTarget, type Target } from '../protocol/topics'
+
+export interface DeliveryDeps {
+  getServer: () => Server<unknown> | null
+  broker: Broker
+  store: Store
+  connections: LocalConnections
+  /** Decides which presence frames are shown (cluster-wide changes only). */
+  presence: Presence
+  logger: Logger
+  /** Counts frames handed to sockets, by type (metrics); `sockets` counts the topic's subscribers. */
+  onSent?: (type: ServerFrame['type'], sockets: number) => void
+}
+
+const now = () => new Date().toISOString()
 
 /**
  * The one delivery path. Every event — from a WebSocket frame, a REST call or another instance —
@@ -11,35 +29,74 @@ import { FORMATS, groupTarget, presenceTarget, topicOf, userTarget, type Target 
  */
 export class Delivery {
   /**
-   * The highest message id handed to topics here, by this instance or relayed from another one
-   * (for a target a socket here watches); catch-up uses it to close gaps.
+   * The highest seq handed to topics here, by this instance or relayed from another one (for a
+   * target a socket here watches); catch-up reads it to close gaps. Only `advance` raises it.
    */
-  publishedUpTo = 0
-  /** Decides which presence frames are shown (cluster-wide changes only); set by createApp. */
-  presence: Presence | null = null
+  private publishedUpTo = 0
+  /** Asks devices to confirm what they were sent, and records it (see confirmations.ts). */
+  readonly confirmations: Confirmations
+  private readonly getServer: () => Server<unknown> | null
+  private readonly broker: Broker
+  private readonly presence: Presence
+  private readonly connections: LocalConnections
+  private readonly onSent?: (type: ServerFrame['type'], sockets: number) => void
   /**
    * Open sockets here per format: a format nobody uses is skipped without asking Bun about its
    * topics (two `subscriberCount` calls less per 1:1 message when every client speaks one format).
    */
   private readonly socketsByFormat: Record<Format, number> = { json: 0, msgpack: 0 }
 
-  constructor(
-    private readonly getServer: () => Server<unknown> | null,
-    private readonly broker: Broker,
-    /** How many sockets a user has on this instance (LocalConnections). */
-    private readonly localSockets: (userId: number) => number,
-    /** Counts frames handed to sockets, by type (metrics); `sockets` counts the topic's subscribers. */
-    private readonly onSent?: (type: ServerFrame['type'], sockets: number) => void,
-  ) {}
+  constructor(deps: DeliveryDeps) {
+    this.getServer = deps.getServer
+    this.broker = deps.broker
+    this.presence = deps.presence
+    this.connections = deps.connections
+    this.onSent = deps.onSent
+    this.presence.announce = (frame) => this.deliverLocal([presenceTarget], frame)
+    this.confirmations = new Confirmations({
+      store: deps.store,
+      logger: deps.logger,
+      socketsInGroup: (groupId) => deps.connections.socketsInGroup(groupId),
+      publishEvents: (events) => this.publishEvents(events),
+      deliveredEvent: (m, userId) => ({
+        userId: m.senderId,
+        groupId: null,
+        frame: { type: 'message_status', message_id: m.id, status: 'delivered', user_id: userId, timestamp: now() },
+      }),
+    })
+  }
 
-  /** Publishes to local topics and to the other instances. `origin` (the sending socket) is skipped. */
-  publish(targets: Target[], frame: ServerFrame, origin?: Socket): void {
-    if (frame.type !== 'presence' || !this.presence || this.presence.observe(frame)) this.deliverLocal(targets, frame, origin)
+  /** The highest seq published here: every event up to it has been handed to topics. */
+  get position(): number {
+    return this.publishedUpTo
+  }
+
+  /** Raises the position: an event was published, or (at start) the stream already held this much. */
+  advance(seq: number): void {
+    if (seq > this.publishedUpTo) this.publishedUpTo = seq
+  }
+
+  /**
+   * Publishes to local topics and to the other instances. `origin` (the sending socket, opaque to
+   * the messaging rules that hand it back: see their Publisher) is skipped.
+   */
+  publish(targets: Target[], frame: ServerFrame, origin?: unknown): void {
+    if ('seq' in frame) this.advance(frame.seq)
+    if (frame.type !== 'presence' || this.presence.observe(frame)) this.deliverLocal(targets, frame, origin as Socket | undefined)
     this.broker.publish({ targets, frame })
+  }
+
+  /** Publishes events the store appended, each to whom it is for. */
+  publishEvents(events: StreamEvent[]): void {
+    for (const e of events) {
+      const target = e.groupId !== null ? groupTarget(e.groupId) : userTarget(e.userId!)
+      this.publish([target], eventFrame(e))
+    }
   }
 
   /** The local half: what other instances' publications come through too. */
   deliverLocal(targets: Target[], frame: ServerFrame, origin?: Socket): void {
+    if (frame.type === 'message') this.track(frame, origin)
     const server = this.getServer()
     if (!server) return
     // Publishing through the sending socket excludes that socket, so a sender's other devices get
@@ -53,7 +110,7 @@ export class Delivery {
       // A user with no socket here (offline, or on another instance), or the copy for the sender's
       // other devices when the sending socket is their only one here: no subscriber to ask Bun about.
       if (target.kind === 'user') {
-        const here = this.localSockets(target.id)
+        const here = this.connections.countOf(target.id)
         if (here === 0 || (ownTopic && here === 1)) continue
       }
       const mayHoldOrigin = ownTopic || (via === origin && target.kind !== 'user')
@@ -72,6 +129,12 @@ export class Delivery {
     }
   }
 
+  /** A new message goes out: the devices it reaches confirm it on the next round. */
+  private track(frame: Extract<ServerFrame, { type: 'message' }>, origin: Socket | undefined): void {
+    if (frame.group_id !== undefined) return this.confirmations.groupPublished(frame.group_id, frame.id, frame.sender_id)
+    for (const ws of this.connections.socketsOf(frame.recipient_id!)) if (ws !== origin && ws.data.synced) this.confirmations.sent(ws, frame.id)
+  }
+
   /** A socket of this format opened (counted for `deliverLocal`); `socketClosed` undoes it. */
   socketOpened(format: Format): void {
     this.socketsByFormat[format]++
@@ -84,8 +147,8 @@ export class Delivery {
   /** Handler for publications from other instances. */
   readonly onRemote = (publication: Publication): void => {
     const { frame } = publication
-    if (frame.type === 'message' && frame.id > this.publishedUpTo) this.publishedUpTo = frame.id
-    if (frame.type === 'presence' && this.presence && !this.presence.observe(frame, publication.origin)) return
+    if ('seq' in frame) this.advance(frame.seq)
+    if (frame.type === 'presence' && !this.presence.observe(frame, publication.origin)) return
     this.deliverLocal(publication.targets, frame)
   }
 
@@ -163,4 +226,9 @@ function socketTargets(conn: ConnState): Target[] {
   for (const groupId of conn.groups) targets.push(groupTarget(groupId))
   if (conn.wantsPresence) targets.push(presenceTarget)
   return targets
+}
+
+/** A stored event as its frame: the body with its seq. */
+export function eventFrame(e: StreamEvent): EventFrame {
+  return { ...e.frame, seq: e.seq } as unknown as EventFrame
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import type { ServerWebSocket } from 'bun'
 import { SwitchboardClient, SwitchboardError, type ServerError, type TypingEvent } from '../../src/client'
-import { packr } from '../../src/realtime/msgpack'
+import { packr } from '../../src/protocol/msgpack'
 import { api, startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { connectClient, waitFor } from './helpers'
@@ -13,7 +13,8 @@ describe('client library against a real server', () => {
     using bob = await connectClient(server.url, 2)
 
     const sent = await alice.send({ recipient_id: 2 }, 'Hello Bob')
-    expect(sent).toMatchObject({ status: 'delivered', duplicate: false })
+    // Stored: `sent`; `delivered` follows once bob's device confirms it.
+    expect(sent).toMatchObject({ status: 'sent', duplicate: false })
     await waitFor('bob gets it', () => bob.received.length === 1)
     expect(bob.received[0]).toMatchObject({ id: sent.message_id, sender_id: 1, recipient_id: 2, message: 'Hello Bob', client_id: sent.client_id })
 

@@ -47,7 +47,7 @@ export async function startInstance(opts: {
   const broker = new RedisBroker({ url: opts.redisUrl, prefix: opts.prefix, instanceId: opts.name, presenceTtlMs: opts.presenceTtlMs, logger })
   const switchboard = createApp({ store, broker, config, logger })
   await switchboard.start()
-  switchboard.app.listen({ port: 0, hostname: '127.0.0.1' })
+  switchboard.listen({ port: 0, hostname: '127.0.0.1' })
   const port = switchboard.app.server!.port!
   let stopped = false
   return {

@@ -26,8 +26,9 @@ describe(`cluster mode${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
     alice.send({ type: 'message', recipient_id: 2, message: 'across instances', client_id: 'x-1' })
     const got = await bob.next('message')
     expect(got).toMatchObject({ sender_id: 1, recipient_id: 2, message: 'across instances', status: 'delivered' })
-    // Bob is online on the other instance: cluster presence makes it `delivered`, not `sent`.
-    expect(await alice.next('message_sent')).toMatchObject({ message_id: got.id, status: 'delivered', duplicate: false })
+    expect(await alice.next('message_sent')).toMatchObject({ message_id: got.id, status: 'sent', duplicate: false })
+    // Bob's device on the other instance confirmed it: that instance stores it and tells alice's.
+    expect(await alice.next('message_status')).toMatchObject({ message_id: got.id, status: 'delivered', user_id: 2, seq: got.id + 1 })
 
     bob.send({ type: 'read_receipt', message_id: got.id })
     expect(await alice.next('read_receipt')).toMatchObject({ message_id: got.id, reader_id: 2, sender_id: 1 })

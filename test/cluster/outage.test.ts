@@ -87,7 +87,7 @@ describe(`outages${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
     await seedDemo(store)
     const switchboard = createApp({ store, broker: new LocalBroker(), config: defaultConfig({ databaseUrl: viaProxy.toString(), logLevel: 'silent' }) })
     await switchboard.start()
-    switchboard.app.listen({ port: 0, hostname: '127.0.0.1' })
+    switchboard.listen({ port: 0, hostname: '127.0.0.1' })
     const server = { url: `http://127.0.0.1:${switchboard.app.server!.port}` }
     try {
       const alice = await TestClient.connect(server.url.replace('http', 'ws'), '/ws/1')

@@ -1,7 +1,7 @@
 // Every REST route tried as the wrong user under AUTH=jwt: refused with 401/403 and a JSON error,
 // and nothing changes. The right user doing the same thing succeeds, so the refusals mean something.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { startServer, type TestServer } from '../helpers/server'
+import { startServer, type TestServer, storedMessages } from '../helpers/server'
 import { isAdminRoute, isPublicRoute, restRules } from '../../src/auth/policy'
 import { call, mintToken, SECRET } from './fixtures'
 
@@ -79,12 +79,12 @@ const wrongUser: [string, keyof typeof token, string, () => string, unknown, num
 
 for (const [what, who, method, path, body, status, code] of wrongUser) {
   test(`refused: ${what}`, async () => {
-    const before = { maxId: await server.store.maxMessageId(), group: await server.store.getGroup(group2), message: await server.store.getMessage(direct) }
+    const before = { maxId: await storedMessages(server.store), group: await server.store.getGroup(group2), message: await server.store.getMessage(direct) }
     const res = await call(server, method, path(), token[who], typeof body === 'function' ? body() : body)
     expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code })
     expect(typeof res.body.error.message).toBe('string')
     // Nothing changed.
-    expect(await server.store.maxMessageId()).toBe(before.maxId)
+    expect(await storedMessages(server.store)).toBe(before.maxId)
     expect(await server.store.getGroup(group2)).toEqual(before.group)
     expect(await server.store.getMessage(direct)).toEqual(before.message)
   })

@@ -1,7 +1,7 @@
 // Frames a broken or hostile client might send. Each gets an `error` frame (or, for an oversize
 // frame, the documented close 1009); the connection and everyone else carry on; memory comes back.
 import { expect, test } from 'bun:test'
-import { startServer } from '../helpers/server'
+import { startServer, storedMessages } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { BAD_FRAMES as table } from './malformed-cases'
 
@@ -20,7 +20,7 @@ test('each bad frame gets its error, and the connection stays usable', async () 
   alice.send({ type: 'message', recipient_id: 2, message: 'still here' })
   expect((await bob.next('message')).message).toBe('still here')
   expect(await bob.collect('message', 50)).toEqual([])
-  expect(await server.store.maxMessageId()).toBe(1)
+  expect(await storedMessages(server.store)).toBe(1)
   alice.close()
   bob.close()
 })
@@ -65,7 +65,7 @@ test('thousands of random frames: one error each, others unaffected, memory back
   expect(Object.keys(codes).sort()).toEqual(expect.arrayContaining(['invalid_json']))
   console.log(`random frames: ${N} sent, errors by code: ${JSON.stringify(Object.fromEntries(Object.entries(codes).map(([k, v]) => [k, v!.length])))}`)
   // Nothing was stored or delivered, and the others still talk.
-  expect(await server.store.maxMessageId()).toBe(0)
+  expect(await storedMessages(server.store)).toBe(0)
   carol.send({ type: 'message', recipient_id: 2, message: 'after the storm' })
   expect((await bob.next('message')).message).toBe('after the storm')
   expect(bob.frames.filter((f) => f.type === 'message')).toEqual([])

@@ -3,7 +3,7 @@
 // REST answers 429 with Retry-After. Other users carry on meanwhile.
 import { expect, test } from 'bun:test'
 import { procCpuSeconds } from '../../bench/lib/server-process'
-import { startServer } from '../helpers/server'
+import { startServer, storedMessages } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { call, mintToken, SECRET, spawnServer, tempDir } from './fixtures'
 
@@ -26,7 +26,7 @@ test('a flood: the burst goes through, the rest is refused with retry_after, the
   for (const e of limited) expect(e.retry_after).toBeGreaterThan(0)
   console.log(`flood: 200 sent at once → ${sent.length} stored, ${limited.length} rate_limited (retry_after ${limited[0].retry_after}s), then close ${closed.code}`)
   // Exactly the confirmed messages are stored and delivered; another user is unaffected.
-  expect(await server.store.maxMessageId()).toBe(sent.length)
+  expect(await storedMessages(server.store)).toBe(sent.length)
   carol.send({ type: 'message', recipient_id: 2, message: 'meanwhile' })
   const got: string[] = []
   while (got.at(-1) !== 'meanwhile') got.push((await bob.next('message')).message)
@@ -66,7 +66,7 @@ test('a client that honours retry_after gets every message through and is never 
   expect(alice.closed).toBeNull()
   const received = new Set<string>()
   while (received.size < 30) received.add((await bob.next('message')).message)
-  expect(await server.store.maxMessageId()).toBe(30)
+  expect(await storedMessages(server.store)).toBe(30)
   console.log(`polite client: 30 messages through after ${refusals} rate_limited answers`)
   alice.close()
   bob.close()

@@ -2,7 +2,7 @@
 // fillers, controls and Unicode spaces, alone or mixed. Refused as empty on REST and on the
 // WebSocket alike (one check, in MessagingService.prepare); text with anything visible is stored.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { startServer, type TestServer } from '../helpers/server'
+import { startServer, type TestServer, storedMessages } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 
 let server: TestServer
@@ -49,7 +49,7 @@ test('REST: a message of invisible characters only is 400 empty_message; one wit
     answers[what] = `${res.status} ${((await res.json()) as any).error?.code}`
   }
   expect(answers).toEqual(Object.fromEntries(invisible.map(([what]) => [what, '400 empty_message'])))
-  expect(await server.store.maxMessageId()).toBe(0)
+  expect(await storedMessages(server.store)).toBe(0)
   for (const message of visible) {
     const res = await fetch(`${server.url}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sender_id: 1, recipient_id: 2, message }) })
     expect({ message, status: res.status }).toEqual({ message, status: 201 })
@@ -60,7 +60,7 @@ test('REST: a message of invisible characters only is 400 empty_message; one wit
 test('WebSocket: the same messages get the error frame empty_message, and nothing reaches the recipient', async () => {
   const alice = await TestClient.connect(server.wsUrl, '/ws/1')
   // After what the REST test stored: bob's backlog is not what this test is about.
-  const bob = await TestClient.connect(server.wsUrl, `/ws/2?since=${await server.store.maxMessageId()}`)
+  const bob = await TestClient.connect(server.wsUrl, `/ws/2?since=${await server.store.lastSeq()}`)
   const answers: Record<string, string> = {}
   for (const [what, message] of invisible) {
     alice.send({ type: 'message', recipient_id: 2, message })

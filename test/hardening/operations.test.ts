@@ -116,7 +116,7 @@ test('/metrics and logs: the figures move, one line per connection open and clos
   await seedDemo(store)
   const app = createApp({ store, broker: new LocalBroker(), config: defaultConfig({ auth: 'jwt', jwtSecret: SECRET, rateLimit: true }), logger })
   await app.start()
-  app.app.listen({ port: 0, hostname: '127.0.0.1' })
+  app.listen({ port: 0, hostname: '127.0.0.1' })
   const base = { url: `http://127.0.0.1:${app.app.server!.port}` }
   try {
     const aliceToken = await mintToken(SECRET, { sub: '1' })

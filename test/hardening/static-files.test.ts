@@ -106,7 +106,7 @@ test('a response that fails after its handler returned gets the JSON 500, logged
   // Stands for any body Bun fails to send: the file is gone by the time it is read.
   switchboard.app.get('/vanished', () => Bun.file(join(dir.dir, 'vanished.txt')))
   await switchboard.start()
-  switchboard.app.listen({ port: 0, hostname: '127.0.0.1' })
+  switchboard.listen({ port: 0, hostname: '127.0.0.1' })
   try {
     const res = await fetch(`http://127.0.0.1:${switchboard.app.server!.port}/vanished`)
     expect(res.status).toBe(500)

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
-import { startServer, type TestServer } from '../helpers/server'
+import { startServer, type TestServer, storedMessages } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { call, mintToken, SECRET, signClaims, tempDir, tryWebSocket, unsignedToken } from './fixtures'
 
@@ -111,7 +111,7 @@ describe('refused tokens', () => {
         const sent = await call(server, 'POST', '/messages', token, { sender_id: 1, recipient_id: 2, message: 'should not be stored' })
         expect(sent.status).toBe(c.status)
         expect(sent.body.error.code).toBe(c.code)
-        expect(await server.store.maxMessageId()).toBe(0)
+        expect(await storedMessages(server.store)).toBe(0)
         expect(await bob.collect('message', 100)).toEqual([])
       } finally {
         bob.close()

@@ -4,8 +4,8 @@
 // and live JSON delivery differed from history. Every string field is made well-formed as it
 // enters, each lone surrogate becoming U+FFFD, whatever the transport and the framing.
 import { expect, test } from 'bun:test'
-import { unpack } from '../../src/realtime/msgpack'
-import { api, startServer } from '../helpers/server'
+import { unpack } from '../../src/protocol/msgpack'
+import { api, startServer, storedMessages } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 
 const LONE = '\ud800'
@@ -34,7 +34,7 @@ test('a client_id with a lone surrogate, sent twice, is stored once: WebSocket i
   expect([first.status, again.status]).toEqual([201, 200])
   expect(again.body.id).toBe(first.body.id)
   expect(first.body.client_id).toBe(`rest-${REPLACED}`)
-  expect(await server.store.maxMessageId()).toBe(3)
+  expect(await storedMessages(server.store)).toBe(3)
   alice.close()
   aliceBinary.close()
 })

@@ -39,7 +39,7 @@ export async function startServer(
   if (options.seed !== false) await seedDemo(store)
   const switchboard = createApp({ store: options.wrapStore ? options.wrapStore(store) : store, broker: new LocalBroker(), config, logger })
   await switchboard.start()
-  switchboard.app.listen({ port: config.port, hostname: config.host })
+  switchboard.listen({ port: config.port, hostname: config.host })
   const port = switchboard.app.server!.port!
   let stopped = false
   const stop = async () => {
@@ -89,4 +89,22 @@ export async function api(
     json = text
   }
   return { status: res.status, body: json, headers: res.headers }
+}
+
+/** How many messages a SQLite store holds (the stream's seq also counts other events). */
+export async function storedMessages(store: Store): Promise<number> {
+  return (store as unknown as { client: { query(sql: string): { get(): { n: number } } } }).client.query('select count(*) as n from messages').get().n
+}
+
+/** Runs `check` until it stops throwing, or rethrows its last failure after `ms`. */
+export async function eventually(check: () => Promise<void> | void, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    try {
+      return await check()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await Bun.sleep(20)
+    }
+  }
 }

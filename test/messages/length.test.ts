@@ -3,7 +3,7 @@
 // JavaScript's `length` (UTF-16 code units) counts it as two.
 import { describe, expect, test } from 'bun:test'
 import { SwitchboardClient } from '../../src/client'
-import { api, startServer } from '../helpers/server'
+import { api, startServer, storedMessages } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 
 const EMOJI = '😀' // U+1F600: one code point, two UTF-16 code units
@@ -31,7 +31,7 @@ describe('the message length limit counts code points', () => {
       expect(rest.status).toBe(413)
       expect(rest.body.error).toEqual({ code: 'message_too_long', message: `message is longer than ${LIMIT} characters (Unicode code points)` })
       expect(await alice.next('error')).toMatchObject({ code: 'message_too_long', message: `message is longer than ${LIMIT} characters (Unicode code points)`, ref: 'long' })
-      expect(await server.store.maxMessageId()).toBe(0)
+      expect(await storedMessages(server.store)).toBe(0)
     }
     alice.close()
   })

@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import { Packr } from 'msgpackr'
-import { api, startServer } from '../helpers/server'
+import { api, startServer, storedMessages } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 
 const packr = new Packr({ useRecords: false })
@@ -52,7 +52,7 @@ test.each(cases)('%s → error %s… and the connection survives', async (_, fra
   expect(error.message).toBeString()
   alice.send({ type: 'ping' })
   expect((await alice.next('pong')).type).toBe('pong')
-  expect(await server.store.maxMessageId()).toBe(0)
+  expect(await storedMessages(server.store)).toBe(0)
   expect(await bob.collect('message', 50)).toHaveLength(0)
   alice.close()
   bob.close()

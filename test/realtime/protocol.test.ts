@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import type { ServerFrame } from '../../src/realtime/protocol'
+import type { ServerFrame } from '../../src/protocol/frames'
 import { api, startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { direct } from '../store/contract'
@@ -9,7 +9,7 @@ const FORMATS = ['json', 'msgpack'] as const
 /** Every frame type the server sends (a Record, so tsc fails here when the protocol gains one). */
 const SERVER_FRAME_TYPES = Object.keys({
   connection_established: 0, synced: 0, message: 0, message_sent: 0, message_status: 0, typing: 0,
-  read_receipt: 0, presence: 0, pong: 0, error: 0, backlog_page: 0,
+  read_receipt: 0, presence: 0, pong: 0, error: 0, backlog_page: 0, membership: 0, resync_required: 0,
 } satisfies Record<ServerFrame['type'], 0>)
 
 /** Client frames and the error code each must be answered with. */
@@ -39,6 +39,7 @@ describe.each(FORMATS)('every frame type over %s', (format) => {
     const got = await bob.next('message')
     expect(got).toEqual({
       type: 'message',
+      seq: got.id,
       id: got.id,
       sender_id: 1,
       recipient_id: 2,
@@ -52,9 +53,18 @@ describe.each(FORMATS)('every frame type over %s', (format) => {
       type: 'message_sent',
       message_id: got.id,
       client_id: 'c1',
-      status: 'delivered',
+      status: 'sent',
       timestamp: got.timestamp,
       duplicate: false,
+    })
+    // Bob's socket answered the ping that followed the message: his device has it.
+    expect(await alice.next('message_status')).toEqual({
+      type: 'message_status',
+      seq: got.id + 1,
+      message_id: got.id,
+      status: 'delivered',
+      user_id: 2,
+      timestamp: expect.any(String),
     })
 
     alice.send({ type: 'typing', recipient_id: 2, is_typing: true, timestamp: new Date().toISOString() })
@@ -63,8 +73,8 @@ describe.each(FORMATS)('every frame type over %s', (format) => {
     expect(await bob.next('typing')).toMatchObject({ sender_id: 1, is_typing: false })
 
     bob.send({ type: 'read_receipt', message_id: got.id, sender_id: 1, timestamp: new Date().toISOString() })
-    expect(await alice.next('read_receipt')).toMatchObject({ message_id: got.id, sender_id: 1, reader_id: 2 })
-    expect(await alice.next('message_status')).toMatchObject({ message_id: got.id, status: 'read', user_id: 2 })
+    expect(await alice.next('read_receipt')).toMatchObject({ seq: got.id + 2, message_id: got.id, sender_id: 1, reader_id: 2 })
+    expect(await alice.next('message_status')).toMatchObject({ seq: got.id + 3, message_id: got.id, status: 'read', user_id: 2 })
 
     alice.send({ type: 'ping', timestamp: new Date().toISOString() })
     expect((await alice.next('pong')).timestamp).toBeString()
@@ -80,7 +90,9 @@ describe.each(FORMATS)('every frame type over %s', (format) => {
     await api(server, 'POST', '/groups', { name: 'without alice', member_ids: [2, 3] })
     // A backlog longer than a page, so that alice's catch-up sends a backlog_page too.
     await server.store.insertMessages(Array.from({ length: 1001 }, (_, i) => direct(3, 1, `waiting ${i}`)))
-    const alice = await TestClient.connect(server.wsUrl, '/ws/1?presence=1', { format })
+    // Events older than the retention are gone: resuming from before them is a resync_required.
+    await server.store.pruneEvents(Date.now() + 1)
+    const alice = await TestClient.connect(server.wsUrl, '/ws/1?presence=1&since=0', { format })
     const bob = await TestClient.connect(server.wsUrl, '/ws/2')
     expect(await alice.next((f) => f.type === 'presence' && f.user_id === 2)).toMatchObject({ online: true })
 
@@ -95,6 +107,10 @@ describe.each(FORMATS)('every frame type over %s', (format) => {
     expect(await alice.next('message_status')).toMatchObject({ message_id: sent.message_id, status: 'read' })
     alice.send({ type: 'ping' })
     await alice.next('pong')
+    // Not the group REFUSED names as alice's not_a_member.
+    const joined = await api(server, 'POST', '/groups', { name: 'alice joins later', member_ids: [2, 3] })
+    await api(server, 'POST', `/groups/${joined.body.id}/members`, { user_id: 1 })
+    expect(await alice.next('membership')).toMatchObject({ group_id: joined.body.id, user_id: 1, member: true })
 
     for (const [code, frame] of REFUSED) {
       if (typeof frame === 'string' || frame instanceof Uint8Array) alice.sendRaw(frame)

@@ -4,7 +4,7 @@
 // empty answer, and nothing is stored.
 import { describe, expect, test } from 'bun:test'
 import { rawExchange, type RawResponse } from '../helpers/raw-http'
-import { api, startServer } from '../helpers/server'
+import { api, startServer, storedMessages } from '../helpers/server'
 
 const LIMIT = 4096
 
@@ -140,7 +140,7 @@ describe('JSON only', () => {
     expect(await server.store.getUser(4)).toBeUndefined()
     expect(await server.store.getGroup(2)).toBeUndefined()
     expect((await server.store.getGroup(1))!.memberIds).toEqual([1, 2, 3])
-    expect(await server.store.maxMessageId()).toBe(0)
+    expect(await storedMessages(server.store)).toBe(0)
   })
 
   test.each(['application/json', 'application/json; charset=utf-8', 'Application/JSON'])('%s is accepted', async (type) => {

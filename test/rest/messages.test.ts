@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { api, startServer } from '../helpers/server'
+import { api, eventually, startServer, storedMessages } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 
 const send = (server: { url: string }, body: Record<string, unknown>) => api(server, 'POST', '/messages/', body)
@@ -10,9 +10,11 @@ describe('POST /messages/', () => {
     const bob = await TestClient.connect(server.wsUrl, '/ws/2')
     const res = await send(server, { sender_id: 1, recipient_id: 2, message: 'via REST', client_id: 'r1' })
     expect(res.status).toBe(201)
-    expect(res.body).toMatchObject({ sender_id: 1, recipient_id: 2, message: 'via REST', message_type: 'text', status: 'delivered', client_id: 'r1' })
+    expect(res.body).toMatchObject({ sender_id: 1, recipient_id: 2, message: 'via REST', message_type: 'text', status: 'sent', client_id: 'r1' })
     const live = await bob.next('message')
     expect(live).toMatchObject({ id: res.body.id, sender_id: 1, recipient_id: 2, message: 'via REST', status: 'delivered' })
+    // Delivered once bob's device confirmed it.
+    await eventually(async () => expect((await server.store.getMessage(res.body.id))?.status).toBe('delivered'))
     bob.close()
   })
 
@@ -55,7 +57,7 @@ describe('POST /messages/', () => {
     const res = await send(server, body)
     expect(res.status).toBe(status)
     expect(res.body.error.code).toBe(code)
-    expect(await server.store.maxMessageId()).toBe(0)
+    expect(await storedMessages(server.store)).toBe(0)
   })
 
   test('a sender who is not a member of the group gets 403', async () => {
@@ -64,7 +66,7 @@ describe('POST /messages/', () => {
     const res = await send(server, { sender_id: 4, group_id: 1, message: 'let me in' })
     expect(res.status).toBe(403)
     expect(res.body.error.code).toBe('not_a_member')
-    expect(await server.store.maxMessageId()).toBe(0)
+    expect(await storedMessages(server.store)).toBe(0)
   })
 })
 

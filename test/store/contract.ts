@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { ConflictError, directConv, groupConv, type NewMessage, type Store } from '../../src/db/store'
-import { Backlog } from '../../src/realtime/backlog'
+import { ConflictError, directConv, groupConv, type EventDraft, type NewMessage, type Store, type StoredMessage } from '../../src/db/store'
+import { Backlog, type BacklogItem } from '../../src/realtime/backlog'
 
 export interface StoreFixture {
   /** A store with no rows in it. */
@@ -25,13 +25,33 @@ export const direct = (senderId: number, recipientId: number, body: string, extr
 
 /** The first `limit` messages waiting for `userId` (what a connection without `since` is sent). */
 export async function undelivered(store: Store, userId: number, limit = 10) {
-  return (await Backlog.undelivered(store, userId, 0, Number.MAX_SAFE_INTEGER)).take(limit)
+  return (await Backlog.undelivered(store, userId, 0, Number.MAX_SAFE_INTEGER)).take(limit) as Promise<StoredMessage[]>
 }
 
-/** The first `limit` messages of `userId`'s conversations after `after` (what `since` replays). */
-export async function since(store: Store, userId: number, groupIds: number[], after: number, limit: number) {
+/** The first `limit` events of `userId`'s stream after `after` (what `since` replays): messages and the rest. */
+export async function stream(store: Store, userId: number, groupIds: number[], after: number, limit: number): Promise<BacklogItem[]> {
   return (await Backlog.since(store, userId, groupIds, after, Number.MAX_SAFE_INTEGER)).take(limit)
 }
+
+/** The messages among them. */
+export async function since(store: Store, userId: number, groupIds: number[], after: number, limit: number): Promise<StoredMessage[]> {
+  return (await stream(store, userId, groupIds, after, limit)).filter((item): item is StoredMessage => !('frame' in item))
+}
+
+/** A status event for `userId`, as the service builds them. */
+export const statusEvent = (userId: number, messageId: number, status: 'delivered' | 'read' = 'read'): EventDraft => ({
+  userId,
+  groupId: null,
+  frame: { type: 'message_status', message_id: messageId, status, user_id: 0, timestamp: new Date().toISOString() },
+})
+
+/** recordDelivered as the hub calls it, with the hub's kind of event. */
+const delivered = (store: Store, userId: number, messageIds: number[], groupsUpTo = 0) =>
+  store.recordDelivered([{ userId, messageIds, groupsUpTo }], (m, by) => ({
+    userId: m.senderId,
+    groupId: null,
+    frame: { type: 'message_status', message_id: m.id, status: 'delivered', user_id: by, timestamp: '' },
+  }))
 
 /** Stores `n` messages in batches of 5,000; their ids in order. */
 export async function insertMany(store: Store, n: number, make: (i: number) => NewMessage): Promise<number[]> {
@@ -142,7 +162,7 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       const ids = results.map((r) => r.message.id)
       expect(ids[0] < ids[1] && ids[1] < ids[2]).toBe(true)
       expect(await store.getMessage(ids[1])).toMatchObject({ body: 'two', senderId: b, recipientId: a, status: 'sent', readAt: null })
-      expect(await store.maxMessageId()).toBe(ids[2])
+      expect(await store.lastSeq()).toBe(ids[2])
     })
 
     it('a repeated (sender, client_id) returns the original, across batches and inside one', async () => {
@@ -195,12 +215,13 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
         inGroup(b, group.id, 'own group message'),
       ])
       expect((await undelivered(store, b)).map((m) => m.body)).toEqual(['waiting', 'g1'])
-      expect(await store.markDelivered([r[0].message.id, r[1].message.id])).toEqual([r[0].message.id])
-      await store.markGroupsDelivered(b, r[2].message.id)
+      const events = await delivered(store, b, [r[0].message.id, r[1].message.id], r[2].message.id)
+      // Only what changed is told: the message already delivered is not.
+      expect(events.map((e) => [e.userId, e.frame.message_id, e.frame.user_id])).toEqual([[a, r[0].message.id, b]])
       expect(await undelivered(store, b)).toEqual([])
       expect((await undelivered(store, c)).map((m) => m.body)).toEqual(['g1', 'own group message'])
       // A delivered mark never goes down.
-      await store.markGroupsDelivered(b, 1)
+      await delivered(store, b, [], 1)
       expect(await undelivered(store, b)).toEqual([])
     })
 
@@ -209,11 +230,14 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b, c] })
       const r = await store.insertMessages([direct(a, b, 'hi'), inGroup(a, group.id, 'g1'), inGroup(a, group.id, 'g2')])
       const at = Date.now()
-      expect(await store.markDirectRead(r[0].message.id, at)).toBe(true)
-      expect(await store.markDirectRead(r[0].message.id, at)).toBe(false)
+      const first = await store.markDirectRead(r[0].message.id, at, [statusEvent(a, r[0].message.id)])
+      expect(first?.map((e) => e.seq)).toEqual([r[2].message.id + 1])
+      // A repeated receipt changes nothing and appends nothing.
+      expect(await store.markDirectRead(r[0].message.id, at, [statusEvent(a, r[0].message.id)])).toBeNull()
       expect(await store.getMessage(r[0].message.id)).toMatchObject({ status: 'read', readAt: at })
-      expect(await store.markGroupRead(group.id, b, r[2].message.id)).toBe(true)
-      expect(await store.markGroupRead(group.id, b, r[1].message.id)).toBe(false)
+      expect(await store.markGroupRead(group.id, b, r[2].message.id, [statusEvent(a, r[2].message.id)])).toHaveLength(1)
+      expect(await store.markGroupRead(group.id, b, r[1].message.id, [statusEvent(a, r[1].message.id)])).toBeNull()
+      expect(await store.lastSeq()).toBe(r[2].message.id + 2)
       const marks = await store.readMarks(group.id)
       expect(marks.get(b)).toBe(r[2].message.id)
       expect(marks.get(c)).toBe(0)
@@ -253,10 +277,10 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       const [a, b] = await threeUsers()
       // Beyond PostgreSQL's 65,535 parameters in one statement.
       const stored = await insertMany(store, 70_000, (i) => direct(a, b, `m${i}`))
-      const changed = await store.markDelivered(stored)
+      const changed = await delivered(store, b, stored)
       expect(changed.length).toBe(stored.length)
       expect(await undelivered(store, b)).toEqual([])
-      expect(await store.markDelivered(stored)).toEqual([])
+      expect(await delivered(store, b, stored)).toEqual([])
     }, 120_000)
 
     it('undelivered group messages skip the member’s own across as many pages as it takes; a read mark lowers the unread count', async () => {
@@ -268,15 +292,53 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       expect((await undelivered(store, b)).map((m) => m.body)).toEqual(['for b 1', 'for b 2'])
       expect((await store.conversations(b))[0].unreadCount).toBe(2)
       // Read up to the first: only what came after it counts, the mark itself not.
-      await store.markGroupRead(group.id, b, forB1.message.id)
+      await store.markGroupRead(group.id, b, forB1.message.id, [])
       expect((await store.conversations(b))[0].unreadCount).toBe(1)
-      await store.markGroupRead(group.id, b, forB2.message.id)
+      await store.markGroupRead(group.id, b, forB2.message.id, [])
       expect((await store.conversations(b))[0].unreadCount).toBe(0)
+    })
+
+    it('one sequence: messages and events take the next seq in turn, and a resume after any seq replays both in order', async () => {
+      const [a, b, c] = await threeUsers()
+      const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b] })
+      const [m1] = await store.insertMessages([direct(a, b, 'one')])
+      const [e1] = await store.appendEvents([statusEvent(a, m1.message.id, 'delivered')])
+      const [m2] = await store.insertMessages([inGroup(a, group.id, 'two')])
+      const [toGroup, toC] = await store.appendEvents([
+        { userId: null, groupId: group.id, frame: { type: 'membership', group_id: group.id, user_id: b, member: true, timestamp: '' } },
+        statusEvent(c, 1),
+      ])
+      expect([m1.message.id, e1.seq, m2.message.id, toGroup.seq, toC.seq]).toEqual([1, 2, 3, 4, 5])
+      expect(await store.lastSeq()).toBe(5)
+      // a hears the status for it and the group; b the group; c only its own.
+      const seqs = async (user: number, groups: number[], after: number) => (await stream(store, user, groups, after, 10)).map((i) => ('frame' in i ? i.seq : i.id))
+      expect(await seqs(a, [group.id], 0)).toEqual([1, 2, 3, 4])
+      expect(await seqs(b, [group.id], 0)).toEqual([1, 3, 4])
+      expect(await seqs(a, [group.id], 2)).toEqual([3, 4])
+      expect(await seqs(c, [], 0)).toEqual([5])
+      // The event keeps its frame.
+      expect((await store.eventsFor(b, [group.id], 0, 99, 10))[0]).toMatchObject({ seq: 4, groupId: group.id, frame: { type: 'membership', user_id: b, member: true } })
+      expect((await store.eventsFor(a, [], 0, 3, 10)).map((e) => e.seq)).toEqual([2])
+    })
+
+    it('prunes old events, never messages, and never hands a pruned seq out again', async () => {
+      const [a, b] = await threeUsers()
+      const [m] = await store.insertMessages([direct(a, b, 'kept')])
+      await store.appendEvents([statusEvent(a, m.message.id), statusEvent(a, m.message.id)])
+      expect(await store.prunedSeq()).toBe(0)
+      expect(await store.pruneEvents(Date.now() - 60_000)).toBe(0)
+      expect(await store.pruneEvents(Date.now() + 1)).toBe(2)
+      expect(await store.prunedSeq()).toBe(3)
+      expect(await store.eventsFor(a, [], 0, 99, 10)).toEqual([])
+      expect((await since(store, b, [], 0, 10)).map((x) => x.body)).toEqual(['kept'])
+      expect(await store.lastSeq()).toBe(3)
+      const [next] = await store.appendEvents([statusEvent(a, m.message.id)])
+      expect(next.seq).toBe(4)
     })
 
     it('answers ping', async () => {
       await store.ping()
-      expect(await store.maxMessageId()).toBe(0)
+      expect(await store.lastSeq()).toBe(0)
     })
   })
 }

@@ -46,7 +46,7 @@ describe('SQLite history through conversation runs', () => {
       expect({ conv, after, before, limit, ids: page.map((m) => m.id) }).toEqual({ conv, after, before, limit, ids: expected })
     }
     // Unread counts go over every run of a conversation: against the plain count, after some reads.
-    for (const m of all) if (random() < 0.3 && (await store.markDirectRead(m.id, Date.now()))) m.read = true
+    for (const m of all) if (random() < 0.3 && (await store.markDirectRead(m.id, Date.now(), []))) m.read = true
     for (const user of users) {
       const counts = Object.fromEntries((await store.conversations(user)).map((c) => [c.conv, c.unreadCount]))
       const expected = Object.fromEntries(Object.keys(counts).map((conv) => [conv, all.filter((m) => m.conv === conv && m.recipientId === user && m.senderId !== user && !m.read).length]))

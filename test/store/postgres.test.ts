@@ -26,7 +26,8 @@ storeContract(
   'PostgreSQL',
   {
     async open() {
-      await (store as any).client`truncate messages, group_members, groups, users restart identity cascade`
+      await (store as any).client`truncate messages, stream_events, group_members, groups, users restart identity cascade`
+      await (store as any).client`update stream_state set pruned_seq = 0`
       return store!
     },
     release: async () => {},

@@ -19,7 +19,12 @@ test('a backlog beyond SQLite’s variable limit (250,000 in this build) is mark
   const a = (await store.createUser({ username: 'a' })).id
   const b = (await store.createUser({ username: 'b' })).id
   const stored = await insertMany(store, 260_000, (i) => direct(a, b, `m${i}`))
-  expect((await store.markDelivered(stored)).length).toBe(260_000)
+  const events = await store.recordDelivered([{ userId: b, messageIds: stored, groupsUpTo: 0 }], (m, by) => ({
+    userId: m.senderId,
+    groupId: null,
+    frame: { type: 'message_status', message_id: m.id, status: 'delivered', user_id: by, timestamp: '' },
+  }))
+  expect(events.length).toBe(260_000)
   expect(await undelivered(store, b)).toEqual([])
   await store.close()
 }, 60_000)

@@ -1,7 +1,7 @@
 import { t, type Static } from 'elysia'
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { MessageStatus, MessageView, messageFields } from '../messages/model'
+import { MessageStatus, MessageView, messageFields } from './message'
 
 // Client → server frames. Strict: a misspelt field is an error, not a silent no-op. `timestamp` is
 // accepted (and ignored) because the seed's examples send it.
@@ -42,7 +42,8 @@ export const clientFrameCheckers = {
   ping: TypeCompiler.Compile(PingFrame),
 } as const
 
-// Server → client frames. Documented here; built by code that produces exactly these shapes.
+// Server → client frames. Documented here; built by code that produces exactly these shapes. The
+// events of the stream (message, message_status, read_receipt, membership) carry `seq`.
 const Timestamp = t.String({ format: 'date-time' })
 export const Format = t.Union([t.Literal('json'), t.Literal('msgpack')])
 export type Format = Static<typeof Format>
@@ -55,7 +56,9 @@ export const ConnectionEstablishedFrame = t.Object({
   groups: t.Array(t.Integer()),
   max_message_length: t.Integer(),
 })
-export const MessageFrame = t.Composite([t.Object({ type: t.Literal('message') }), MessageView])
+/** An event's place in the stream: one sequence, which message ids are part of; `?since=` takes it. */
+const Seq = t.Integer({ minimum: 1, description: 'The event\'s place in the stream (a message\'s seq is its id)' })
+export const MessageFrame = t.Composite([t.Object({ type: t.Literal('message'), seq: Seq }), MessageView])
 export const MessageSentFrame = t.Object({
   type: t.Literal('message_sent'),
   message_id: t.Integer(),
@@ -66,6 +69,7 @@ export const MessageSentFrame = t.Object({
 })
 export const MessageStatusFrame = t.Object({
   type: t.Literal('message_status'),
+  seq: Seq,
   message_id: t.Integer(),
   status: MessageStatus,
   user_id: t.Integer(),
@@ -81,11 +85,32 @@ export const TypingEventFrame = t.Object({
 })
 export const ReadReceiptEventFrame = t.Object({
   type: t.Literal('read_receipt'),
+  seq: Seq,
   message_id: t.Integer(),
   sender_id: t.Integer(),
   reader_id: t.Integer(),
   group_id: t.Optional(t.Integer()),
   timestamp: Timestamp,
+})
+/** A user joined (`member: true`) or left a group; sent to that user and to the group's members. */
+export const MembershipFrame = t.Object({
+  type: t.Literal('membership'),
+  seq: Seq,
+  group_id: t.Integer(),
+  user_id: t.Integer(),
+  member: t.Boolean(),
+  timestamp: Timestamp,
+})
+/**
+ * `since` is older than the events kept (EVENT_RETENTION_DAYS): statuses and receipts between it and
+ * `oldest_seq` are gone. Sent before the catch-up, which goes on as usual (messages are kept); the
+ * client refetches what it shows over REST.
+ */
+export const ResyncRequiredFrame = t.Object({
+  type: t.Literal('resync_required'),
+  code: t.Literal('events_pruned'),
+  since: t.Integer(),
+  oldest_seq: t.Integer({ description: 'Events after this seq are all kept' }),
 })
 export const PresenceFrame = t.Object({ type: t.Literal('presence'), user_id: t.Integer(), online: t.Boolean(), timestamp: Timestamp })
 export const SyncedFrame = t.Object({ type: t.Literal('synced'), last_id: t.Integer(), count: t.Integer() })
@@ -108,7 +133,14 @@ export type ServerFrame =
   | Static<typeof TypingEventFrame>
   | Static<typeof ReadReceiptEventFrame>
   | Static<typeof PresenceFrame>
+  | Static<typeof MembershipFrame>
+  | Static<typeof ResyncRequiredFrame>
   | Static<typeof SyncedFrame>
   | Static<typeof BacklogPageFrame>
   | Static<typeof PongFrame>
   | Static<typeof ErrorFrame>
+
+/** The frames of the stream: stored, sequenced, replayed after `since`. */
+export type EventFrame = Extract<ServerFrame, { seq: number }>
+/** An event frame as the store keeps it: without its seq. */
+export type EventBody = EventFrame extends infer F ? (F extends { seq: number } ? Omit<F, 'seq'> : never) : never

@@ -1,4 +1,4 @@
-import type { Format } from './protocol'
+import type { Format } from './frames'
 
 /** Who an event is for. Each target is one Bun topic per format. */
 export type Target = { kind: 'user'; id: number } | { kind: 'group'; id: number } | { kind: 'presence' }
@@ -24,3 +24,9 @@ export function topicOf(target: Target, format: Format): string {
 
 /** The topic of one connection's replies (see `Delivery.batched`); never a target's. */
 export const replyTopic = (connection: number): string => `r:${connection}`
+
+/**
+ * Where a frame came from, opaque to the messaging rules: the transport passes it back to the
+ * publisher, which skips it (the sending connection gets its own answer instead).
+ */
+export type Origin = { readonly __origin: unique symbol }

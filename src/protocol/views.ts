@@ -1,5 +1,17 @@
-import type { StoredMessage } from '../db/store'
-import type { MessageView } from './model'
+import type { MessageView } from './message'
+
+/** A message as stored, as far as its wire views read it: the store's `StoredMessage` is one. */
+export interface MessageRecord {
+  id: number
+  senderId: number
+  recipientId: number | null
+  groupId: number | null
+  body: string
+  messageType: string
+  clientId: string | null
+  status: MessageView['status']
+  createdAt: number
+}
 
 let lastMs = NaN
 let lastIso = ''
@@ -18,7 +30,7 @@ export function isoTime(ms: number): string {
 }
 
 /** The wire view of a stored message; `status` overrides the stored one (e.g. per viewer). */
-export function toView(m: StoredMessage, status = m.status, readCount?: number): MessageView {
+export function toView(m: MessageRecord, status = m.status, readCount?: number): MessageView {
   const view: MessageView = m.groupId !== null
     ? {
         id: m.id,
@@ -49,10 +61,10 @@ export function toView(m: StoredMessage, status = m.status, readCount?: number):
  * type, written out rather than spread from `toView`, because a spread is a generic copy and this
  * runs once per message.
  */
-export function messageFrame(m: StoredMessage) {
+export function messageFrame(m: MessageRecord) {
   const timestamp = isoTime(m.createdAt)
   const { id, senderId: sender_id, body: message, messageType: message_type, clientId: client_id } = m
   return m.groupId !== null
-    ? { type: 'message' as const, id, sender_id, group_id: m.groupId, message, message_type, status: 'delivered' as const, client_id, timestamp }
-    : { type: 'message' as const, id, sender_id, recipient_id: m.recipientId!, message, message_type, status: 'delivered' as const, client_id, timestamp }
+    ? { type: 'message' as const, seq: id, id, sender_id, group_id: m.groupId, message, message_type, status: 'delivered' as const, client_id, timestamp }
+    : { type: 'message' as const, seq: id, id, sender_id, recipient_id: m.recipientId!, message, message_type, status: 'delivered' as const, client_id, timestamp }
 }
