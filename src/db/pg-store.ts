@@ -5,6 +5,7 @@ import { drizzle, type BunSQLDatabase } from 'drizzle-orm/bun-sql'
 import { migrate } from 'drizzle-orm/bun-sql/migrator'
 import * as schema from './pg-schema'
 import { groupMembers, groups, messages, users } from './pg-schema'
+import { tsquery, type SearchRequest } from './search'
 import {
   ConflictError,
   containsPattern,
@@ -351,5 +352,27 @@ export class PgStore implements Store {
 
   async close(): Promise<void> {
     await this.client.close({ timeout: 2 })
+  }
+
+  async searchMessages(request: SearchRequest): Promise<StoredMessage[]> {
+    // "search" is the generated tsvector column of migration 0003, outside the Drizzle schema.
+    const readable = or(
+      and(sql`${messages.groupId} is null`, or(eq(messages.senderId, request.userId), eq(messages.recipientId, request.userId))),
+      inArray(messages.groupId, this.db.select({ groupId: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.userId, request.userId))),
+    )
+    const rows = await this.db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          sql`"messages"."search" @@ to_tsquery('simple', ${tsquery(request.terms)})`,
+          request.before === undefined ? undefined : lt(messages.id, request.before),
+          request.conv === undefined ? undefined : eq(messages.conv, request.conv),
+          readable,
+        ),
+      )
+      .orderBy(desc(messages.id))
+      .limit(request.limit)
+    return rows as StoredMessage[]
   }
 }

@@ -8,6 +8,7 @@ import { fallbackLogger, type Logger } from '../observability/logger'
 import { startCheckpointer, type Checkpointer } from './checkpointer'
 import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
+import { fts5Match, type SearchRequest } from './search'
 import * as schema from './schema'
 import { groupMembers, groups, messages, userConversations, users } from './schema'
 import {
@@ -458,5 +459,23 @@ export class SqliteStore implements Store {
     this.client.close()
     // Last: another process may open the file only once this one has finished with it.
     this.lock?.close()
+  }
+
+  async searchMessages(request: SearchRequest): Promise<StoredMessage[]> {
+    const fields = Object.entries(getTableColumns(messages)).map(([key, column]) => `m."${column.name}" as "${key}"`)
+    // The index is read newest first (FTS5 walks its rowids backwards) and each match kept if the
+    // user reads its conversation: their direct ones are listed in user_conversations, their
+    // groups in group_members as they are now. query() keeps each of the two texts compiled.
+    const statement = this.client.query<StoredMessage, Record<string, string | number>>(
+      `select ${fields.join(', ')} from "message_search" join "messages" m on m."id" = "message_search".rowid ` +
+        `where "message_search" match $match and "message_search".rowid < $before ` +
+        (request.conv === undefined ? '' : 'and m."conv" = $conv ') +
+        `and (m."conv" in (select "conv" from "user_conversations" where "user_id" = $userId) ` +
+        `or m."group_id" in (select "group_id" from "group_members" where "user_id" = $userId)) ` +
+        `order by "message_search".rowid desc limit $limit`,
+    )
+    const params: Record<string, string | number> = { match: fts5Match(request.terms), before: request.before ?? Number.MAX_SAFE_INTEGER, userId: request.userId, limit: request.limit }
+    if (request.conv !== undefined) params.conv = request.conv
+    return statement.all(params)
   }
 }

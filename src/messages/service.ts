@@ -9,7 +9,7 @@ import { isBlank } from './blank'
 import type { Directory } from './directory'
 import { lengthExceeded } from './length'
 import type { MessageView } from './model'
-import { messageFrame, toView } from './views'
+import { groupView, messageFrame, toView } from './views'
 import type { MessageWriter } from './writer'
 
 export interface SendInput {
@@ -246,22 +246,9 @@ export class MessagingService {
     const forward = page.after !== undefined
     const has_more = rows.length > page.limit
     const shown = has_more ? (forward ? rows.slice(0, page.limit) : rows.slice(1)) : rows
-    const messages = shown.map((m) => (marks ? this.groupView(m, userId, marks) : toView(m)))
+    const messages = shown.map((m) => (marks ? groupView(m, userId, marks) : toView(m)))
     const next_cursor = !has_more || !shown.length ? null : forward ? { after: shown[shown.length - 1].id } : { before: shown[0].id }
     return { messages, has_more, next_cursor }
-  }
-
-  /** A group message's status as one member sees it: read marks decide. */
-  private groupView(m: StoredMessage, viewerId: number, marks: Map<number, number>): MessageView {
-    let readers = 0
-    let others = 0
-    for (const [member, mark] of marks) {
-      if (member === m.senderId) continue
-      others++
-      if (mark >= m.id) readers++
-    }
-    if (m.senderId !== viewerId) return toView(m, (marks.get(viewerId) ?? 0) >= m.id ? 'read' : 'delivered', readers)
-    return toView(m, others > 0 && readers === others ? 'read' : m.status, readers)
   }
 
   /** The user's conversations, newest activity first. */

@@ -56,3 +56,16 @@ export function messageFrame(m: StoredMessage) {
     ? { type: 'message' as const, id, sender_id, group_id: m.groupId, message, message_type, status: 'delivered' as const, client_id, timestamp }
     : { type: 'message' as const, id, sender_id, recipient_id: m.recipientId!, message, message_type, status: 'delivered' as const, client_id, timestamp }
 }
+
+/** A group message's status as one member sees it, and how many others have read it: the read marks decide. */
+export function groupView(m: StoredMessage, viewerId: number, marks: Map<number, number>): MessageView {
+  let readers = 0
+  let others = 0
+  for (const [member, mark] of marks) {
+    if (member === m.senderId) continue
+    others++
+    if (mark >= m.id) readers++
+  }
+  if (m.senderId !== viewerId) return toView(m, (marks.get(viewerId) ?? 0) >= m.id ? 'read' : 'delivered', readers)
+  return toView(m, others > 0 && readers === others ? 'read' : m.status, readers)
+}
