@@ -99,6 +99,15 @@ function lockDatabase(path: string): Database {
 type Db = BunSQLiteDatabase<typeof schema>
 type InsertParams = [string, number, number | null, number | null, string, string, string | null, string, number]
 
+/**
+ * Adds the bodies of messages just stored to the full-text index (migration 0007), one statement a
+ * batch in the batch's own transaction. Not an insert trigger, as edits and deletes have: a trigger
+ * writing to FTS5 makes each message insert a statement with its own savepoint, and FTS5 writes its
+ * pending words to disk at every savepoint, once a message instead of once a batch
+ * (docs/BENCHMARKS.md). Every message is stored through insertMessages, hence indexed here.
+ */
+const INDEX_BODIES = 'insert into "message_search" (rowid, body) select "id", "body" from "messages" where "id" between ? and ?'
+
 /** Direct conversations known to be in user_conversations: most messages need no write there. */
 const KNOWN_CONVERSATIONS_MAX = 100_000
 
@@ -275,6 +284,8 @@ export class SqliteStore implements Store {
     const indexed = this.index.mark()
     try {
       this.client.transaction(() => {
+        let firstId = 0
+        let lastId = 0
         for (let i = 0; i < batch.length; i++) {
           const m = batch[i]
           const original = m.clientId === null ? undefined : this.resent(m.senderId, m.clientId)
@@ -292,7 +303,11 @@ export class SqliteStore implements Store {
           if (m.clientId !== null) this.recent.add(m.senderId, m.clientId, id, m.createdAt)
           this.index.stored(m.conv, id)
           results[i] = { message: storedMessage(m, id), duplicate: false }
+          firstId ||= id
+          lastId = id
         }
+        // The batch's rows are all the ids from its first to its last: one writer, one transaction.
+        if (lastId) this.client.query(INDEX_BODIES).run(firstId, lastId)
         this.index.storedBatch()
       })()
     } catch (error) {

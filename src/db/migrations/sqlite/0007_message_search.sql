@@ -8,11 +8,10 @@
 CREATE VIRTUAL TABLE `message_search` USING fts5(
   body, content='messages', content_rowid='id', columnsize=0, tokenize='unicode61 remove_diacritics 2'
 );--> statement-breakpoint
--- Triggers, so that every write to messages (the raw prepared insert of the hot path included)
--- updates the index in its own statement, hence in the same transaction and the same commit.
-CREATE TRIGGER `message_search_insert` AFTER INSERT ON `messages` BEGIN
-  INSERT INTO `message_search` (rowid, body) VALUES (new.`id`, new.`body`);
-END;--> statement-breakpoint
+-- New messages are added by the store, in the transaction that stores them (INDEX_BODIES in
+-- src/db/sqlite-store.ts): an insert trigger would cost FTS5 a flush of its pending words per
+-- message. Edits and deletes are rare: triggers keep the index in step with them, in the
+-- statement that makes them, whoever makes them.
 -- An external-content index forgets a row only when told the words it held: the old body.
 CREATE TRIGGER `message_search_delete` AFTER DELETE ON `messages` BEGIN
   INSERT INTO `message_search` (`message_search`, rowid, body) VALUES ('delete', old.`id`, old.`body`);
