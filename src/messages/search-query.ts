@@ -40,7 +40,8 @@ export function parseSearchQuery(q: string): ParsedQuery {
     if (prefix && i < q.length && !SPACE.test(q[i])) return { error: `a * goes only at the end of a word, as in mess* (got ${q.slice(0, i + 1).split(SPACE).pop()})` }
     const tokens = text.match(TOKEN) ?? []
     if (prefix && !tokens.length) return { error: 'a * must follow a word, as in mess*' }
-    if (tokens.length) terms.push({ tokens: tokens.map((t) => t.toLowerCase()), prefix })
+    // Composed (NFC), as keyboards write text: PostgreSQL compares the characters as they are.
+    if (tokens.length) terms.push({ tokens: tokens.map((t) => t.normalize('NFC').toLowerCase()), prefix })
   }
   if (!terms.length) return { error: q.trim() ? 'the query has no letters or digits to search for' : 'the query is empty' }
   return { terms }

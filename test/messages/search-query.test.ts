@@ -24,6 +24,8 @@ describe('parseSearchQuery', () => {
     ['cats OR dogs', [{ tokens: ['cats'], prefix: false }, { tokens: ['or'], prefix: false }, { tokens: ['dogs'], prefix: false }]],
     ['-cats body:dogs (NEAR) ^x', [{ tokens: ['cats'], prefix: false }, { tokens: ['body', 'dogs'], prefix: false }, { tokens: ['near'], prefix: false }, { tokens: ['x'], prefix: false }]],
     ['hello !!! ', [{ tokens: ['hello'], prefix: false }]],
+    // An accent typed as a combining mark is composed: é as one character, as stored text has it.
+    ['e\u0301cole', [{ tokens: ['\u00e9cole'], prefix: false }]],
   ])('%p', (q, expected) => {
     expect(parseSearchQuery(q)).toEqual({ terms: expected })
   })
