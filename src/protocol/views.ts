@@ -68,3 +68,26 @@ export function messageFrame(m: MessageRecord) {
     ? { type: 'message' as const, seq: id, id, sender_id, group_id: m.groupId, message, message_type, status: 'delivered' as const, client_id, timestamp }
     : { type: 'message' as const, seq: id, id, sender_id, recipient_id: m.recipientId!, message, message_type, status: 'delivered' as const, client_id, timestamp }
 }
+
+/** Groups up to this size list, on their sender's messages, who read them (`read_by`). */
+export const READ_BY_MAX_MEMBERS = 100
+
+/** A group message's status as one member sees it: read marks decide. */
+export function groupView(m: MessageRecord, viewerId: number, marks: Map<number, number>): MessageView {
+  let readers = 0
+  let others = 0
+  // The sender sees who read their message, in groups small enough for a list to be shown.
+  const readBy = m.senderId === viewerId && marks.size <= READ_BY_MAX_MEMBERS ? ([] as number[]) : undefined
+  for (const [member, mark] of marks) {
+    if (member === m.senderId) continue
+    others++
+    if (mark >= m.id) {
+      readers++
+      readBy?.push(member)
+    }
+  }
+  if (m.senderId !== viewerId) return toView(m, (marks.get(viewerId) ?? 0) >= m.id ? 'read' : 'delivered', readers)
+  const view = toView(m, others > 0 && readers === others ? 'read' : m.status, readers)
+  if (readBy) view.read_by = readBy.sort((x, y) => x - y)
+  return view
+}
