@@ -8,6 +8,9 @@ import { urlInteger } from '../http/validation'
  * response schemas too: `t.Integer` is a transform, and Elysia encodes a response whose schema
  * holds one value by value (a history page of 50: about a tenth of the request's CPU).
  */
+/** Most users one message may mention. */
+export const MAX_MENTIONS = 50
+
 export const messageFields = {
   recipient_id: t.Optional(Type.Integer({ minimum: 1, description: 'The recipient of a direct message' })),
   group_id: t.Optional(Type.Integer({ minimum: 1, description: 'The group of a group message' })),
@@ -22,6 +25,8 @@ export const messageFields = {
     }),
   ),
   client_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Makes a retry idempotent: one (sender, client_id) is stored once' })),
+  reply_to_id: t.Optional(Type.Integer({ minimum: 1, description: 'A message of the same conversation this one replies to' })),
+  mention_ids: t.Optional(t.Array(Type.Integer({ minimum: 1 }), { maxItems: MAX_MENTIONS, description: `Members of the conversation mentioned (at most ${MAX_MENTIONS})` })),
 }
 
 export const MessageStatus = t.Union([t.Literal('sent'), t.Literal('delivered'), t.Literal('read')])
@@ -50,6 +55,14 @@ const exampleMessage = {
   timestamp: '2026-12-01T09:31:05.120Z',
 }
 
+/** One emoji's reactions to a message, as its viewer sees them. */
+export const ReactionSummary = t.Object({
+  emoji: t.String(),
+  count: Type.Integer({ minimum: 1 }),
+  me: t.Boolean({ description: 'Whether the viewer reacted with it' }),
+})
+export type ReactionSummary = Static<typeof ReactionSummary>
+
 /** A stored message as REST returns it and as the `message` frame carries it (with `type`). */
 export const MessageView = t.Object({
   id: Type.Integer(),
@@ -62,6 +75,12 @@ export const MessageView = t.Object({
   client_id: t.Union([t.String(), t.Null()]),
   timestamp: t.String({ format: 'date-time' }),
   read_count: t.Optional(Type.Integer({ description: 'Group messages: members other than the sender who have read it' })),
+  edited_at: t.Optional(t.String({ format: 'date-time', description: 'Set once edited: `message` is the edited text' })),
+  deleted: t.Optional(t.Literal(true, { description: 'A deleted message: a tombstone, its `message` is empty' })),
+  reply_to_id: t.Optional(Type.Integer({ description: 'The message this one replies to' })),
+  reply_count: t.Optional(Type.Integer({ description: 'Replies to this message (absent when none)' })),
+  mention_ids: t.Optional(t.Array(Type.Integer(), { description: 'Members mentioned' })),
+  reactions: t.Optional(t.Array(ReactionSummary, { description: 'History and catch-up: per emoji, in the order first used (absent when none)' })),
   read_by: t.Optional(t.Array(Type.Integer(), { description: "The viewer's own messages in groups of at most 100 members: who has read it, by user id" })),
 }, { examples: [exampleMessage] })
 export type MessageView = Static<typeof MessageView>
@@ -99,6 +118,7 @@ export const Conversation = t.Object({
   group_id: t.Optional(Type.Integer()),
   last_message: t.Union([MessageView, t.Null()]),
   unread_count: Type.Integer(),
+  mention_count: Type.Integer({ description: 'Unread messages that mention the user' }),
 })
 export const ConversationList = t.Object(
   { user_id: Type.Integer(), conversations: t.Array(Conversation) },
@@ -107,10 +127,30 @@ export const ConversationList = t.Object(
       {
         user_id: 2,
         conversations: [
-          { kind: 'direct', other_user_id: 1, last_message: exampleMessage, unread_count: 1 },
-          { kind: 'group', group_id: 1, last_message: null, unread_count: 0 },
+          { kind: 'direct', other_user_id: 1, last_message: exampleMessage, unread_count: 1, mention_count: 0 },
+          { kind: 'group', group_id: 1, last_message: null, unread_count: 0, mention_count: 0 },
         ],
       },
     ],
   },
 )
+
+/** PATCH /messages/{id} */
+export const EditMessageBody = t.Object({ message: messageFields.message }, { additionalProperties: false, examples: [{ message: 'Hello Bob! (edited)' }] })
+
+/** The acting user of a lifecycle route: under AUTH=jwt the token's. */
+export const ActorQuery = t.Object({ user_id: t.Optional(urlInteger({ minimum: 1, description: "The acting user (AUTH=none); under AUTH=jwt the token's" })) })
+
+/** GET /messages/{id}/replies */
+export const RepliesQuery = t.Object({
+  user_id: t.Optional(urlInteger({ minimum: 1, description: "The reading user (AUTH=none); under AUTH=jwt the token's" })),
+  before: t.Optional(urlInteger({ minimum: 1, description: 'Only replies with a smaller id (older page)' })),
+  after: t.Optional(urlInteger({ minimum: 0, description: 'Only replies with a larger id (newer page)' })),
+  limit: urlInteger({ minimum: 1, maximum: 200, default: 50, description: 'Replies in the page' }),
+})
+
+/** PUT and DELETE /messages/{id}/reactions/{emoji} */
+export const ReactionsResult = t.Object({
+  message_id: Type.Integer(),
+  reactions: t.Array(ReactionSummary),
+}, { examples: [{ message_id: 42, reactions: [{ emoji: '👍', count: 2, me: true }] }] })

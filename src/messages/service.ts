@@ -285,8 +285,8 @@ export class MessagingService {
       user_id: userId,
       conversations: list.map((c) =>
         c.groupId !== null
-          ? { kind: 'group' as const, group_id: c.groupId, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount }
-          : { kind: 'direct' as const, other_user_id: c.otherUserId!, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount },
+          ? { kind: 'group' as const, group_id: c.groupId, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount, mention_count: c.mentionCount }
+          : { kind: 'direct' as const, other_user_id: c.otherUserId!, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount, mention_count: c.mentionCount },
       ),
     }
   }
