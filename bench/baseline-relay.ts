@@ -9,7 +9,7 @@
  */
 // The MessagePack codec Switchboard uses (msgpackr, read through a reused buffer): what the
 // baseline measures is the server around it.
-import { packr, unpack } from '../src/realtime/msgpack'
+import { packr, unpack } from '../src/protocol/msgpack'
 
 interface Conn {
   userId: number

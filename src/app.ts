@@ -10,7 +10,7 @@ import { groupRoutes } from './groups/routes'
 import { AppError, badRequest, errorBody } from './http/errors'
 import { bodyRefusal, jsonBodies } from './http/json-body'
 import { MAX_BODY_DEPTH, nestsDeeperThan } from './http/json-depth'
-import { wellFormedFields } from './http/text'
+import { wellFormedFields } from './protocol/well-formed'
 import { validationMessage } from './http/validation'
 import { requestPath, unroutableUrl } from './http/url'
 import { allowedMethods } from './http/methods'
@@ -34,7 +34,7 @@ import { createSocketGuard } from './limits/socket-guard'
 import { observability } from './observability/http'
 import { createLogger, type Logger } from './observability/logger'
 import { createMetrics } from './observability/metrics'
-import { CloseCode } from './realtime/close-codes'
+import { CloseCode } from './protocol/close-codes'
 
 export interface AppDeps {
   store: Store

@@ -1,5 +1,6 @@
 import { IDEMPOTENCY_DEFAULTS } from './db/idempotency-window'
 import { MIN_COMMIT_INTERVAL_MS } from './messages/writer'
+import type { LogLevel } from './observability/logger'
 /** Configuration: read from the environment once, at start-up, and validated there. */
 export interface Config {
   port: number
@@ -26,7 +27,7 @@ export interface Config {
   /** 'jwt' (the default of loadConfig, so of `npm start`) or 'none' (development only). */
   auth: 'none' | 'jwt'
   seedDemo: boolean
-  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  logLevel: LogLevel
   /** Longest chat message, in Unicode code points (an emoji is one). */
   maxMessageLength: number
   /** Largest WebSocket frame accepted; larger frames close the connection with 1009. */

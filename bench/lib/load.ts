@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js'
-import { packr, unpack } from '../../src/realtime/msgpack'
+import { packr, unpack } from '../../src/protocol/msgpack'
 import type { ServerProcess } from './server-process'
 
 export type Format = 'json' | 'msgpack'

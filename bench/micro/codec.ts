@@ -1,14 +1,14 @@
 /**
  * Micro-benchmark of what the server's codec does per 1:1 message, in JSON and in MessagePack: decode
  * the client's `message` frame, encode the `message` frame the recipient gets and the
- * `message_sent` the sender gets. It runs the codec the server runs (`src/realtime/codec.ts`, with
- * msgpackr through `src/realtime/msgpack.ts`), on frames shaped like the load generator's. The relay
+ * `message_sent` the sender gets. It runs the codec the server runs (`src/protocol/codec.ts`, with
+ * msgpackr through `src/protocol/msgpack.ts`), on frames shaped like the load generator's. The relay
  * baseline uses the same codec, so these costs are in both servers' figures.
  *
  *   bun bench/micro/codec.ts            (LOOPS=1000000 REPS=3 by default)
  */
-import { decodeFrame, encodeFrame } from '../../src/realtime/codec'
-import type { ServerFrame } from '../../src/realtime/protocol'
+import { decodeFrame, encodeFrame } from '../../src/protocol/codec'
+import type { ServerFrame } from '../../src/protocol/frames'
 
 const LOOPS = Number(process.env.LOOPS ?? 1_000_000)
 const REPS = Number(process.env.REPS ?? 3)

@@ -4,7 +4,7 @@ import { urlInteger } from '../http/validation'
 
 // The admin API's wire shapes, declared once: they check the responses and document them in
 // OpenAPI, and the service's return types are derived from them. Integers are TypeBox's strict
-// `Type.Integer` in responses (see src/messages/model.ts); `t.Integer` only where the URL is read.
+// `Type.Integer` in responses (see src/protocol/message.ts); `t.Integer` only where the URL is read.
 
 // Examples for the API reference; a test checks each against its schema.
 const exampleHistogram = { count: 120, total_count: 48210, mean_ms: 1.4, p50_ms: 1.1, p90_ms: 2.6, p99_ms: 4.8, buckets: [{ le_ms: 1, count: 52 }, { le_ms: 5, count: 67 }, { le_ms: null, count: 1 }] }

@@ -3,7 +3,7 @@ import { notFound } from '../http/errors'
 import type { RecentRefusals } from '../limits/refusals'
 import type { Logger } from '../observability/logger'
 import type { HistogramReading, Metrics } from '../observability/metrics'
-import { CloseCode } from '../realtime/close-codes'
+import { CloseCode } from '../protocol/close-codes'
 import type { Connections, Disconnected, HistogramView, InstanceConnections, Overview, RateLimited, SlowConsumer, Traffic, UserConnections } from './model'
 
 /** What the admin view reads of a live connection (a Bun ServerWebSocket of the gateway fits). */

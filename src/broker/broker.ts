@@ -1,6 +1,5 @@
-import type { LocalConnections } from '../realtime/connections'
-import type { ServerFrame } from '../realtime/protocol'
-import type { Target } from '../realtime/topics'
+import type { Format, ServerFrame } from '../protocol/frames'
+import type { Target } from '../protocol/topics'
 
 /** An event for some targets, as it travels between instances. */
 export interface Publication {
@@ -18,6 +17,18 @@ export type ControlMessage =
   | { kind: 'membership'; groupId: number; userId: number; isMember: boolean }
   /** An operator asked another instance to close this user's connections (the admin API). */
   | { kind: 'disconnect'; userId: number }
+
+/**
+ * This instance's connections, as far as presence reads them. The hub's LocalConnections is one:
+ * the broker is handed it and never imports the hub.
+ */
+export interface ConnectedHere {
+  isOnline(userId: number): boolean
+  /** Sorted ascending. */
+  onlineUserIds(): number[]
+  /** Every live connection here (its format, for the per-instance counts). */
+  all(): Iterable<{ readonly data: { readonly format: Format } }>
+}
 
 /** One instance's connections, as its last presence heartbeat wrote them. */
 export interface InstanceStats {
@@ -51,7 +62,7 @@ export interface Broker {
   /** False while the other instances cannot be reached: new messages are then refused. */
   isHealthy(): boolean
   /** Who is online, as far as this broker's instances know; `local` is this instance's sockets. */
-  createPresence(local: LocalConnections): Presence
+  createPresence(local: ConnectedHere): Presence
   close(options?: { goodbye?: boolean }): Promise<void>
 }
 
@@ -79,7 +90,7 @@ export interface Presence {
 /** One instance: presence is this instance's sockets. */
 export class LocalPresence implements Presence {
   announce: ((frame: PresenceFrame) => void) | null = null
-  constructor(private readonly local: LocalConnections) {}
+  constructor(private readonly local: ConnectedHere) {}
   isOnline(userId: number): boolean {
     return this.local.isOnline(userId)
   }
@@ -103,7 +114,7 @@ export class LocalBroker implements Broker {
   isHealthy(): boolean {
     return true
   }
-  createPresence(local: LocalConnections): Presence {
+  createPresence(local: ConnectedHere): Presence {
     return new LocalPresence(local)
   }
   async close(_options?: { goodbye?: boolean }): Promise<void> {}

@@ -1,6 +1,5 @@
 import type Redis from 'ioredis'
-import type { LocalConnections } from '../realtime/connections'
-import type { InstanceStats, Presence, PresenceFrame } from './broker'
+import type { ConnectedHere, InstanceStats, Presence, PresenceFrame } from './broker'
 
 /**
  * Cluster presence in Redis. Each instance keeps the ids of its online users in a set of its own
@@ -30,7 +29,7 @@ export class RedisPresence implements Presence {
   constructor(
     private readonly redis: Redis,
     private readonly options: { prefix: string; instanceId: string; presenceTtlMs: number },
-    private readonly local: LocalConnections,
+    private readonly local: ConnectedHere,
   ) {
     this.key = this.keyOf(options.instanceId)
     this.instancesKey = `${options.prefix}:instances`

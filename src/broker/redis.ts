@@ -1,10 +1,9 @@
 import Redis from 'ioredis'
 import { fallbackLogger, type Logger } from '../observability/logger'
-import type { LocalConnections } from '../realtime/connections'
-import { packr, unpack } from '../realtime/msgpack'
-import type { ServerFrame } from '../realtime/protocol'
-import { presenceTarget, type Target } from '../realtime/topics'
-import type { Broker, ControlMessage, Presence, Publication } from './broker'
+import { packr, unpack } from '../protocol/msgpack'
+import type { ServerFrame } from '../protocol/frames'
+import { presenceTarget, type Target } from '../protocol/topics'
+import type { Broker, ConnectedHere, ControlMessage, Presence, Publication } from './broker'
 import { RedisPresence } from './redis-presence'
 
 export interface RedisBrokerOptions {
@@ -27,8 +26,8 @@ interface Watch {
 /**
  * The cluster broker on Redis pub/sub, over three connections:
  * - PUBLISH goes through Bun's built-in RedisClient (`send('PUBLISH', [channel, bytes])` takes
- *   binary): measured here at 7 to 32 µs of CPU per publication to two channels, against 32 to
- *   70 µs with ioredis — it is on the path of every event;
+ *   binary) and costs a fraction of ioredis's CPU per publication (docs/BENCHMARKS.md) — it is
+ *   on the path of every event;
  * - subscriptions use ioredis, because Bun's RedisClient (checked on 1.4.5) hands pub/sub payloads
  *   to listeners as strings (bytes that are not UTF-8 arrive as U+FFFD) and, after a Redis restart,
  *   reports itself connected with no subscription left;
@@ -218,7 +217,7 @@ export class RedisBroker implements Broker {
     return !this.closed && this.resubscribed && this.publisher?.connected === true && this.commands.status === 'ready' && this.subscriber.status === 'ready'
   }
 
-  createPresence(local: LocalConnections): Presence {
+  createPresence(local: ConnectedHere): Presence {
     this.presence = new RedisPresence(this.commands, this.options, local)
     return this.presence
   }

@@ -1,4 +1,4 @@
-import { packr, unpack } from '../realtime/msgpack'
+import { packr, unpack } from '../protocol/msgpack'
 import type { ClientFrame, Format, ServerFrame } from './types'
 
 /** Encodes a frame for the connection's format: text for JSON, binary for MessagePack. */

@@ -1,6 +1,6 @@
 // Wire shapes come from the server's TypeBox schemas (type-only imports: nothing of the server is
 // bundled into the browser). The client adds only what is its own: targets, events and options.
-import type { ClientFrame, Format, ServerFrame } from '../realtime/protocol'
+import type { ClientFrame, Format, ServerFrame } from '../protocol/frames'
 
 export type { ClientFrame, Format, ServerFrame }
 

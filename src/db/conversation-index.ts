@@ -6,9 +6,10 @@ import { conversationRuns, messages } from './schema'
  * Stored messages that may wait before conversation_runs lists them, in one pass.
  *
  * Why not an index on messages (conv, id): each commit rewrote one index page per conversation it
- * held, into the WAL and then the database file, about 2 µs of CPU a 1:1 message in the benchmark
- * (docs/BENCHMARKS.md). Why runs, not a row a message: a pass then writes one B-tree entry per
- * conversation it saw instead of one per message (`bun bench/micro/indexes.ts 100` compares them).
+ * held, into the WAL and then the database file: the largest single cost left on the 1:1 path
+ * (docs/BENCHMARKS.md, third pass). Why runs, not a row a message: a pass then writes one B-tree
+ * entry per conversation it saw instead of one per message (`bun bench/micro/indexes.ts 100`
+ * compares them).
  * 4,096 keeps a pass, which holds the writer, short.
  */
 export const INDEX_EVERY_ROWS = 4096

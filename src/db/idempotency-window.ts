@@ -5,18 +5,18 @@ import { fallbackLogger } from '../observability/logger'
  * last `windowMs` became, at most `maxKeys` of them, in memory.
  *
  * Why not a unique index on (sender_id, client_id): every live insert then updates one index page
- * per sender and commit, about 6 µs of CPU per message (`bun bench/micro/indexes.ts`: 17.5 µs a
- * row with it, 11.3 without, at 200 rows a commit; the relay baseline's whole message is 11 to 13),
- * to guard against resends that come seconds after the original (a client resends what was
- * unconfirmed when its connection dropped).
+ * per sender and commit, a cost about half of the relay baseline's whole message
+ * (`bun bench/micro/indexes.ts`; docs/BENCHMARKS.md, second pass), to guard against resends that
+ * come seconds after the original (a client resends what was unconfirmed when its connection
+ * dropped).
  * Chat services bound the same guarantee in time (Discord's nonce: a few minutes; Mattermost's
  * pending post id: 30 s); this window is rebuilt from the messages table at start-up, so it holds
  * across restarts and crashes too.
  *
  * It holds no JavaScript value per key, only numbers in typed arrays: a 53-bit hash of (sender,
  * client_id) and the message id, in a hash table and a ring. The garbage collector never walks
- * them: string keys in a Map cost 3 µs more a message (25.6 against 22.4 in bench/run.ts), a Map
- * of these numbers 0.35 µs more than the typed arrays (window adds amid message-like garbage).
+ * them: string keys in a Map, and then a Map of these numbers, each cost measurably more CPU a
+ * message (docs/BENCHMARKS.md, second pass).
  * A hash names a candidate; the store checks the candidate message's sender and client_id before
  * calling a send a resend.
  */

@@ -57,8 +57,8 @@ export interface PgOptions {
 /**
  * Connects, applies the migrations (under an advisory lock) and returns the store.
  *
- * The client is Bun's built-in SQL (through drizzle-orm/bun-sql): measured here, a round trip
- * cost 127 µs (74 µs CPU) against 2 ms (364 µs CPU) for the `postgres` package running on Bun.
+ * The client is Bun's built-in SQL (through drizzle-orm/bun-sql): its round trip is much faster,
+ * and cheaper in CPU, than the `postgres` package's running on Bun (docs/BENCHMARKS.md).
  * The schema avoids what drizzle's bun-sql driver is known to get wrong (timestamp and JSON
  * columns): times are bigint milliseconds.
  */
@@ -179,8 +179,8 @@ export class PgStore implements Store {
   /**
    * A batch is ONE statement, hence one transaction: the rows travel as one JSON parameter, so the
    * statement text is the same for every batch size (prepared once per connection) and no BEGIN
-   * or COMMIT round trip is needed. Measured here at 100 rows a batch: 18 µs of CPU a row, against
-   * 45 µs for Drizzle's multi-row VALUES inside a transaction.
+   * or COMMIT round trip is needed; it costs less than half the CPU a row of Drizzle's multi-row
+   * VALUES inside a transaction (docs/BENCHMARKS.md).
    *
    * ON CONFLICT DO NOTHING skips a repeated (sender, client_id), also a repeat inside the batch;
    * RETURNING lists the inserted rows in input order, so walking the batch beside it tells inserted

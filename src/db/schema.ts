@@ -79,12 +79,10 @@ export const messages = sqliteTable(
     // A thread's replies: only replies are in it.
     index('messages_replies').on(t.replyToId, t.id).where(sql`reply_to_id is not null`),
     // No index a live-delivered insert touches: an index costs each commit a page per conversation
-    // (or user) it holds. `bun bench/micro/indexes.ts` measured 17.5 µs of CPU a row with the
-    // (recipient_id, id), unique (sender_id, client_id) and (conv, id) indexes, AUTOINCREMENT and
-    // RETURNING, 5.0 with (conv, id) alone, 1.5 with none, at 200 rows a commit
-    // (docs/BENCHMARKS.md). A conversation's messages are found through conversation_runs,
-    // written in bulk as runs; what concerns a user through user_conversations; resends through the
-    // store's idempotency window.
+    // (or user) it holds, and each of the indexes this table once had cost a large share of the
+    // insert (`bun bench/micro/indexes.ts`; docs/BENCHMARKS.md, second pass). A conversation's
+    // messages are found through conversation_runs, written in bulk as runs; what concerns a user
+    // through user_conversations; resends through the store's idempotency window.
     // Only messages waiting for an offline recipient: a live-delivered insert never touches it.
     index('messages_undelivered').on(t.recipientId, t.id).where(sql`status = 'sent' and recipient_id is not null`),
   ],

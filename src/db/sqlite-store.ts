@@ -148,8 +148,8 @@ export class SqliteStore implements Store {
     private readonly lock: Database | null = null,
   ) {
     // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
-    // Drizzle: 22.5 against 18.3 µs of CPU per row at 200 rows per commit when it was changed
-    // (docs/BENCHMARKS.md). The column names still come from the Drizzle schema.
+    // Drizzle, whose prepared insert cost more CPU per row (docs/BENCHMARKS.md, first pass). The
+    // column names still come from the Drizzle schema.
     const columns = [messages.id, messages.conv, messages.senderId, messages.recipientId, messages.groupId, messages.body, messages.messageType, messages.clientId, messages.status, messages.createdAt, messages.replyToId, messages.mentionIds]
       .map((column) => `"${column.name}"`)
     this.insertMessage = client.prepare(
@@ -163,8 +163,8 @@ export class SqliteStore implements Store {
     this.convsOf = db.select({ conv: userConversations.conv }).from(userConversations).where(eq(userConversations.userId, p('userId'))).prepare()
     // Messages by the ids conversation_runs lists (a JSON array): every history page, catch-up and
     // backlog reads its rows here. On bun:sqlite itself, with each column named as Drizzle's select
-    // names it, because Drizzle's row mapping doubled the cost: a page of 51 took 150 against 75 µs
-    // of CPU (docs/BENCHMARKS.md). Built and prepared per call, it had cost 160 µs.
+    // names it, because Drizzle's row mapping doubled the cost of a page; prepared once, because
+    // building and preparing it per call cost more still (docs/BENCHMARKS.md).
     const fields = Object.entries(getTableColumns(messages)).map(([key, column]) => `"${column.name}" as "${key}"`)
     this.byIds = client.prepare(
       `select ${fields.join(', ')} from "${getTableName(messages)}" where "${messages.id.name}" in (select value from json_each(?)) order by "${messages.id.name}"`,

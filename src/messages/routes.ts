@@ -1,9 +1,10 @@
 import { Elysia, t } from 'elysia'
 import { described, errorResponse, type ErrorExample } from '../http/responses'
 import { urlInteger } from '../http/validation'
-import { ConversationList, HistoryPage, HistoryQuery, MarkReadQuery, MarkReadResult, MessageView, SendMessageBody } from './model'
+import { MessageView } from '../protocol/message'
+import { ConversationList, HistoryPage, HistoryQuery, MarkReadQuery, MarkReadResult, SendMessageBody } from './model'
 import type { MessagingService } from './service'
-import { toView } from './views'
+import { toView } from '../protocol/views'
 
 const otherUser: ErrorExample = ['forbidden', 'user_id is 2, but the token is for user 1']
 const unknownUser: ErrorExample = ['unknown_user', 'user 99 does not exist']

@@ -2,14 +2,14 @@ import type { ConversationSummary, EventDraft, InsertResult, NewMessage, Store, 
 import { directConv, groupConv } from '../db/store'
 import { AppError, badRequest, forbidden, notFound } from '../http/errors'
 import type { Logger } from '../observability/logger'
-import type { ServerFrame } from '../realtime/protocol'
-import { groupTarget, userTarget, type Origin, type Target } from '../realtime/topics'
+import type { ServerFrame } from '../protocol/frames'
+import { groupTarget, userTarget, type Origin, type Target } from '../protocol/topics'
 import type { StreamEvent } from '../db/store'
 import { isBlank } from './blank'
 import type { Directory } from './directory'
 import { lengthExceeded } from './length'
-import type { MessageView } from './model'
-import { messageFrame, toView } from './views'
+import type { MessageView } from '../protocol/message'
+import { messageFrame, toView } from '../protocol/views'
 import type { MessageWriter } from './writer'
 
 export interface SendInput {

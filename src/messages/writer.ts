@@ -15,8 +15,8 @@ function settle(logger: Logger, done: Done, error: unknown, result?: InsertResul
 /**
  * Under load, a commit starts at least this long after the previous one began (a remaining wait
  * under 1 ms, below timer resolution, is not waited). A commit has a fixed cost (the pages it
- * writes into the WAL, the system calls) whatever its size: 1 row per commit cost 37 µs of CPU a row, 10 rows
- * about 10 (`ROWS=10000 bun bench/micro/insert.ts 1 3 10 30`); waiting gathers more rows into one.
+ * writes into the WAL, the system calls) whatever its size, so a row committed alone costs several
+ * times one committed among ten (docs/BENCHMARKS.md); waiting gathers more rows into one.
  */
 export const MIN_COMMIT_INTERVAL_MS = 2
 
@@ -24,7 +24,7 @@ export const MIN_COMMIT_INTERVAL_MS = 2
  * "Under load": the previous batch held at least this many messages. After a smaller one the next
  * commit goes at once: the store keeps up, and the wait would only add latency. In the group
  * benchmark (a few thousand messages a second, each sender waiting for its own) that wait was
- * what bounded throughput (0.88 against 0.93 of the relay without it, same run).
+ * what bounded throughput (docs/BENCHMARKS.md, second pass: commit pacing).
  */
 export const GATHER_AFTER_ROWS = 16
 

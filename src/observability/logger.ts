@@ -1,14 +1,16 @@
 import pino, { type Logger } from 'pino'
-import type { Config } from '../config'
 
 export type { Logger }
+
+/** The levels LOG_LEVEL may name. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 
 /**
  * Structured JSON logs (pino). Nothing secret is logged by construction: request lines carry the
  * path without its query (where `?token=` lives) and never headers; the redaction below is a
  * second fence in case a caller passes a header or token object anyway.
  */
-export function createLogger(level: Config['logLevel'], destination?: pino.DestinationStream): Logger {
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,

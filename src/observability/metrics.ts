@@ -18,8 +18,8 @@ export function createMetrics(sources: { connections: () => number }) {
 
   /**
    * A counter with one label, counted in a plain Map and handed to prom-client only when scraped:
-   * prom-client's `inc` with labels cost about 0.5 µs (it hashes the labels each call), too much
-   * for counters touched several times per message.
+   * prom-client's `inc` with labels hashes the labels on each call, too slow for counters touched
+   * several times per message (docs/BENCHMARKS.md).
    */
   function tally(name: string, help: string, label: string) {
     const counts = new Map<string, number>()
@@ -46,8 +46,8 @@ export function createMetrics(sources: { connections: () => number }) {
 
   /**
    * A histogram without labels, counted in a typed array and formatted only when scraped:
-   * prom-client's `observe` cost 0.3 to 0.4 µs a call (it hashes the empty label set and searches
-   * the buckets each time), and the delivery latency is observed once per message. The registry
+   * prom-client's `observe` hashes the empty label set and searches the buckets on each call, and
+   * the delivery latency is observed once per message (docs/BENCHMARKS.md, fourth pass). The registry
    * only calls `get` and `reset` of what it holds, so a plain object serves.
    */
   function histogram(name: string, help: string, buckets: number[]) {

@@ -1,5 +1,5 @@
 import { nextTurn, type Store } from '../db/store'
-import { messageFrame } from '../messages/views'
+import { messageFrame } from '../protocol/views'
 import { Backlog, seqOf } from './backlog'
 import type { Socket } from './connection'
 import { eventFrame, type Delivery } from './delivery'

@@ -1,6 +1,9 @@
+import type { ServerWebSocket } from 'bun'
 import type { Confirmation, DeliveredEvent, Store, StreamEvent } from '../db/store'
 import type { Logger } from '../observability/logger'
-import type { Socket } from './connection'
+
+/** A connection as far as confirmation reads and writes it: connection.ts's `Socket` is one. */
+type Socket = ServerWebSocket<{ readonly userId: number; readonly groups: Set<number>; readonly confirm: ConfirmState }>
 
 /**
  * How often sockets that were sent messages are asked to confirm them. One ping a socket a round,

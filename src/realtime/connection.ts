@@ -1,8 +1,7 @@
 import type { ServerWebSocket } from 'bun'
-import type { Origin } from './topics'
+import type { Origin } from '../protocol/topics'
 import type { ConfirmState } from './confirmations'
-import type { ConnGuardState } from './hooks'
-import type { Format } from './protocol'
+import type { ClientFrame, Format } from '../protocol/frames'
 
 /** What the server keeps for one WebSocket connection (Bun's `ws.data`). */
 export interface ConnState {
@@ -37,6 +36,21 @@ export interface ConnState {
 }
 
 export type Socket = ServerWebSocket<ConnState>
+
+/** Per-connection state owned by the guard (src/limits/socket-guard.ts); the gateway only carries it in `ws.data.guard`. */
+export interface ConnGuardState {
+  id: number
+  openedAt: number
+  expiresAt: number | null
+  expiryTimer: ReturnType<typeof setTimeout> | null
+  /** Consecutive rate-limited frames. */
+  strikes: number
+  /** The latest typing frame per target, held back by the typing rate and sent when it allows. */
+  pendingTyping: Map<string, ClientFrame & { type: 'typing' }> | null
+  typingTimer: ReturnType<typeof setTimeout> | null
+  /** Why the server closed it, once it did. */
+  closing: string | null
+}
 
 /** A socket as the messaging rules carry it: an opaque origin that the hub skips when it publishes. */
 export const originOf = (ws: Socket): Origin => ws as unknown as Origin

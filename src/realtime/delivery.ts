@@ -2,12 +2,12 @@ import type { Server } from 'bun'
 import type { Broker, Presence, Publication } from '../broker/broker'
 import type { Store, StreamEvent } from '../db/store'
 import type { Logger } from '../observability/logger'
-import { encodeFrame, type Encoded } from './codec'
+import { encodeFrame, type Encoded } from '../protocol/codec'
 import { Confirmations } from './confirmations'
 import type { ConnState, Socket } from './connection'
 import type { LocalConnections } from './connections'
-import type { EventFrame, Format, ServerFrame } from './protocol'
-import { FORMATS, groupTarget, presenceTarget, topicOf, userTarget, type Target } from './topics'
+import type { EventFrame, Format, ServerFrame } from '../protocol/frames'
+import { FORMATS, groupTarget, presenceTarget, topicOf, userTarget, type Target } from '../protocol/topics'
 
 export interface DeliveryDeps {
   getServer: () => Server<unknown> | null

@@ -1,22 +1,20 @@
 import { Elysia, t } from 'elysia'
 import type { Store } from '../db/store'
-import { AppError, errorBody } from '../http/errors'
+import { errorBody } from '../http/errors'
 import { errorResponse } from '../http/responses'
 import type { Directory } from '../messages/directory'
-import type { Logger } from '../observability/logger'
 import type { MessagingService } from '../messages/service'
-import { unavailable } from '../messages/service'
-import { isoTime } from '../messages/views'
+import type { Logger } from '../observability/logger'
+import { CloseCode } from '../protocol/close-codes'
+import { negotiateFormat } from '../protocol/codec'
+import { groupTarget, presenceTarget, replyTopic, topicOf, userTarget } from '../protocol/topics'
 import { createCatchUp } from './catch-up'
-import { CloseCode } from './close-codes'
+import { createClientFrames } from './client-frames'
 import { newConfirmState } from './confirmations'
-import { decodeFrame, negotiateFormat } from './codec'
-import { originOf, type ConnState, type Socket } from './connection'
+import type { ConnState, Socket } from './connection'
 import type { LocalConnections } from './connections'
 import type { Delivery } from './delivery'
-import type { FrameKind, GatewayHooks } from './hooks'
-import { clientFrameCheckers, type ClientFrame, type Format } from './protocol'
-import { groupTarget, presenceTarget, replyTopic, topicOf, userTarget } from './topics'
+import type { GatewayHooks } from './hooks'
 
 export interface GatewayDeps {
   store: Store
@@ -35,7 +33,9 @@ export interface GatewayDeps {
 const now = () => new Date().toISOString()
 
 /**
- * The WebSocket gateway: the upgrade at /ws/{user_id} and the socket callbacks.
+ * The WebSocket gateway: the upgrade at /ws/{user_id} and each connection's life (open, close,
+ * drain, pong; its subscriptions and the membership changes applied to them). What its frames do
+ * is src/realtime/client-frames.ts.
  *
  * The upgrade is an ordinary Elysia route calling `server.upgrade` with our own per-connection
  * state. Elysia's Bun adapter dispatches each socket event to `ws.data.open/message/close/drain`;
@@ -49,17 +49,7 @@ export function createGateway(deps: GatewayDeps) {
   const catchUpPauseBytes = deps.catchUpPauseBytes ?? 256 * 1024
   /** Numbers this gateway's connections for their reply topics (topics are per server). */
   let connectionSeq = 0
-
-  function sendError(ws: Socket, error: AppError, ref: string | null): void {
-    delivery.sendTo(ws, { type: 'error', code: error.code, message: error.message, ref })
-    hooks?.errorSent(ws, error.code)
-  }
-
-  /** A frame that could not be decoded or checked: it counts against the frame rate too. */
-  function refuseFrame(ws: Socket, error: AppError, ref: string | null): void {
-    if (hooks && !hooks.admit(ws, 'invalid', null, ref)) return
-    sendError(ws, error, ref)
-  }
+  const frames = createClientFrames({ messaging, delivery, hooks, logger })
 
   function waitForDrain(ws: Socket): Promise<void> {
     return new Promise((resolve) => (ws.data.drained = resolve))
@@ -116,108 +106,6 @@ export function createGateway(deps: GatewayDeps) {
     delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp: now() })
   }
 
-  function onMessage(ws: Socket, raw: string | Buffer): void {
-    const conn = ws.data
-    // A frame that waits on the database holds back the frames behind it, so each connection's
-    // frames are handled, and its messages stored, in the order they arrived.
-    if (conn.pending) {
-      conn.pending = conn.pending.then(() => handleSafely(ws, raw))
-      return
-    }
-    const result = handleSafely(ws, raw)
-    if (result) {
-      const chained: Promise<void> = result.finally(() => {
-        if (conn.pending === chained) conn.pending = null
-      })
-      conn.pending = chained
-    }
-  }
-
-  /** A bug in handling one frame answers that frame with `internal` and never stalls the ones behind it. */
-  function handleSafely(ws: Socket, raw: string | Buffer): Promise<void> | void {
-    const internal = (error: unknown) => {
-      logger.error({ err: error, user: ws.data.userId }, 'frame handling failed')
-      sendError(ws, new AppError(500, 'internal', 'internal error; the frame was not processed'), null)
-    }
-    try {
-      const result = handleFrame(ws, raw)
-      if (result) return result.catch(internal)
-    } catch (error) {
-      internal(error)
-    }
-  }
-
-  function handleFrame(ws: Socket, raw: string | Buffer): Promise<void> | void {
-    const decoded = decodeFrame(raw)
-    if (!decoded.ok) return refuseFrame(ws, new AppError(400, decoded.code, decoded.message), null)
-    const frame = decoded.value as Partial<ClientFrame> | null
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
-      return refuseFrame(ws, new AppError(400, 'invalid_frame', 'a frame must be an object with a type'), null)
-    const ref = echoable(frame.ref) ?? echoable((frame as { client_id?: unknown }).client_id)
-    const type = frame.type
-    const checker = typeof type === 'string' && Object.hasOwn(clientFrameCheckers, type) ? clientFrameCheckers[type as ClientFrame['type']] : undefined
-    if (!checker) {
-      if (typeof type !== 'string') return refuseFrame(ws, new AppError(400, 'invalid_frame', 'a frame must have a string type'), ref)
-      return refuseFrame(ws, new AppError(400, 'unknown_type', `unknown frame type ${JSON.stringify(type.slice(0, 64))}`), ref)
-    }
-    if (!checker.Check(frame)) {
-      const first = checker.Errors(frame).First()
-      const where = first?.path ? `${first.path}: ` : ''
-      return refuseFrame(ws, new AppError(400, 'invalid_frame', `${where}${first?.message ?? 'invalid frame'}`), ref)
-    }
-    const f = frame as ClientFrame
-    if (hooks && !hooks.admit(ws, kindOf(f), f, ref)) return
-    switch (f.type) {
-      case 'message':
-        return sendMessage(ws, f, ref)
-      case 'typing': {
-        const result = messaging.typing(ws.data.userId, f, f.is_typing, originOf(ws))
-        if (result instanceof Promise) return result.then((e) => e && sendError(ws, e, ref))
-        if (result) sendError(ws, result, ref)
-        return
-      }
-      case 'read_receipt':
-        // The seed's receipt names the original sender; a wrong one is an error, not ignored.
-        return markRead(ws, f.message_id, f.sender_id, ref)
-      case 'ping':
-        return delivery.sendTo(ws, { type: 'pong', timestamp: now() })
-    }
-  }
-
-  function markRead(ws: Socket, messageId: number, claimedSender: number | undefined, ref: string | null): Promise<void> {
-    return messaging.markRead(ws.data.userId, messageId, claimedSender).then(
-      () => undefined,
-      (error) => sendError(ws, error instanceof AppError ? error : new AppError(500, 'internal', 'internal error'), ref),
-    )
-  }
-
-  function sendMessage(ws: Socket, f: ClientFrame & { type: 'message' }, ref: string | null): Promise<void> | void {
-    const receivedAt = performance.now()
-    const prepared = messaging.prepare(ws.data.userId, f)
-    const commit = (message: Exclude<Awaited<typeof prepared>, AppError>) =>
-      messaging.commit(message, originOf(ws), (error, outcome) => {
-        if (error) return sendError(ws, unavailable(error, logger), ref)
-        const { message: stored, duplicate } = outcome!
-        hooks?.messageStored(performance.now() - receivedAt)
-        delivery.sendTo(ws, {
-          type: 'message_sent',
-          message_id: stored.id,
-          client_id: stored.clientId,
-          status: stored.status,
-          timestamp: isoTime(stored.createdAt),
-          duplicate,
-        })
-      })
-    if (prepared instanceof Promise)
-      return prepared.then(
-        (p) => (p instanceof AppError ? sendError(ws, p, ref) : commit(p)),
-        // The database could not answer a check (user, group): nothing stored, the client retries.
-        (error) => sendError(ws, unavailable(error, logger), ref),
-      )
-    if (prepared instanceof AppError) return sendError(ws, prepared, ref)
-    commit(prepared)
-  }
-
   /**
    * Bun's socket callbacks, fenced: a fault in one connection's callback is logged and closes that
    * connection with 1011; it never reaches Bun, where an uncaught exception ends the process.
@@ -233,7 +121,7 @@ export function createGateway(deps: GatewayDeps) {
     }
   }
   const openSafely = fenced('open', onOpen)
-  const messageSafely = fenced('message', onMessage)
+  const messageSafely = fenced('message', frames.receive)
   const closeSafely = fenced('close', onClose)
   const drainSafely = fenced('drain', onDrain)
   const pongSafely = fenced('pong', (ws: Socket, data: Buffer) => delivery.confirmations.pong(ws, data))
@@ -325,16 +213,3 @@ export function createGateway(deps: GatewayDeps) {
 }
 
 export type Gateway = ReturnType<typeof createGateway>
-
-/** Longest `ref` (or `client_id`) echoed in an error frame, as the frame schemas allow. */
-const MAX_REF_LENGTH = 64
-
-/** A frame's `ref` as an error may echo it: a short string, checked before the frame's schema is. */
-function echoable(value: unknown): string | null {
-  return typeof value === 'string' && value.length <= MAX_REF_LENGTH && value.isWellFormed() ? value : null
-}
-
-function kindOf(frame: ClientFrame): FrameKind {
-  return frame.type === 'message' ? 'message' : frame.type === 'typing' ? 'typing' : 'frame'
-}
-export type { Format }

@@ -1,5 +1,5 @@
-import type { Socket } from './connection'
-import type { ClientFrame } from './protocol'
+import type { ClientFrame } from '../protocol/frames'
+import type { ConnGuardState, Socket } from './connection'
 
 /** What a frame costs against the rate limits: chat messages, typing, and everything else. */
 export type FrameKind = 'message' | 'typing' | 'frame' | 'invalid'
@@ -20,19 +20,4 @@ export interface GatewayHooks {
   errorSent(ws: Socket, code: string): void
   /** A chat message was committed and published `ms` after its frame arrived. */
   messageStored(ms: number): void
-}
-
-/** Per-connection state owned by the guard; the gateway only carries it in `ws.data.guard`. */
-export interface ConnGuardState {
-  id: number
-  openedAt: number
-  expiresAt: number | null
-  expiryTimer: ReturnType<typeof setTimeout> | null
-  /** Consecutive rate-limited frames. */
-  strikes: number
-  /** The latest typing frame per target, held back by the typing rate and sent when it allows. */
-  pendingTyping: Map<string, ClientFrame & { type: 'typing' }> | null
-  typingTimer: ReturnType<typeof setTimeout> | null
-  /** Why the server closed it, once it did. */
-  closing: string | null
 }

@@ -3,7 +3,7 @@
 // that stopped reading, users a rate limit refused — and that a user's devices can be disconnected.
 import { describe, expect, test } from 'bun:test'
 import { isLoopbackAddress } from '../../src/admin/access'
-import { CloseCode } from '../../src/realtime/close-codes'
+import { CloseCode } from '../../src/protocol/close-codes'
 import { call, mintToken, SECRET } from '../hardening/fixtures'
 import { RawWebSocket } from '../hardening/raw-socket'
 import { ADMIN_TOKEN, adminApi as admin } from '../helpers/admin'

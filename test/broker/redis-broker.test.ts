@@ -3,7 +3,7 @@ import type { ControlMessage, Publication } from '../../src/broker/broker'
 import { LocalBroker } from '../../src/broker/broker'
 import { RedisBroker } from '../../src/broker/redis'
 import { LocalConnections } from '../../src/realtime/connections'
-import { groupTarget, presenceTarget, userTarget } from '../../src/realtime/topics'
+import { groupTarget, presenceTarget, userTarget } from '../../src/protocol/topics'
 import { REDIS_URL, redisUnavailable } from '../helpers/services'
 
 const skipReason = await redisUnavailable()

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import type { ServerWebSocket } from 'bun'
 import { SwitchboardClient, SwitchboardError, type ServerError, type TypingEvent } from '../../src/client'
-import { packr } from '../../src/realtime/msgpack'
+import { packr } from '../../src/protocol/msgpack'
 import { api, startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { connectClient, waitFor } from './helpers'

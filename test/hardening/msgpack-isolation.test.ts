@@ -3,7 +3,7 @@
 // random bytes), nothing it receives back may hold a byte of someone else's private frames.
 import { expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { packr } from '../../src/realtime/msgpack'
+import { packr } from '../../src/protocol/msgpack'
 import { startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { spawnServer, tempDir } from './fixtures'

@@ -4,7 +4,7 @@
 // and live JSON delivery differed from history. Every string field is made well-formed as it
 // enters, each lone surrogate becoming U+FFFD, whatever the transport and the framing.
 import { expect, test } from 'bun:test'
-import { unpack } from '../../src/realtime/msgpack'
+import { unpack } from '../../src/protocol/msgpack'
 import { api, startServer, storedMessages } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 

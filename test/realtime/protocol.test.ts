@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import type { ServerFrame } from '../../src/realtime/protocol'
+import type { ServerFrame } from '../../src/protocol/frames'
 import { api, startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { direct } from '../store/contract'

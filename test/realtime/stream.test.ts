@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { packr } from '../../src/realtime/msgpack'
+import { packr } from '../../src/protocol/msgpack'
 import { startCluster } from '../cluster/cluster-helpers'
 import { TcpProxy } from '../helpers/network-faults'
 import { api, eventually, startServer } from '../helpers/server'

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { Packr } from 'msgpackr'
-import { jsonNestsDeeperThan } from '../../src/realtime/codec'
-import { MAX_MSGPACK_DEPTH, MessagePackError, packr, unpack } from '../../src/realtime/msgpack'
+import { jsonNestsDeeperThan } from '../../src/protocol/codec'
+import { MAX_MSGPACK_DEPTH, MessagePackError, packr, unpack } from '../../src/protocol/msgpack'
 
 const u32 = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]
 const refused = (bytes: number[] | Uint8Array) => {

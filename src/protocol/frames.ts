@@ -1,7 +1,7 @@
 import { t, type Static } from 'elysia'
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { MessageStatus, MessageView, messageFields } from '../messages/model'
+import { MessageStatus, MessageView, messageFields } from './message'
 
 // Client → server frames. Strict: a misspelt field is an error, not a silent no-op. `timestamp` is
 // accepted (and ignored) because the seed's examples send it.

@@ -162,7 +162,7 @@ function string(length: number): string {
 /**
  * Invalid UTF-8 becomes U+FFFD: every string that leaves here is well formed. A surrogate encoded
  * by itself (ED A0-BF 80-BF, what msgpackr and other encoders write for a lone surrogate) becomes
- * one U+FFFD, as the same string's \u escape does in JSON (src/http/text.ts); the decoder alone
+ * one U+FFFD, as the same string's \u escape does in JSON (src/protocol/well-formed.ts); the decoder alone
  * would make it three.
  */
 function utf8String(bytes: Uint8Array): string {

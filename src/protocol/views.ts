@@ -1,5 +1,23 @@
-import type { Reactions, StoredMessage } from '../db/store'
-import type { MessageView, ReactionSummary } from './model'
+import type { MessageView, ReactionSummary } from './message'
+
+/** A message as stored, as far as its wire views read it: the store's `StoredMessage` is one. */
+export interface MessageRecord {
+  id: number
+  senderId: number
+  recipientId: number | null
+  groupId: number | null
+  body: string
+  messageType: string
+  clientId: string | null
+  status: MessageView['status']
+  createdAt: number
+  editedAt: number | null
+  deletedAt: number | null
+  replyToId: number | null
+  /** A JSON array of user ids, or null. */
+  mentionIds: string | null
+  replyCount: number
+}
 
 let lastMs = NaN
 let lastIso = ''
@@ -18,7 +36,7 @@ export function isoTime(ms: number): string {
 }
 
 /** The lifecycle fields a message has only once edited, deleted, replied to or with mentions. */
-function addLifecycle(view: { message: string; edited_at?: string; deleted?: true; reply_to_id?: number; reply_count?: number; mention_ids?: number[] }, m: StoredMessage): void {
+function addLifecycle(view: { message: string; edited_at?: string; deleted?: true; reply_to_id?: number; reply_count?: number; mention_ids?: number[] }, m: MessageRecord): void {
   if (m.editedAt !== null) view.edited_at = isoTime(m.editedAt)
   if (m.deletedAt !== null) view.deleted = true
   if (m.replyToId !== null) view.reply_to_id = m.replyToId
@@ -27,17 +45,17 @@ function addLifecycle(view: { message: string; edited_at?: string; deleted?: tru
 }
 
 /** Whether a message has any lifecycle field to show (most have none). */
-function hasLifecycle(m: StoredMessage): boolean {
+function hasLifecycle(m: MessageRecord): boolean {
   return m.editedAt !== null || m.deletedAt !== null || m.replyToId !== null || m.replyCount > 0 || m.mentionIds !== null
 }
 
 /** A message's reactions as one viewer sees them: a count per emoji, and whether they are among them. */
-export function reactionSummary(reactions: Reactions | undefined, viewerId: number): ReactionSummary[] {
+export function reactionSummary(reactions: { emoji: string; userIds: number[] }[] | undefined, viewerId: number): ReactionSummary[] {
   return (reactions ?? []).map((r) => ({ emoji: r.emoji, count: r.userIds.length, me: r.userIds.includes(viewerId) }))
 }
 
 /** The wire view of a stored message; `status` overrides the stored one (e.g. per viewer). */
-export function toView(m: StoredMessage, status = m.status, readCount?: number): MessageView {
+export function toView(m: MessageRecord, status = m.status, readCount?: number): MessageView {
   const view: MessageView = m.groupId !== null
     ? {
         id: m.id,
@@ -69,7 +87,7 @@ export function toView(m: StoredMessage, status = m.status, readCount?: number):
  * type, written out rather than spread from `toView`, because a spread is a generic copy and this
  * runs once per message.
  */
-export function messageFrame(m: StoredMessage) {
+export function messageFrame(m: MessageRecord) {
   const timestamp = isoTime(m.createdAt)
   const { id, senderId: sender_id, body: message, messageType: message_type, clientId: client_id } = m
   const frame: MessageView & { type: 'message'; seq: number } = m.groupId !== null

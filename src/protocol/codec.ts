@@ -1,6 +1,6 @@
-import { wellFormedFields } from '../http/text'
+import { wellFormedFields } from './well-formed'
 import { MAX_MSGPACK_DEPTH, MessagePackError, packr, unpack } from './msgpack'
-import type { Format, ServerFrame } from './protocol'
+import type { Format, ServerFrame } from './frames'
 
 /** The one place that knows JSON from MessagePack. */
 export type Encoded = string | Uint8Array

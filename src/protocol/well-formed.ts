@@ -5,7 +5,7 @@
  * UTF-8 cannot carry a lone surrogate, so without this such a string would be one thing in memory
  * and another once encoded: a client_id unlike its stored self (its resend stored again), a body
  * delivered live unlike its history. MessagePack strings are UTF-8 and arrive well-formed already
- * (src/realtime/msgpack.ts), so every transport and framing stores what it was sent. Length is
+ * (src/protocol/msgpack.ts), so every transport and framing stores what it was sent. Length is
  * kept (one code unit for one), so every limit means what it did.
  *
  * Only top-level fields: no frame or body accepts a string below that (the schemas refuse one).

@@ -1,4 +1,4 @@
-import type { Format } from './protocol'
+import type { Format } from './frames'
 
 /** Who an event is for. Each target is one Bun topic per format. */
 export type Target = { kind: 'user'; id: number } | { kind: 'group'; id: number } | { kind: 'presence' }
