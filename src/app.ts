@@ -17,6 +17,7 @@ import { allowedMethods } from './http/methods'
 import { Directory } from './messages/directory'
 import { messageRoutes } from './messages/routes'
 import { pageRoutes } from './page/routes'
+import { MessageLifecycle } from './messages/lifecycle'
 import { MessagingService } from './messages/service'
 import { MessageWriter } from './messages/writer'
 import { LocalConnections } from './realtime/connections'
@@ -77,6 +78,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     logger,
   )
   const messaging = new MessagingService({ store, directory, writer, delivery, maxMessageLength: config.maxMessageLength, logger })
+  const lifecycle = new MessageLifecycle({ store, directory, delivery, maxMessageLength: config.maxMessageLength })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })
   const refusals = new RecentRefusals()
@@ -99,6 +101,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     store,
     directory,
     messaging,
+    lifecycle,
     delivery,
     connections,
     maxMessageLength: config.maxMessageLength,
@@ -212,7 +215,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     })
     .use(userRoutes({ store, directory, isOnline: (id) => presence.isOnline(id) }))
     .use(groupRoutes({ store, directory, onMembership, limits: createGroupLimits({ config, store }), actorOf: (request) => policy.principalOf(request)?.userId }))
-    .use(messageRoutes(messaging))
+    .use(messageRoutes(messaging, lifecycle))
     .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
       response: t.Object(
         { online_users: t.Array(Type.Integer()) },
