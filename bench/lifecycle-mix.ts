@@ -20,7 +20,7 @@ const server = await startSwitchboard()
 const users = await createUsers(server, PAIRS * 2)
 type Conn = { ws: WebSocket; userId: number; peer: number; inFlight: number }
 const decode = (data: unknown) => (typeof data === 'string' ? JSON.parse(data) : packr.unpack(new Uint8Array(data as ArrayBuffer)))
-const encode = (frame: object) => (FORMAT === 'json' ? JSON.stringify(frame) : packr.pack(frame))
+const encode = (frame: object) => (FORMAT === 'json' ? JSON.stringify(frame) : new Uint8Array(packr.pack(frame)))
 
 const counts = { sends: 0, edits: 0, reactions: 0, unreactions: 0, received: 0, errors: 0 }
 let running = false

@@ -75,8 +75,8 @@ export class MessageLifecycle {
     return { ...m, body: '', deletedAt: at, mentionIds: null }
   }
 
-  /** Adds (or removes) the actor's reaction; answers the message's reactions as the actor sees them. */
-  async react(actorId: number, messageId: number, emoji: string, add: boolean): Promise<{ message_id: number; reactions: ReactionSummary[] }> {
+  /** Adds (or removes) the actor's reaction. */
+  async react(actorId: number, messageId: number, emoji: string, add: boolean): Promise<void> {
     const e = reactionEmoji(emoji)
     if (e === undefined) throw badRequest('invalid_emoji', 'a reaction is one emoji')
     const m = await this.visible(actorId, messageId)
@@ -88,7 +88,11 @@ export class MessageLifecycle {
       : await this.deps.store.removeReaction(m.id, actorId, e, drafts)
     if (result === 'limit') throw new AppError(409, 'too_many_reactions', `at most ${MAX_REACTIONS_PER_USER} different reactions a user on one message`)
     if (result) this.deps.delivery.publishEvents(result)
-    return { message_id: m.id, reactions: reactionSummary((await this.deps.store.reactionsOf([m.id])).get(m.id), actorId) }
+  }
+
+  /** A message's reactions as a viewer sees them (what REST answers after a change). */
+  async reactionsAsSeenBy(viewerId: number, messageId: number): Promise<{ message_id: number; reactions: ReactionSummary[] }> {
+    return { message_id: messageId, reactions: reactionSummary((await this.deps.store.reactionsOf([messageId])).get(messageId), viewerId) }
   }
 
   /** A page of the replies to a message the reader may see, with the same cursors as history. */

@@ -117,7 +117,10 @@ export function messageRoutes(messaging: MessagingService, lifecycle: MessageLif
       },
       detail: { summary: 'Delete a message', description: 'Its text is erased from storage within a minute; the id stays as a tombstone. Every member is sent `message_deleted`.', tags: ['messages'] },
     })
-    .put('/messages/:id/reactions/:emoji', async ({ params, query }) => lifecycle.react(actorOf(query), params.id, params.emoji, true), {
+    .put('/messages/:id/reactions/:emoji', async ({ params, query }) => {
+      await lifecycle.react(actorOf(query), params.id, params.emoji, true)
+      return lifecycle.reactionsAsSeenBy(actorOf(query), params.id)
+    }, {
       params: ReactionParams,
       query: ActorQuery,
       response: {
@@ -129,7 +132,10 @@ export function messageRoutes(messaging: MessagingService, lifecycle: MessageLif
       },
       detail: { summary: 'React to a message', description: 'Any member of the conversation; one of each emoji per user. Every member is sent `reaction_added`.', tags: ['messages'] },
     })
-    .delete('/messages/:id/reactions/:emoji', async ({ params, query }) => lifecycle.react(actorOf(query), params.id, params.emoji, false), {
+    .delete('/messages/:id/reactions/:emoji', async ({ params, query }) => {
+      await lifecycle.react(actorOf(query), params.id, params.emoji, false)
+      return lifecycle.reactionsAsSeenBy(actorOf(query), params.id)
+    }, {
       params: ReactionParams,
       query: ActorQuery,
       response: {

@@ -78,7 +78,7 @@ class Device {
       const conv = frame.group_id !== undefined ? `g${frame.group_id}` : `d${Math.min(this.userId, frame.recipient_id)}:${Math.max(this.userId, frame.recipient_id)}`
       this.sending.push({ sender: this.userId, conv, text: frame.message, deleted: false, edited: false, replyTo: frame.reply_to_id ?? null, reactions: [] })
     }
-    this.ws?.send(this.format === 'json' ? JSON.stringify(frame) : packr.pack(frame))
+    this.ws?.send(this.format === 'json' ? JSON.stringify(frame) : new Uint8Array(packr.pack(frame)))
   }
 
   close(): Promise<void> {
