@@ -4,6 +4,7 @@ import { Directory } from './directory'
 import { MessagesView, type ShownMessage } from './messages-view'
 import { Names } from './names'
 import { HttpError, rest, useToken, type Conversations } from './rest'
+import { SearchBox } from './search'
 import { forgetSession, loadSession, saveSession } from './session'
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
@@ -58,6 +59,12 @@ const directory = new Directory(
     },
     notify,
   },
+)
+
+const search = new SearchBox(
+  { input: $<HTMLInputElement>('search'), results: $<HTMLUListElement>('search-results') },
+  names,
+  { reveal: (target, messageId) => void revealMessage(target, messageId) },
 )
 
 // --- small helpers ---------------------------------------------------------------------------
@@ -187,6 +194,7 @@ function connect(userId: number, format: Format): void {
   el.meName.hidden = false
   renderNames()
   directory.start(me)
+  search.start(me)
   void c.connect()
   if (reopen) void openConversation(reopen)
 }
@@ -205,6 +213,7 @@ function disconnect(): void {
   conversations = []
   el.conversations.innerHTML = '<li class="empty">connect to see them</li>'
   directory.stop()
+  search.stop()
   typing.clear()
   renderTyping()
 }
@@ -234,6 +243,7 @@ function renderNames(): void {
   if (open) el.message.placeholder = `Message ${nameOfKey(open.key)}`
   view?.refreshNames()
   directory.render()
+  search.render()
   if (client) renderOnline(online)
   renderTyping() // and the conversation list
 }
@@ -383,6 +393,24 @@ async function openConversation(target: Target, show = false): Promise<void> {
   await loadNewest()
   el.messages.scrollTop = el.messages.scrollHeight
   if (show) el.message.focus()
+}
+
+/** Opens a conversation at one of its messages (a search result): older pages load until it is shown. */
+async function revealMessage(target: Target, messageId: number): Promise<void> {
+  await openConversation(target, true)
+  const current = open
+  if (!current || !view) return
+  // A page at a time, as scrolling up loads them; a message hundreds of pages back is not chased.
+  for (let pages = 0; open === current && !view.has(messageId) && pages < 50; pages++) {
+    if (current.loading) await new Promise((resolve) => setTimeout(resolve, 50))
+    else if (current.before === null) break
+    else await loadOlder()
+  }
+  const li = el.messages.querySelector<HTMLLIElement>(`li.msg[data-id="${messageId}"]`)
+  if (!li || open !== current) return notify('That message is too far back to show here; scroll up to find it')
+  for (const shown of el.messages.querySelectorAll('li.msg.found')) shown.classList.remove('found')
+  li.classList.add('found')
+  li.scrollIntoView({ block: 'center' })
 }
 
 /** The newest page, merged into what is shown (on opening, on resync_required, and to recount bare read counts). */

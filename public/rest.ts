@@ -1,7 +1,7 @@
 // The REST calls the test page makes. Shapes come from the server's TypeBox models (types only).
 import type { Static } from '@sinclair/typebox'
 import type { CreateGroupBody, GroupView } from '../src/groups/model'
-import type { ConversationList, HistoryPage } from '../src/messages/model'
+import type { ConversationList, HistoryPage, SearchPage } from '../src/messages/model'
 import type { UserPage, UserView } from '../src/users/model'
 import type { Target } from '../src/client'
 
@@ -10,6 +10,8 @@ export type Page = Static<typeof HistoryPage>
 export type User = Static<typeof UserView>
 export type Users = Static<typeof UserPage>
 export type Group = Static<typeof GroupView>
+export type Search = Static<typeof SearchPage>
+export type SearchHit = Search['results'][number]
 
 /** An HTTP error with the server's error code. */
 export class HttpError extends Error {
@@ -58,5 +60,11 @@ export const rest = {
     else q.set('other_user_id', String(target.recipient_id))
     if (before !== undefined) q.set('before', String(before))
     return request<Page>('GET', `/messages?${q}`)
+  },
+  /** Messages of the user's conversations matching `q`, newest first; `before` pages back. */
+  search(userId: number, q: string, before?: number, limit = 20): Promise<Search> {
+    const query = new URLSearchParams({ user_id: String(userId), q, limit: String(limit) })
+    if (before !== undefined) query.set('before', String(before))
+    return request<Search>('GET', `/messages/search?${query}`)
   },
 }

@@ -16,6 +16,8 @@ import { requestPath, unroutableUrl } from './http/url'
 import { allowedMethods } from './http/methods'
 import { Directory } from './messages/directory'
 import { messageRoutes } from './messages/routes'
+import { MessageSearch } from './messages/search'
+import { searchRoutes } from './messages/search-routes'
 import { pageRoutes } from './page/routes'
 import { MessageLifecycle } from './messages/lifecycle'
 import { MessagingService } from './messages/service'
@@ -216,6 +218,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     .use(userRoutes({ store, directory, isOnline: (id) => presence.isOnline(id) }))
     .use(groupRoutes({ store, directory, onMembership, limits: createGroupLimits({ config, store }), actorOf: (request) => policy.principalOf(request)?.userId }))
     .use(messageRoutes(messaging, lifecycle))
+    .use(searchRoutes(new MessageSearch({ store, directory })))
     .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
       response: t.Object(
         { online_users: t.Array(Type.Integer()) },

@@ -72,6 +72,8 @@ export const restRules: Record<string, Rule> = {
   'GET /ws/:user_id': ({ principal, params }) => sameUser(params.user_id, principal, 'the path user'),
   'POST /messages': ({ principal, body }) => sameUser(body?.sender_id, principal, 'sender_id'),
   'GET /messages': ({ principal, query }) => sameUser(query.user_id, principal, 'user_id'),
+  // The route then searches only that user's conversations, and a group only for its members.
+  'GET /messages/search': ({ principal, query }) => sameUser(query.user_id, principal, 'user_id'),
   'GET /messages/conversations/:user_id': ({ principal, params }) => sameUser(params.user_id, principal, 'the path user'),
   // The reader is the token's subject; the route then checks that the message was addressed to them.
   'PUT /messages/:id/read': ({ principal, query }) => {

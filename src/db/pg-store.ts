@@ -5,6 +5,7 @@ import { drizzle, type BunSQLDatabase } from 'drizzle-orm/bun-sql'
 import { migrate } from 'drizzle-orm/bun-sql/migrator'
 import * as schema from './pg-schema'
 import { groupMembers, groups, mentions, messages, reactions, streamEvents, streamState, users } from './pg-schema'
+import { tsquery, type SearchRequest } from './search'
 import {
   ConflictError,
   containsPattern,
@@ -552,5 +553,29 @@ export class PgStore implements Store {
 
   async close(): Promise<void> {
     await this.client.close({ timeout: 2 })
+  }
+
+  async searchMessages(request: SearchRequest): Promise<StoredMessage[]> {
+    const readable = [...(await this.directConversations(request.userId)), ...(await this.groupIdsOf(request.userId)).map(groupConv)]
+    const convs = request.conv === undefined ? readable : readable.filter((conv) => conv === request.conv)
+    if (!convs.length) return []
+    // The conversations named one by one, as an array literal (keys hold only letters, digits and
+    // ':'), in one parameter whatever their number: the planner sees how many messages they hold and
+    // combines the (conv, id) index with the GIN index, where a condition on the sender, recipient
+    // and group led it to walk every message newest first for any but the most frequent words.
+    // "search" is the generated tsvector column of migration 0003, outside the Drizzle schema.
+    const rows = await this.db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          sql`"messages"."search" @@ to_tsquery('simple', ${tsquery(request.terms)})`,
+          sql`${messages.conv} = any(${`{${convs.join(',')}}`}::text[])`,
+          request.before === undefined ? undefined : lt(messages.id, request.before),
+        ),
+      )
+      .orderBy(desc(messages.id))
+      .limit(request.limit)
+    return rows as StoredMessage[]
   }
 }

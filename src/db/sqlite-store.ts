@@ -8,6 +8,7 @@ import { fallbackLogger, type Logger } from '../observability/logger'
 import { startCheckpointer, type Checkpointer } from './checkpointer'
 import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
+import { fts5Match, type SearchRequest } from './search'
 import * as schema from './schema'
 import { groupMembers, groups, mentions, messages, reactions, streamEvents, streamState, userConversations, users } from './schema'
 import {
@@ -108,6 +109,15 @@ function lockDatabase(path: string): Database {
 
 type Db = BunSQLiteDatabase<typeof schema>
 type InsertParams = [number, string, number, number | null, number | null, string, string, string | null, string, number, number | null, string | null]
+
+/**
+ * Adds the bodies of messages just stored to the full-text index (migration 0007), one statement a
+ * batch in the batch's own transaction. Not an insert trigger, as edits and deletes have: a trigger
+ * writing to FTS5 makes each message insert a statement with its own savepoint, and FTS5 writes its
+ * pending words to disk at every savepoint, once a message instead of once a batch
+ * (docs/BENCHMARKS.md). Every message is stored through insertMessages, hence indexed here.
+ */
+const INDEX_BODIES = 'insert into "message_search" (rowid, body) select "id", "body" from "messages" where "id" between ? and ?'
 
 /** Direct conversations known to be in user_conversations: most messages need no write there. */
 const KNOWN_CONVERSATIONS_MAX = 100_000
@@ -337,6 +347,8 @@ export class SqliteStore implements Store {
     const seqBefore = this.seq
     try {
       this.client.transaction(() => {
+        let firstId = 0
+        let lastId = 0
         for (let i = 0; i < batch.length; i++) {
           const m = batch[i]
           const original = m.clientId === null ? undefined : this.resent(m.senderId, m.clientId)
@@ -357,7 +369,11 @@ export class SqliteStore implements Store {
           if (m.clientId !== null) this.recent.add(m.senderId, m.clientId, id, m.createdAt)
           this.index.stored(m.conv, id)
           results[i] = { message: storedMessage(m, id), duplicate: false }
+          firstId ||= id
+          lastId = id
         }
+        // The batch's rows are all the ids from its first to its last: one writer, one transaction.
+        if (lastId) this.client.query(INDEX_BODIES).run(firstId, lastId)
         this.index.storedBatch()
       })()
     } catch (error) {
@@ -679,5 +695,23 @@ export class SqliteStore implements Store {
     this.client.close()
     // Last: another process may open the file only once this one has finished with it.
     this.lock?.close()
+  }
+
+  async searchMessages(request: SearchRequest): Promise<StoredMessage[]> {
+    const fields = Object.entries(getTableColumns(messages)).map(([key, column]) => `m."${column.name}" as "${key}"`)
+    // The index is read newest first (FTS5 walks its rowids backwards) and each match kept if the
+    // user reads its conversation: their direct ones are listed in user_conversations, their
+    // groups in group_members as they are now. query() keeps each of the two texts compiled.
+    const statement = this.client.query<StoredMessage, Record<string, string | number>>(
+      `select ${fields.join(', ')} from "message_search" join "messages" m on m."id" = "message_search".rowid ` +
+        `where "message_search" match $match and "message_search".rowid < $before ` +
+        (request.conv === undefined ? '' : 'and m."conv" = $conv ') +
+        `and (m."conv" in (select "conv" from "user_conversations" where "user_id" = $userId) ` +
+        `or m."group_id" in (select "group_id" from "group_members" where "user_id" = $userId)) ` +
+        `order by "message_search".rowid desc limit $limit`,
+    )
+    const params: Record<string, string | number> = { match: fts5Match(request.terms), before: request.before ?? Number.MAX_SAFE_INTEGER, userId: request.userId, limit: request.limit }
+    if (request.conv !== undefined) params.conv = request.conv
+    return statement.all(params)
   }
 }

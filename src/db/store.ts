@@ -1,4 +1,5 @@
 /** The storage contract. SQLite implements it today; PostgreSQL can implement the same one. */
+import type { SearchRequest } from './search'
 
 export type MessageStatus = 'sent' | 'delivered' | 'read'
 
@@ -236,6 +237,11 @@ export interface Store {
   /** Throws when the database cannot answer. */
   ping(): Promise<void>
   close(): Promise<void>
+  /**
+   * Messages matching every term, newest first: only in the user's direct conversations and the
+   * groups they are a member of now, kept in step with every insert, body update and delete.
+   */
+  searchMessages(request: SearchRequest): Promise<StoredMessage[]>
 }
 
 /** The conversation key of a direct message between two users, the same both ways. */

@@ -85,3 +85,30 @@ export const ReactionsResult = t.Object({
   message_id: Type.Integer(),
   reactions: t.Array(ReactionSummary),
 }, { examples: [{ message_id: 42, reactions: [{ emoji: '👍', count: 2, me: true }] }] })
+
+/** GET /messages/search */
+export const SearchQuery = t.Object({
+  q: t.String({
+    description:
+      'Words to find, all of them (any language; case and, on SQLite, accents ignored); "a phrase" in quotes; a * after a word for a prefix (mess*). At most 200 characters.',
+  }),
+  user_id: urlInteger({ minimum: 1, description: "The user searching: only their direct conversations and the groups they are in now; under AUTH=jwt, the token's" }),
+  other_user_id: t.Optional(urlInteger({ minimum: 1, description: 'Only the direct conversation with this user' })),
+  group_id: t.Optional(urlInteger({ minimum: 1, description: 'Only this group' })),
+  before: t.Optional(urlInteger({ minimum: 1, description: 'Only messages with a smaller id (the next page: next_cursor.before)' })),
+  limit: urlInteger({ minimum: 1, maximum: 100, default: 50, description: 'Results in the page' }),
+})
+
+export const SearchResult = t.Object({
+  message: MessageView,
+  snippet: t.String({
+    description:
+      'The text as HTML: HTML-escaped, each word the query matched wrapped in <mark>…</mark>; a message longer than 160 characters cut around its first match, with … where text was left out',
+  }),
+})
+
+export const SearchPage = t.Object({
+  results: t.Array(SearchResult, { description: 'Newest first' }),
+  has_more: t.Boolean({ description: 'Older matches exist' }),
+  next_cursor: t.Union([t.Object({ before: Type.Integer() }), t.Null()], { description: 'Query parameters for the next (older) page' }),
+}, { examples: [{ results: [{ message: exampleMessage, snippet: '<mark>Hello</mark> Bob!' }], has_more: false, next_cursor: null }] })

@@ -7,7 +7,7 @@ import { isBlank } from './blank'
 import type { Directory } from './directory'
 import { lengthExceeded } from './length'
 import type { MessageView } from '../protocol/message'
-import { messageFrame, toView } from '../protocol/views'
+import { groupView, messageFrame, toView } from '../protocol/views'
 import type { Publisher } from './publisher'
 import { withReactions } from './reactions'
 import type { MessageWriter } from './writer'
@@ -46,8 +46,6 @@ function after<T, R>(value: MaybeAsync<T>, fn: (v: T) => MaybeAsync<R>): MaybeAs
 
 const now = () => new Date().toISOString()
 
-/** Groups up to this size list, on their sender's messages, who read them (`read_by`). */
-export const READ_BY_MAX_MEMBERS = 100
 
 
 export interface MessagingDeps {
@@ -265,29 +263,9 @@ export class MessagingService {
     const forward = page.after !== undefined
     const has_more = rows.length > page.limit
     const shown = has_more ? (forward ? rows.slice(0, page.limit) : rows.slice(1)) : rows
-    const messages = await withReactions(store, shown.map((m) => (marks ? this.groupView(m, userId, marks) : toView(m))), userId)
+    const messages = await withReactions(store, shown.map((m) => (marks ? groupView(m, userId, marks) : toView(m))), userId)
     const next_cursor = !has_more || !shown.length ? null : forward ? { after: shown[shown.length - 1].id } : { before: shown[0].id }
     return { messages, has_more, next_cursor }
-  }
-
-  /** A group message's status as one member sees it: read marks decide. */
-  private groupView(m: StoredMessage, viewerId: number, marks: Map<number, number>): MessageView {
-    let readers = 0
-    let others = 0
-    // The sender sees who read their message, in groups small enough for a list to be shown.
-    const readBy = m.senderId === viewerId && marks.size <= READ_BY_MAX_MEMBERS ? ([] as number[]) : undefined
-    for (const [member, mark] of marks) {
-      if (member === m.senderId) continue
-      others++
-      if (mark >= m.id) {
-        readers++
-        readBy?.push(member)
-      }
-    }
-    if (m.senderId !== viewerId) return toView(m, (marks.get(viewerId) ?? 0) >= m.id ? 'read' : 'delivered', readers)
-    const view = toView(m, others > 0 && readers === others ? 'read' : m.status, readers)
-    if (readBy) view.read_by = readBy.sort((x, y) => x - y)
-    return view
   }
 
   /** The user's conversations, newest activity first. */

@@ -97,3 +97,26 @@ export function messageFrame(m: MessageRecord) {
   if (hasLifecycle(m)) addLifecycle(frame, m)
   return frame
 }
+
+/** Groups up to this size list, on their sender's messages, who read them (`read_by`). */
+export const READ_BY_MAX_MEMBERS = 100
+
+/** A group message's status as one member sees it: read marks decide. */
+export function groupView(m: MessageRecord, viewerId: number, marks: Map<number, number>): MessageView {
+  let readers = 0
+  let others = 0
+  // The sender sees who read their message, in groups small enough for a list to be shown.
+  const readBy = m.senderId === viewerId && marks.size <= READ_BY_MAX_MEMBERS ? ([] as number[]) : undefined
+  for (const [member, mark] of marks) {
+    if (member === m.senderId) continue
+    others++
+    if (mark >= m.id) {
+      readers++
+      readBy?.push(member)
+    }
+  }
+  if (m.senderId !== viewerId) return toView(m, (marks.get(viewerId) ?? 0) >= m.id ? 'read' : 'delivered', readers)
+  const view = toView(m, others > 0 && readers === others ? 'read' : m.status, readers)
+  if (readBy) view.read_by = readBy.sort((x, y) => x - y)
+  return view
+}

@@ -63,6 +63,8 @@ const wrongUser: [string, keyof typeof token, string, () => string, unknown, num
   ['send to a group one is not in', 'carol', 'POST', () => '/messages', () => ({ sender_id: 3, group_id: group2, message: 'gatecrash' }), 403, 'not_a_member'],
   ["read someone else's direct history", 'carol', 'GET', () => '/messages?user_id=1&other_user_id=2', undefined, 403, 'forbidden'],
   ["read a group's history as a non-member", 'carol', 'GET', () => `/messages?user_id=3&group_id=${group2}`, undefined, 403, 'not_a_member'],
+  ["search someone else's messages", 'carol', 'GET', () => '/messages/search?user_id=1&q=bob', undefined, 403, 'forbidden'],
+  ['search a group one is not in', 'carol', 'GET', () => `/messages/search?user_id=3&q=bob&group_id=${group2}`, undefined, 403, 'not_a_member'],
   ["list someone else's conversations", 'carol', 'GET', () => '/messages/conversations/1', undefined, 403, 'forbidden'],
   // 404 as for no message at all: whether it exists is not theirs to know (oracles.test.ts).
   ['mark read a message addressed to someone else', 'carol', 'PUT', () => `/messages/${direct}/read`, undefined, 404, 'message_not_found'],
@@ -93,6 +95,9 @@ for (const [what, who, method, path, body, status, code] of wrongUser) {
 test('the right user can do each of those things', async () => {
   expect((await call(server, 'GET', '/messages?user_id=2&other_user_id=1', token.bob)).body.messages.map((m: any) => m.id)).toEqual([direct])
   expect((await call(server, 'GET', `/messages?user_id=1&group_id=${group2}`, token.alice)).status).toBe(200)
+  expect((await call(server, 'GET', '/messages/search?user_id=2&q=bob', token.bob)).body.results.map((r: any) => r.message.id)).toEqual([direct])
+  // carol's own search finds nothing of alice and bob's.
+  expect((await call(server, 'GET', '/messages/search?user_id=3&q=bob', token.carol)).body.results).toEqual([])
   expect((await call(server, 'GET', '/messages/conversations/2', token.bob)).status).toBe(200)
   expect((await call(server, 'GET', `/groups/${group2}`, token.bob)).status).toBe(200)
   // Any user may look others up, to find whom to write to.

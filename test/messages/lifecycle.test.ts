@@ -139,11 +139,14 @@ describe('REST', () => {
 
 test('delete means gone: no copy of the text stays in the SQLite file or its WAL', async () => {
   await using server = await startServer({ config: { eraseWithinMs: 200 } })
-  const secret = `the-launch-code-${crypto.randomUUID()}`
-  const sent = await api(server, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: secret })
-  await api(server, 'PATCH', `/messages/${sent.body.id}?user_id=1`, { message: `${secret} (edited)` })
+  // One word, unique: the search index holds words, so it would show there too.
+  const secret = `launchcode${crypto.randomUUID().replaceAll('-', '')}`
+  // Long enough to spill into overflow pages, which a delete frees rather than rewrites.
+  const padding = ' lorem ipsum'.repeat(300)
+  const sent = await api(server, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: secret + padding })
+  await api(server, 'PATCH', `/messages/${sent.body.id}?user_id=1`, { message: `${secret} (edited)${padding}` })
   const holds = () =>
-    [server.dbPath, `${server.dbPath}-wal`].filter((file) => existsSync(file) && readFileSync(file).includes(Buffer.from('the-launch-code')))
+    [server.dbPath, `${server.dbPath}-wal`].filter((file) => existsSync(file) && readFileSync(file).includes(Buffer.from(secret)))
   expect(holds().length).toBeGreaterThan(0)
   await api(server, 'DELETE', `/messages/${sent.body.id}?user_id=1`)
   await eventually(() => expect(holds()).toEqual([]), 5000)

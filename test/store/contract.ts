@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { ConflictError, directConv, groupConv, type EventDraft, type NewMessage, type Store, type StoredMessage } from '../../src/db/store'
 import { Backlog, type BacklogItem } from '../../src/realtime/backlog'
+import type { SearchRequest, SearchTerm } from '../../src/db/search'
 
 export interface StoreFixture {
   /** A store with no rows in it. */
@@ -412,6 +413,107 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       await store.markDirectRead(d1.message.id, 2, [])
       expect(await summary(b, directConv(a, b))).toMatchObject({ unreadCount: 0, mentionCount: 0 })
       void g3
+    })
+
+    // Full-text search: src/db/search.ts. Terms are what src/messages/search-query.ts parses.
+    const word = (token: string, prefix = false): SearchTerm => ({ tokens: [token], prefix })
+    const phrase = (...tokens: string[]): SearchTerm => ({ tokens, prefix: false })
+    async function found(userId: number, terms: SearchTerm[], extra: Partial<SearchRequest> = {}) {
+      return (await store.searchMessages({ userId, terms, limit: 50, ...extra })).map((m) => m.body)
+    }
+
+    it('search: words of any script, without regard to case, all of them required, newest first', async () => {
+      const [a, b] = await threeUsers()
+      await store.insertMessages([
+        direct(a, b, 'Un café au lait, s’il vous plaît'),
+        direct(b, a, 'Привет, как дела?'),
+        direct(a, b, 'नमस्ते दुनिया'),
+        direct(a, b, 'Ελληνικά: καλημέρα'),
+        direct(b, a, 'CAFÉ closed today'),
+      ])
+      expect(await found(a, [word('café')])).toEqual(['CAFÉ closed today', 'Un café au lait, s’il vous plaît'])
+      expect(await found(b, [word('привет')])).toEqual(['Привет, как дела?'])
+      expect(await found(b, [word('ПРИВЕТ')])).toEqual(['Привет, как дела?'])
+      expect(await found(a, [word('नमस्ते')])).toEqual(['नमस्ते दुनिया'])
+      expect(await found(a, [word('καλημέρα')])).toEqual(['Ελληνικά: καλημέρα'])
+      expect(await found(a, [word('café'), word('closed')])).toEqual(['CAFÉ closed today'])
+      expect(await found(a, [word('café'), word('nowhere')])).toEqual([])
+      // A word is whole: part of one is not found without a *.
+      expect(await found(a, [word('caf')])).toEqual([])
+    })
+
+    it('search: runs of CJK characters are one word each, found whole or by a prefix', async () => {
+      const [a, b] = await threeUsers()
+      await store.insertMessages([direct(a, b, '日本語を勉強しています'), direct(a, b, '東京 大阪')])
+      expect(await found(a, [word('日本')])).toEqual([])
+      expect(await found(a, [word('日本', true)])).toEqual(['日本語を勉強しています'])
+      expect(await found(a, [word('日本語を勉強しています')])).toEqual(['日本語を勉強しています'])
+      // Separated by a space, they are words of their own.
+      expect(await found(a, [word('大阪')])).toEqual(['東京 大阪'])
+    })
+
+    it('search: prefixes and phrases', async () => {
+      const [a, b] = await threeUsers()
+      await store.insertMessages([direct(a, b, 'hello world'), direct(a, b, 'world, hello'), direct(a, b, 'messages are here'), direct(a, b, 'a mess')])
+      expect(await found(a, [word('mess', true)])).toEqual(['a mess', 'messages are here'])
+      expect(await found(a, [word('messag', true)])).toEqual(['messages are here'])
+      expect(await found(a, [phrase('hello', 'world')])).toEqual(['hello world'])
+      expect(await found(a, [phrase('world', 'hello')])).toEqual(['world, hello'])
+      expect(await found(a, [word('hello'), word('world')])).toEqual(['world, hello', 'hello world'])
+      // A phrase whose last word is a prefix.
+      expect(await found(a, [{ tokens: ['hello', 'wor'], prefix: true }])).toEqual(['hello world'])
+    })
+
+    it('search: only the conversations the user reads now, narrowed to one when asked', async () => {
+      const [a, b, c] = await threeUsers()
+      const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b] })
+      const other = await store.createGroup({ name: 'other', createdBy: c, memberIds: [c] })
+      await store.insertMessages([
+        direct(a, b, 'secret a to b'),
+        direct(b, c, 'secret b to c'),
+        direct(c, c, 'secret note to self'),
+        inGroup(a, group.id, 'secret in the group'),
+        inGroup(c, other.id, 'secret in the other group'),
+      ])
+      expect(await found(a, [word('secret')])).toEqual(['secret in the group', 'secret a to b'])
+      expect(await found(b, [word('secret')])).toEqual(['secret in the group', 'secret b to c', 'secret a to b'])
+      expect(await found(c, [word('secret')])).toEqual(['secret in the other group', 'secret note to self', 'secret b to c'])
+      expect(await found(b, [word('secret')], { conv: directConv(c, b) })).toEqual(['secret b to c'])
+      expect(await found(b, [word('secret')], { conv: groupConv(group.id) })).toEqual(['secret in the group'])
+      // A conversation the user does not read finds nothing, even named.
+      expect(await found(a, [word('secret')], { conv: directConv(b, c) })).toEqual([])
+      expect(await found(a, [word('secret')], { conv: groupConv(other.id) })).toEqual([])
+      // Membership as it is now: a member who left finds none of the group, one who joined finds all of it.
+      await store.removeMember(group.id, b)
+      await store.addMember(group.id, c)
+      expect(await found(b, [word('secret')])).toEqual(['secret b to c', 'secret a to b'])
+      expect(await found(c, [word('group')])).toEqual(['secret in the other group', 'secret in the group'])
+    })
+
+    it('search: pages back from a cursor', async () => {
+      const [a, b] = await threeUsers()
+      const ids = (await store.insertMessages(Array.from({ length: 7 }, (_, i) => direct(a, b, `needle ${i}`)))).map((r) => r.message.id)
+      await store.insertMessages([direct(a, b, 'hay')])
+      expect(await found(a, [word('needle')], { limit: 3 })).toEqual(['needle 6', 'needle 5', 'needle 4'])
+      expect(await found(a, [word('needle')], { limit: 3, before: ids[4] })).toEqual(['needle 3', 'needle 2', 'needle 1'])
+      expect(await found(a, [word('needle')], { limit: 3, before: ids[1] })).toEqual(['needle 0'])
+      const [first] = await store.searchMessages({ userId: a, terms: [word('needle')], limit: 1 })
+      expect(first).toEqual((await store.getMessage(ids[6]))!)
+    })
+
+    it('search: an edited message is found by its new words, not its old ones; a deleted one by none', async () => {
+      const [a, b] = await threeUsers()
+      const [edited, deleted] = (await store.insertMessages([direct(a, b, 'typo teh old words'), direct(a, b, 'deleted soon')])).map((r) => r.message.id)
+      await store.editMessage(edited, 'the new words', Date.now(), [])
+      await store.deleteMessage(deleted, Date.now(), [])
+      expect(await found(a, [word('teh')])).toEqual([])
+      expect(await found(a, [word('new'), word('words')])).toEqual(['the new words'])
+      expect(await found(a, [word('words')])).toEqual(['the new words'])
+      expect(await found(a, [word('soon')])).toEqual([])
+      expect(await found(a, [word('deleted')])).toEqual([])
+      // A status change leaves the index as it was.
+      await delivered(store, b, [edited])
+      expect(await found(a, [word('new')])).toEqual(['the new words'])
     })
 
     it('answers ping', async () => {

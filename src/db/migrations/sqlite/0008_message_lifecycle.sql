@@ -21,3 +21,7 @@ CREATE TABLE `mentions` (
 --> statement-breakpoint
 ALTER TABLE `stream_events` ADD `text_of` integer;--> statement-breakpoint
 CREATE INDEX `stream_events_text_of` ON `stream_events` (`text_of`) WHERE text_of is not null;
+--> statement-breakpoint
+-- Delete means gone: the search index removes a deleted message's words from its pages at once,
+-- rather than only marking them deleted until a merge.
+INSERT INTO `message_search` (`message_search`, `rank`) VALUES ('secure-delete', 1);
