@@ -1,7 +1,7 @@
 // The test page: wires the client library to the DOM. Bundled for the browser by src/page/assets.ts.
 import { SwitchboardClient, SwitchboardError, type Format, type IncomingMessage, type MembershipChange, type StateChange, type Target, type TypingEvent } from '../src/client'
 import { Directory } from './directory'
-import { MessagesView, type ShownMessage } from './messages-view'
+import { MessagesView, type MessageActions, type ShownMessage } from './messages-view'
 import { Names } from './names'
 import { HttpError, rest, useToken, type Conversations } from './rest'
 import { SearchBox } from './search'
@@ -27,6 +27,9 @@ const el = {
   composer: $<HTMLFormElement>('composer'),
   message: $<HTMLInputElement>('message'),
   send: $<HTMLButtonElement>('send'),
+  composeContext: $<HTMLDivElement>('compose-context'),
+  composeContextText: $<HTMLSpanElement>('compose-context-text'),
+  composeCancel: $<HTMLButtonElement>('compose-cancel'),
 }
 
 let client: SwitchboardClient | null = null
@@ -39,6 +42,10 @@ const typing = new Map<string, Set<number>>()
 const readSent = new Set<number>()
 let conversations: Conversations['conversations'] = []
 let online: number[] = []
+/** What the composer does on submit besides sending: edit a message of mine, or reply to one. */
+let composing: { kind: 'edit' | 'reply'; id: number } | null = null
+/** The open conversation's members (for `@name` mentions); empty until known. */
+let members: number[] = []
 
 const names = new Names(renderNames)
 const directory = new Directory(
@@ -158,7 +165,7 @@ function connect(userId: number, format: Format): void {
   el.title.textContent = 'No conversation open'
   delete el.title.dataset.kind
   if (!reopen) showPane('list')
-  view = new MessagesView(el.messages, me, (id) => names.user(id))
+  view = new MessagesView(el.messages, me, (id) => names.user(id), messageActions)
   const token = el.token.value.trim() || undefined
   const c = new SwitchboardClient({ url: location.origin, userId, format, presence: true, token })
   client = c
@@ -177,6 +184,19 @@ function connect(userId: number, format: Format): void {
     view?.groupRead(r.group_id, r.message_id, r.reader_id)
     recountSoon()
   })
+  // Edits, deletes and reactions are events of the stream too: after a reconnect the ones missed
+  // arrive in the catch-up, so what is shown converges without refetching history.
+  c.on('message_edited', (e) => {
+    view?.edited(e.message_id, e.message)
+    refreshConversations()
+  })
+  c.on('message_deleted', (e) => {
+    view?.deleted(e.message_id)
+    if (composing?.id === e.message_id) stopComposing()
+    refreshConversations()
+  })
+  c.on('reaction_added', (r) => view?.reaction(r.message_id, r.user_id, r.emoji, true))
+  c.on('reaction_removed', (r) => view?.reaction(r.message_id, r.user_id, r.emoji, false))
   c.on('typing', onTyping)
   c.on('online', renderOnline)
   c.on('error', (e) => notify(`Server: ${e.message} (${e.code})`))
@@ -341,6 +361,13 @@ function conversationItem(key: string, c: Conversation | null): HTMLLIElement {
     last.textContent = from + m.message
   }
   button.append(name, last)
+  if (c && c.mention_count > 0) {
+    const badge = document.createElement('span')
+    badge.className = 'mentions'
+    badge.textContent = `@${c.mention_count}`
+    badge.setAttribute('aria-label', `${c.mention_count} unread ${c.mention_count === 1 ? 'mention' : 'mentions'}`)
+    button.append(badge)
+  }
   if (c && c.unread_count > 0) {
     const badge = document.createElement('span')
     badge.className = 'unread'
@@ -383,6 +410,8 @@ async function openConversation(target: Target, show = false): Promise<void> {
   if (previous && previous.key !== key) client.stopTyping(previous.target)
   open = { key, target, before: null, loading: false }
   view.clear()
+  stopComposing()
+  void loadMembers(open)
   el.title.textContent = nameOfKey(key)
   el.title.dataset.kind = key.startsWith('g:') ? 'group' : 'user'
   el.message.placeholder = `Message ${nameOfKey(key)}`
@@ -433,7 +462,8 @@ async function loadNewest(): Promise<void> {
 function showPage(messages: ShownMessage[]): void {
   for (const m of messages) {
     if (m.group_id !== undefined && m.sender_id !== me) names.learnUser(m.sender_id)
-    view!.upsert(m)
+    // History's reactions replace what is shown (none when absent).
+    view!.upsert({ ...m, reactions: m.reactions ?? [] })
   }
 }
 
@@ -539,6 +569,71 @@ function onMembership(change: MembershipChange): void {
   refreshConversations()
 }
 
+// --- editing, deleting, reacting, replying, mentioning ----------------------------------------
+
+/** What a bubble's buttons do: each goes through the client; the change shows when its event arrives. */
+const messageActions: MessageActions = {
+  react(id, emoji, add) {
+    if (!client) return
+    ;(add ? client.react(id, emoji) : client.unreact(id, emoji)).catch((e) => notify(`Reaction not saved: ${describe(e)}`))
+  },
+  reply(id) {
+    startComposing('reply', id)
+  },
+  edit(id) {
+    startComposing('edit', id)
+    el.message.value = view?.textOf(id) ?? ''
+  },
+  delete(id) {
+    client?.delete(id).catch((e) => notify(`Not deleted: ${describe(e)}`))
+  },
+}
+
+function startComposing(kind: 'edit' | 'reply', id: number): void {
+  composing = { kind, id }
+  const text = view?.textOf(id) ?? ''
+  const short = text.length > 50 ? `${text.slice(0, 50)}…` : text
+  el.composeContextText.textContent = kind === 'edit' ? `Editing: ${short}` : `Replying to: ${short}`
+  el.composeContext.dataset.kind = kind
+  el.composeContext.hidden = false
+  el.send.textContent = kind === 'edit' ? 'Save' : 'Send'
+  el.message.focus()
+}
+
+function stopComposing(): void {
+  if (composing?.kind === 'edit') el.message.value = ''
+  composing = null
+  el.composeContext.hidden = true
+  el.send.textContent = 'Send'
+}
+
+el.composeCancel.addEventListener('click', () => stopComposing())
+el.message.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && composing) stopComposing()
+})
+
+/** The open conversation's members, for mentions: a group's from the server, else the two of us. */
+async function loadMembers(current: NonNullable<typeof open>): Promise<void> {
+  members = current.target.group_id === undefined ? [current.target.recipient_id!] : []
+  if (current.target.group_id === undefined) return
+  try {
+    const group = await rest.group(current.target.group_id)
+    if (open !== current) return
+    members = group.member_ids
+    for (const id of members) names.learnUser(id)
+  } catch {}
+}
+
+/** Members named as `@name` in the text (their display name or its first word, without spaces, any case). */
+function mentionsIn(text: string): number[] {
+  const words = new Set([...text.matchAll(/@([\p{L}\p{N}_.-]+)/gu)].map((m) => m[1].toLowerCase().replace(/[.-]+$/, '')))
+  if (!words.size) return []
+  return members.filter((id) => {
+    const name = names.user(id).toLowerCase()
+    return id !== me && (words.has(name.replace(/\s+/g, '')) || words.has(name.split(/\s+/)[0]))
+  })
+}
+
 function closeConversation(): void {
   if (open) client?.stopTyping(open.target)
   open = null
@@ -567,9 +662,16 @@ el.composer.addEventListener('submit', (event) => {
   if (!text.trim()) return
   const target = open.target
   const key = open.key
+  const mode = composing
   el.message.value = ''
+  stopComposing()
+  if (mode?.kind === 'edit') {
+    client.edit(mode.id, text).catch((e) => notify(`Not edited: ${describe(e)}`))
+    return
+  }
   const clientId = client.newClientId()
-  const pending = client.send(target, text, { clientId })
+  const mentionIds = mentionsIn(text)
+  const pending = client.send(target, text, { clientId, mentionIds, ...(mode ? { replyToId: mode.id } : {}) })
   // The bubble appears at once ("sending") and its tick follows the server's confirmations.
   const shown: ShownMessage = {
     sender_id: me,
@@ -577,6 +679,7 @@ el.composer.addEventListener('submit', (event) => {
     timestamp: new Date().toISOString(),
     status: 'sending',
     client_id: clientId,
+    ...(mode ? { reply_to_id: mode.id } : {}),
     ...(target.group_id !== undefined ? { group_id: target.group_id } : {}),
   }
   view.upsert(shown)

@@ -1,5 +1,7 @@
 // The open conversation's message list: one <li> per message, kept in id order, never twice.
 
+import type { ReactionSummary } from '../src/protocol/message'
+
 export type TickStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed'
 
 export interface ShownMessage {
@@ -14,6 +16,31 @@ export interface ShownMessage {
   read_count?: number
   /** One's own group messages over REST (groups of at most 100): the members whose read mark covers it. */
   read_by?: number[]
+  edited_at?: string
+  deleted?: true
+  reply_to_id?: number
+  mention_ids?: number[]
+  /** History's summary (authoritative: replaces what is shown); absent on live frames and sends. */
+  reactions?: ReactionSummary[]
+}
+
+/** The emoji the page offers as reactions. */
+export const REACTION_EMOJI = ['👍', '❤️', '😂', '🎉', '😮'] as const
+
+/** What a bubble's buttons ask the page to do. */
+export interface MessageActions {
+  react(id: number, emoji: string, add: boolean): void
+  reply(id: number): void
+  edit(id: number): void
+  delete(id: number): void
+}
+
+/** A shown message's changing state: its text, and its reactions as this viewer sees them. */
+interface Content {
+  text: string
+  edited: boolean
+  deleted: boolean
+  reactions: Map<string, { count: number; me: boolean }>
 }
 
 const RANK: Record<TickStatus, number> = { failed: -1, sending: 0, sent: 1, delivered: 2, read: 3 }
@@ -35,11 +62,14 @@ export class MessagesView {
    * of it and the known readers is shown.
    */
   private serverCounts = new Map<number, number>()
+  /** Text, edit mark, tombstone and reactions of each shown message with an id. */
+  private content = new Map<number, Content>()
 
   constructor(
     private readonly list: HTMLOListElement,
     private readonly me: number,
     private readonly nameOf: (userId: number) => string,
+    private readonly actions: MessageActions,
   ) {}
 
   clear(): void {
@@ -48,6 +78,7 @@ export class MessagesView {
     this.byClientId.clear()
     this.readers.clear()
     this.serverCounts.clear()
+    this.content.clear()
   }
 
   has(id: number): boolean {
@@ -67,6 +98,7 @@ export class MessagesView {
       this.place(li, m.id)
     } else if (m.id === undefined && !li.isConnected) this.list.append(li)
     this.setStatus(li, m.status)
+    if (m.id !== undefined) this.applyContent(m.id, li, m)
     if (m.id !== undefined && m.group_id !== undefined && m.sender_id === this.me) {
       if (m.read_by) {
         const readers = this.readersOf(m.id)
@@ -78,6 +110,47 @@ export class MessagesView {
     return li
   }
 
+  /** The text a reply's quote shows of message `id`, when it is shown. */
+  textOf(id: number): string | undefined {
+    const c = this.content.get(id)
+    return c && (c.deleted ? 'message deleted' : c.text)
+  }
+
+  /** A `message_edited` event: the new text, marked "edited" (nothing once deleted). */
+  edited(id: number, text: string): void {
+    const c = this.content.get(id)
+    if (!c || c.deleted) return
+    c.text = text
+    c.edited = true
+    this.showContent(id)
+  }
+
+  /** A `message_deleted` event: the bubble becomes a tombstone. */
+  deleted(id: number): void {
+    const c = this.content.get(id)
+    if (!c) return
+    c.deleted = true
+    c.text = ''
+    c.reactions.clear()
+    this.showContent(id)
+  }
+
+  /** A `reaction_added`/`reaction_removed` event by `userId`. */
+  reaction(id: number, userId: number, emoji: string, added: boolean): void {
+    const c = this.content.get(id)
+    if (!c || c.deleted) return
+    const r = c.reactions.get(emoji) ?? { count: 0, me: false }
+    // One's own reaction is known exactly (history says `me`): a repeat of it changes nothing.
+    if (userId === this.me) {
+      if (r.me === added) return
+      r.me = added
+    }
+    r.count = Math.max(0, r.count + (added ? 1 : -1))
+    if (r.count === 0) c.reactions.delete(emoji)
+    else c.reactions.set(emoji, r)
+    this.showContent(id)
+  }
+
   /** Whether some shown count is a bare number from the server, which may already include a reader a receipt names again. */
   hasCountsWithoutReaders(): boolean {
     return this.serverCounts.size > 0
@@ -86,6 +159,7 @@ export class MessagesView {
   /** Names shown on group messages, again (after a name was learned). */
   refreshNames(): void {
     for (const who of this.list.querySelectorAll<HTMLElement>('.who')) who.textContent = this.nameOf(Number(who.closest<HTMLElement>('li.msg')!.dataset.sender))
+    for (const quote of this.list.querySelectorAll<HTMLElement>('.quote')) this.fillQuote(quote, Number(quote.dataset.replyTo))
   }
 
   /** Moves a status forward (a late "delivered" never undoes "read"); `userId` is who caused it. */
@@ -129,6 +203,98 @@ export class MessagesView {
     tick.title = `not sent: ${reason}`
   }
 
+  private applyContent(id: number, li: HTMLLIElement, m: ShownMessage): void {
+    let c = this.content.get(id)
+    if (!c) this.content.set(id, (c = { text: m.message, edited: false, deleted: false, reactions: new Map() }))
+    // A deletion is final; history (with `reactions`) is authoritative for the rest.
+    if (m.deleted) c.deleted = true
+    if (c.deleted) c.text = ''
+    else if (m.edited_at !== undefined || m.reactions) {
+      c.text = m.message
+      c.edited = m.edited_at !== undefined
+    }
+    if (m.reactions) c.reactions = new Map(m.reactions.map((r) => [r.emoji, { count: r.count, me: r.me }]))
+    if (c.deleted) c.reactions.clear()
+    if (m.mention_ids?.includes(this.me) && !c.deleted) li.classList.add('mentions-me')
+    this.showContent(id)
+  }
+
+  /** Shows a message's text, edit mark, tombstone and reaction chips; and the quotes of replies to it. */
+  private showContent(id: number): void {
+    const li = this.byId.get(id)
+    const c = this.content.get(id)
+    if (!li || !c) return
+    li.classList.toggle('deleted', c.deleted)
+    if (c.deleted) li.classList.remove('mentions-me')
+    li.querySelector<HTMLElement>('.text')!.textContent = c.deleted ? 'message deleted' : c.text
+    li.querySelector<HTMLElement>('.edited')!.hidden = !c.edited || c.deleted
+    const chips = li.querySelector<HTMLElement>('.reactions')!
+    chips.replaceChildren(
+      ...[...c.reactions].map(([emoji, r]) => {
+        const chip = document.createElement('button')
+        chip.type = 'button'
+        chip.className = 'chip'
+        chip.dataset.emoji = emoji
+        chip.setAttribute('aria-pressed', String(r.me))
+        chip.setAttribute('aria-label', `${emoji} ${r.count}${r.me ? ', yours' : ''}`)
+        chip.title = r.me ? 'Remove your reaction' : 'React with this too'
+        const e = document.createElement('span')
+        e.className = 'emoji'
+        e.textContent = emoji
+        const n = document.createElement('span')
+        n.className = 'count'
+        n.textContent = String(r.count)
+        chip.append(e, n)
+        chip.addEventListener('click', () => this.actions.react(id, emoji, !r.me))
+        return chip
+      }),
+    )
+    chips.hidden = c.reactions.size === 0
+    for (const quote of this.list.querySelectorAll<HTMLElement>(`.quote[data-reply-to="${id}"]`)) this.fillQuote(quote, id)
+  }
+
+  private fillQuote(quote: HTMLElement, parentId: number): void {
+    const parent = this.byId.get(parentId)
+    const text = this.textOf(parentId)
+    const who = parent ? (parent.dataset.sender === String(this.me) ? 'You' : this.nameOf(Number(parent.dataset.sender))) : ''
+    const short = text === undefined ? 'an earlier message' : text.length > 60 ? `${text.slice(0, 60)}…` : text
+    quote.querySelector('.quote-who')!.textContent = who
+    quote.querySelector('.quote-text')!.textContent = short
+  }
+
+  /** Scrolls to a shown message and flashes it (a reply's quote was clicked). */
+  scrollTo(id: number): void {
+    const li = this.byId.get(id)
+    if (!li) return
+    li.scrollIntoView({ block: 'center', behavior: 'smooth' })
+    li.classList.remove('flash')
+    void li.offsetWidth // restart the animation
+    li.classList.add('flash')
+  }
+
+  private toolbar(li: HTMLLIElement, mine: boolean): HTMLElement {
+    const bar = document.createElement('div')
+    bar.className = 'actions'
+    bar.setAttribute('role', 'toolbar')
+    bar.setAttribute('aria-label', 'Message actions')
+    const id = () => Number(li.dataset.id)
+    const button = (text: string, label: string, onClick: () => void, cls = '') => {
+      const b = document.createElement('button')
+      b.type = 'button'
+      b.className = `act ${cls}`.trim()
+      b.textContent = text
+      b.setAttribute('aria-label', label)
+      b.title = label
+      b.addEventListener('click', () => li.dataset.id && onClick())
+      return b
+    }
+    for (const emoji of REACTION_EMOJI)
+      bar.append(button(emoji, `React ${emoji}`, () => this.actions.react(id(), emoji, !this.content.get(id())?.reactions.get(emoji)?.me), 'emoji'))
+    bar.append(button('↩', 'Reply', () => this.actions.reply(id())))
+    if (mine) bar.append(button('✎', 'Edit', () => this.actions.edit(id())), button('🗑', 'Delete', () => this.actions.delete(id())))
+    return bar
+  }
+
   private render(m: ShownMessage): HTMLLIElement {
     const mine = m.sender_id === this.me
     const li = document.createElement('li')
@@ -143,6 +309,22 @@ export class MessagesView {
       who.textContent = this.nameOf(m.sender_id)
       bubble.append(who)
     }
+    if (m.reply_to_id !== undefined) {
+      const parentId = m.reply_to_id
+      const quote = document.createElement('button')
+      quote.type = 'button'
+      quote.className = 'quote'
+      quote.dataset.replyTo = String(parentId)
+      quote.title = 'Show the message this replies to'
+      const who = document.createElement('span')
+      who.className = 'quote-who'
+      const said = document.createElement('span')
+      said.className = 'quote-text'
+      quote.append(who, said)
+      this.fillQuote(quote, parentId)
+      quote.addEventListener('click', () => this.scrollTo(parentId))
+      bubble.append(quote)
+    }
     const text = document.createElement('p')
     text.className = 'text'
     text.textContent = m.message
@@ -151,15 +333,23 @@ export class MessagesView {
     const when = document.createElement('time')
     when.dateTime = m.timestamp
     when.textContent = time(m.timestamp)
-    meta.append(when)
+    const edited = document.createElement('span')
+    edited.className = 'edited'
+    edited.textContent = 'edited'
+    edited.hidden = true
+    meta.append(edited, when)
     if (mine) {
       const tick = document.createElement('span')
       tick.className = 'tick'
       tick.setAttribute('role', 'img')
       meta.append(tick)
     }
-    bubble.append(text, meta)
-    li.append(bubble)
+    const reactions = document.createElement('div')
+    reactions.className = 'reactions'
+    reactions.setAttribute('aria-label', 'Reactions')
+    reactions.hidden = true
+    bubble.append(text, reactions, meta)
+    li.append(bubble, this.toolbar(li, mine))
     return li
   }
 

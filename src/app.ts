@@ -19,6 +19,7 @@ import { messageRoutes } from './messages/routes'
 import { MessageSearch } from './messages/search'
 import { searchRoutes } from './messages/search-routes'
 import { pageRoutes } from './page/routes'
+import { MessageLifecycle } from './messages/lifecycle'
 import { MessagingService } from './messages/service'
 import { MessageWriter } from './messages/writer'
 import { LocalConnections } from './realtime/connections'
@@ -79,6 +80,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     logger,
   )
   const messaging = new MessagingService({ store, directory, writer, delivery, maxMessageLength: config.maxMessageLength, logger })
+  const lifecycle = new MessageLifecycle({ store, directory, delivery, maxMessageLength: config.maxMessageLength })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })
   const refusals = new RecentRefusals()
@@ -101,6 +103,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     store,
     directory,
     messaging,
+    lifecycle,
     delivery,
     connections,
     maxMessageLength: config.maxMessageLength,
@@ -214,7 +217,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     })
     .use(userRoutes({ store, directory, isOnline: (id) => presence.isOnline(id) }))
     .use(groupRoutes({ store, directory, onMembership, limits: createGroupLimits({ config, store }), actorOf: (request) => policy.principalOf(request)?.userId }))
-    .use(messageRoutes(messaging))
+    .use(messageRoutes(messaging, lifecycle))
     .use(searchRoutes(new MessageSearch({ store, directory })))
     .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
       response: t.Object(

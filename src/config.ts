@@ -1,4 +1,5 @@
 import { IDEMPOTENCY_DEFAULTS } from './db/idempotency-window'
+import { ERASE_WITHIN_MS } from './db/checkpointer'
 import { MIN_COMMIT_INTERVAL_MS } from './messages/writer'
 import type { LogLevel } from './observability/logger'
 /** Configuration: read from the environment once, at start-up, and validated there. */
@@ -19,6 +20,8 @@ export interface Config {
    */
   idempotencyWindowMs: number
   idempotencyMaxKeys: number
+  /** A deleted message's text leaves the SQLite WAL at most this long after the delete (it leaves the database file at once). */
+  eraseWithinMs: number
   /**
    * Under load, the least time from one commit's start to the next, in ms: longer gathers more
    * messages into a commit (less CPU a message), at the price of that much more latency.
@@ -121,6 +124,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     databaseUrl: 'data/switchboard.db',
     idempotencyWindowMs: IDEMPOTENCY_DEFAULTS.windowMs,
     idempotencyMaxKeys: IDEMPOTENCY_DEFAULTS.maxKeys,
+    eraseWithinMs: ERASE_WITHIN_MS,
     commitIntervalMs: MIN_COMMIT_INTERVAL_MS,
     auth: 'none',
     seedDemo: false,
@@ -262,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: databaseUrl.replace(/^file:\/\//, ''),
     idempotencyWindowMs: integer(env, 'IDEMPOTENCY_WINDOW_SECONDS', base.idempotencyWindowMs / 1000, 1, 7 * 24 * 3600) * 1000,
     idempotencyMaxKeys: integer(env, 'IDEMPOTENCY_MAX_KEYS', base.idempotencyMaxKeys, 1000, 100_000_000),
+    eraseWithinMs: base.eraseWithinMs,
     commitIntervalMs: integer(env, 'COMMIT_INTERVAL_MS', base.commitIntervalMs, 0, 100),
     auth: oneOf(env, 'AUTH', 'jwt', ['none', 'jwt'] as const),
     seedDemo: oneOf(env, 'SEED_DEMO', '0', ['0', '1', 'true', 'false']) === '1' || env.SEED_DEMO === 'true',

@@ -47,6 +47,12 @@ function sameUser(named: unknown, principal: Principal, what: string): void {
     throw forbidden('forbidden', `${what} is ${named}, but the token is for user ${principal.userId}`)
 }
 
+/** The route acts for `?user_id=`: under AUTH=jwt it must be the token's subject, and is set to it. */
+function actAsToken({ principal, query }: RuleInput): void {
+  sameUser(query.user_id, principal, 'user_id')
+  query.user_id = principal.userId
+}
+
 async function requireMember(groupId: number, principal: Principal, deps: PolicyDeps): Promise<void> {
   const members = await deps.directory.membersOf(groupId)
   // An unknown group is left to the route, which answers 404.
@@ -74,6 +80,12 @@ export const restRules: Record<string, Rule> = {
     sameUser(query.user_id, principal, 'user_id')
     query.user_id = principal.userId
   },
+  // The actor of a message's lifecycle is the token's subject; the route checks what they may do.
+  'PATCH /messages/:id': actAsToken,
+  'DELETE /messages/:id': actAsToken,
+  'PUT /messages/:id/reactions/:emoji': actAsToken,
+  'DELETE /messages/:id/reactions/:emoji': actAsToken,
+  'GET /messages/:id/replies': actAsToken,
   'POST /groups': ({ principal, body }) => {
     sameUser(body?.created_by, principal, 'created_by')
     if (!body?.member_ids?.includes(principal.userId))

@@ -1,4 +1,6 @@
+import { reactionEmoji } from '../messages/emoji'
 import { lengthExceeded } from '../messages/length'
+import { PendingActions } from './actions'
 import { backoffDelay } from './backoff'
 import { decodeServerFrame, encodeClientFrame, FramingError } from './codec'
 import { Emitter } from './emitter'
@@ -7,14 +9,21 @@ import { SwitchboardError, timerSettings, type ClientOptions } from './options'
 import { OnlineUsers } from './presence'
 import { TypingSender, TypingTracker } from './typing'
 import type {
+  ActionFrame,
   ClientEvents,
   ClientFrame,
   ConnectionState,
   Format,
   IncomingMessage,
+  LifecycleEvent,
   MembershipChange,
+  MessageDeleted,
+  MessageEdited,
   MessageStatusChange,
+  ReactionAdded,
+  ReactionRemoved,
   ReadReceipt,
+  SendOptions,
   SendResult,
   ServerFrame,
   Target,
@@ -74,6 +83,12 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private readonly seenEvents = new SeenIds()
   /** Sent messages not yet confirmed by message_sent, in send order, by client_id. */
   private readonly outbox = new Map<string, Pending>()
+  /** Edits, deletes and reactions waiting for their event (or for the pong that shows they changed nothing). */
+  private readonly actions: PendingActions
+  /** Pings sent and answered on the current connection: the server answers them in order. */
+  private pingsSent = 0
+  private pingsAnswered = 0
+  private actionCounter = 0
   private readonly readsToSend = new Set<number>()
   /** Sends wait until then after `rate_limited` or `unavailable`; then the refused ones go again. */
   private holdUntil = 0
@@ -98,6 +113,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.userId = options.userId
     this.format = options.format ?? 'json'
     this.lastId = options.since ?? -1
+    this.actions = new PendingActions(this.userId)
     const { reconnect, heartbeat, typing } = timerSettings(options)
     this.backoff = reconnect
     this.heartbeat = heartbeat
@@ -117,9 +133,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return this.lastId >= 0 ? this.lastId : undefined
   }
 
-  /** Messages sent but not yet confirmed as stored. */
+  /** Messages sent but not yet confirmed as stored, and edits, deletes and reactions not yet settled. */
   get unconfirmed(): number {
-    return this.outbox.size
+    return this.outbox.size + this.actions.size
   }
 
   /** Online user ids (with `presence: true`). */
@@ -151,6 +167,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.outbox.delete(clientId)
       p.reject(new SwitchboardError('closed', 'the client was closed before the message was confirmed'))
     }
+    this.actions.rejectAll(new SwitchboardError('closed', 'the client was closed before the change was confirmed'))
     this.setState('closed')
   }
 
@@ -158,7 +175,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
    * Sends a message; resolves once the server has stored it. If the connection drops first, it is
    * resent on reconnect with the same client_id and still stored once.
    */
-  send(target: Target, text: string, options: { messageType?: string; clientId?: string } = {}): Promise<SendResult> {
+  send(target: Target, text: string, options: SendOptions = {}): Promise<SendResult> {
     if (this._state === 'closed') return Promise.reject(new SwitchboardError('closed', 'the client was closed'))
     const problem = checkTarget(target) ?? (text.trim() === '' ? ['empty_message', 'message is empty'] : null) ??
       messageTooLong(text, this.maxMessageLength)
@@ -166,9 +183,57 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const clientId = options.clientId ?? this.newClientId()
     const frame: Pending['frame'] = { type: 'message', ...target, message: text, client_id: clientId }
     if (options.messageType) frame.message_type = options.messageType
+    if (options.replyToId !== undefined) frame.reply_to_id = options.replyToId
+    if (options.mentionIds?.length) frame.mention_ids = options.mentionIds
     this.typingSender.stop(target)
     return new Promise<SendResult>((resolve, reject) => {
       this.outbox.set(clientId, { frame, inFlight: false, resolve, reject })
+      this.pump()
+    })
+  }
+
+  /** Sends a reply to `messageId` (a message of the conversation `target`): a send with `reply_to_id`. */
+  reply(messageId: number, target: Target, text: string, options: Omit<SendOptions, 'replyToId'> = {}): Promise<SendResult> {
+    return this.send(target, text, { ...options, replyToId: messageId })
+  }
+
+  /**
+   * Replaces the text of one's own message. Resolves with the `message_edited` event once it is
+   * known (also emitted as an event), or with null when the message already had this text (a
+   * retry); rejects with the server's refusal (`not_sender`, `message_deleted`, …). Queued while
+   * disconnected, and sent again after a drop unless the catch-up shows it done.
+   */
+  edit(messageId: number, text: string): Promise<MessageEdited | null> {
+    const problem = (text.trim() === '' ? ['empty_message', 'message is empty'] : null) ?? messageTooLong(text, this.maxMessageLength)
+    if (problem) return Promise.reject(new SwitchboardError(problem[0], problem[1]))
+    return this.act({ type: 'edit_message', message_id: messageId, message: text }) as Promise<MessageEdited | null>
+  }
+
+  /** Deletes one's own message (or, as a group's creator, any in it); as `edit`, null when it already was. */
+  delete(messageId: number): Promise<MessageDeleted | null> {
+    return this.act({ type: 'delete_message', message_id: messageId }) as Promise<MessageDeleted | null>
+  }
+
+  /** Adds this user's reaction (one emoji); as `edit`, null when it was already there. */
+  react(messageId: number, emoji: string): Promise<ReactionAdded | null> {
+    const qualified = reactionEmoji(emoji)
+    if (!qualified) return Promise.reject(new SwitchboardError('invalid_emoji', 'a reaction is one emoji'))
+    return this.act({ type: 'add_reaction', message_id: messageId, emoji: qualified }) as Promise<ReactionAdded | null>
+  }
+
+  /** Removes this user's reaction; as `edit`, null when there was none. */
+  unreact(messageId: number, emoji: string): Promise<ReactionRemoved | null> {
+    const qualified = reactionEmoji(emoji)
+    if (!qualified) return Promise.reject(new SwitchboardError('invalid_emoji', 'a reaction is one emoji'))
+    return this.act({ type: 'remove_reaction', message_id: messageId, emoji: qualified }) as Promise<ReactionRemoved | null>
+  }
+
+  private act(frame: ActionFrame): Promise<LifecycleEvent | null> {
+    if (this._state === 'closed') return Promise.reject(new SwitchboardError('closed', 'the client was closed'))
+    if (!Number.isInteger(frame.message_id) || frame.message_id < 1) return Promise.reject(new SwitchboardError('invalid_message_id', 'the message id must be a positive integer'))
+    const ref = `${this.clientIdPrefix}-a${++this.actionCounter}`
+    return new Promise((resolve, reject) => {
+      this.actions.add({ ...frame, ref }, resolve, reject)
       this.pump()
     })
   }
@@ -251,6 +316,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     if (this.openedAt && Date.now() - this.openedAt >= this.backoff.healthyAfterMs) this.attempt = 0
     this.openedAt = 0
     this.synced = false
+    this.actions.connectionLost()
     this.attempt++
     const delayMs = backoffDelay(this.attempt, this.backoff)
     this.setState('reconnecting', { delayMs, reason })
@@ -294,11 +360,23 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   private sendPing(): void {
     this.pingSentAt = Date.now()
-    this.sendNow({ type: 'ping' })
+    this.sendCountedPing()
     // Any frame proves the connection alive (see onData); silence past the timeout means dead,
     // whether or not TCP has noticed.
     if (!this.deadTimer) this.deadTimer = setTimeout(() => this.connectionLost('no answer to ping'), this.heartbeat.timeoutMs)
     this.schedulePing()
+  }
+
+  /** A ping whose answer (a pong, or a refusal naming its ref) is counted: it is a fence for actions. */
+  private sendCountedPing(): number {
+    const n = ++this.pingsSent
+    this.sendNow({ type: 'ping', ref: `ping-${n}` })
+    return n
+  }
+
+  /** The next ping in order was answered: actions sent before it are settled. */
+  private pingAnswered(): void {
+    this.actions.fenceAnswered(++this.pingsAnswered)
   }
 
   // --- frames in --------------------------------------------------------------------------------
@@ -347,6 +425,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       case 'membership':
         if (this.isNewEvent(frame)) this.emit('membership', frame)
         return
+      case 'message_edited':
+      case 'message_deleted':
+      case 'reaction_added':
+      case 'reaction_removed':
+        return this.onLifecycleEvent(frame)
       case 'resync_required':
         // The catch-up goes on (every message is still replayed); what it cannot replay is the
         // statuses in between, which the application refetches.
@@ -354,6 +437,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       case 'presence':
         return this.onPresence(frame)
       case 'pong': {
+        this.pingAnswered()
         const rtt = Date.now() - this.pingSentAt
         for (const waiter of this.pongWaiters.splice(0)) waiter.resolve(rtt)
         return
@@ -373,6 +457,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     // resent one once. Marked before the state change, so a 'state' listener's send waits too.
     this.established = true
     for (const p of this.outbox.values()) p.inFlight = false
+    this.pingsSent = this.pingsAnswered = 0
+    this.actions.connectionLost()
     for (const id of this.readsToSend) this.sendNow({ type: 'read_receipt', message_id: id, ref: `read-${id}` })
     this.readsToSend.clear()
     this.schedulePing()
@@ -389,11 +475,18 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
    * A sequenced event not seen before: recorded, and the resume point moved past it. An event
    * without `seq` (a server before the event stream) cannot be told from a repeat, so it passes.
    */
-  private isNewEvent(frame: MessageStatusChange | ReadReceipt | MembershipChange): boolean {
+  private isNewEvent(frame: MessageStatusChange | ReadReceipt | MembershipChange | LifecycleEvent): boolean {
     if (frame.seq === undefined) return true
     if (!this.seenEvents.add(frame.seq)) return false
     this.advance(frame.seq)
     return true
+  }
+
+  /** An edit, delete or reaction: emitted once per seq, and settling the action of ours it answers. */
+  private onLifecycleEvent(frame: LifecycleEvent): void {
+    if (!this.isNewEvent(frame)) return
+    this.emit(frame.type, frame as never)
+    this.actions.eventArrived(frame)
   }
 
   private onMessage(frame: IncomingMessage): void {
@@ -427,6 +520,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   }
 
   private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
+    // A refused ping (rate_limited) is answered all the same: frames are handled in order.
+    if (frame.ref?.startsWith('ping-')) return this.pingAnswered()
+    if (frame.ref !== null && this.actions.has(frame.ref)) return this.onActionError(frame)
     const pending = frame.ref === null ? undefined : this.outbox.get(frame.ref)
     if (!pending) return this.emit('error', frame)
     if (frame.code === 'rate_limited' || frame.code === 'unavailable') {
@@ -439,6 +535,16 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     }
     this.outbox.delete(frame.ref!)
     pending.reject(new SwitchboardError(frame.code, frame.message))
+  }
+
+  private onActionError(frame: Extract<ServerFrame, { type: 'error' }>): void {
+    if (frame.code === 'rate_limited' || frame.code === 'unavailable') {
+      // Nothing was done: sent again once the hold is over.
+      this.actions.retry(frame.ref!)
+      this.holdSends(frame.code === 'rate_limited' ? (frame.retry_after ?? 1) * 1000 : RETRY_UNAVAILABLE_MS)
+      return
+    }
+    this.actions.refused(frame.ref!, new SwitchboardError(frame.code, frame.message))
   }
 
   private holdSends(ms: number): void {
@@ -471,6 +577,16 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       }
     }
     if (this.paced && waiting === 0 && inFlight <= 1) this.paced = false
+    this.pumpActions()
+  }
+
+  /** Sends the actions not in flight, then a ping whose answer settles those that changed nothing. */
+  private pumpActions(): void {
+    if (this.actions.size === 0) return
+    const frames = this.actions.takeUnsent(this.pingsSent + 1)
+    if (!frames.length) return
+    for (const frame of frames) this.sendNow(frame)
+    this.sendCountedPing()
   }
 
   private onPresence(frame: Extract<ServerFrame, { type: 'presence' }>): void {

@@ -21,6 +21,17 @@ export type ReadReceipt = FrameOf<'read_receipt'>
 export type Presence = FrameOf<'presence'>
 export type Synced = FrameOf<'synced'>
 export type ServerError = FrameOf<'error'>
+/** A message's text changed (it keeps its id and place); sent to every member, the editor's devices too. */
+export type MessageEdited = FrameOf<'message_edited'>
+/** A message was deleted: show a tombstone ("message deleted"); the id stays. */
+export type MessageDeleted = FrameOf<'message_deleted'>
+/** `user_id` reacted to a message with `emoji` (one per user and emoji). */
+export type ReactionAdded = FrameOf<'reaction_added'>
+export type ReactionRemoved = FrameOf<'reaction_removed'>
+/** The events of a message's lifecycle after it was sent. */
+export type LifecycleEvent = MessageEdited | MessageDeleted | ReactionAdded | ReactionRemoved
+/** The client frames that change a message already sent. */
+export type ActionFrame = Extract<ClientFrame, { type: 'edit_message' | 'delete_message' | 'add_reaction' | 'remove_reaction' }>
 export type TypingEvent = FrameOf<'typing'> & {
   /** True when the client ended an indicator whose sender never sent a stop. */
   expired?: boolean
@@ -50,6 +61,10 @@ export interface ClientEvents {
   message_status: MessageStatusChange
   /** A user joined or left one of this user's groups (this user included). */
   membership: MembershipChange
+  message_edited: MessageEdited
+  message_deleted: MessageDeleted
+  reaction_added: ReactionAdded
+  reaction_removed: ReactionRemoved
   /** Status events between `since` and the server's retention are gone: refetch over REST. */
   resync_required: ResyncRequired
   presence: Presence
@@ -61,6 +76,17 @@ export interface ClientEvents {
   synced: Synced
   /** connection_established of each new connection. */
   established: ConnectionEstablished
+}
+
+/** Options of `send` (and `reply`). */
+export interface SendOptions {
+  messageType?: string
+  /** Reuse a client_id made with `newClientId()` (to show the message before `send` resolves). */
+  clientId?: string
+  /** The message this one answers, of the same conversation. */
+  replyToId?: number
+  /** Members of the conversation the message mentions. */
+  mentionIds?: number[]
 }
 
 /** What `send` resolves with once the server has stored the message. */

@@ -20,9 +20,18 @@ export function isBusy(error: unknown): boolean {
   return error instanceof Error && /busy|locked/i.test(error.message)
 }
 
+/**
+ * A deleted message's text is gone from the database file at once (secure_delete), but the WAL
+ * still holds the pages it was on until a checkpoint copies them back and the WAL starts over:
+ * at most this long after a delete, a TRUNCATE checkpoint empties the WAL file.
+ */
+export const ERASE_WITHIN_MS = 10_000
+
 export interface Checkpointer {
   /** The main connection stored `rows` messages. */
   wrote(rows: number): void
+  /** Text was erased (a delete): the WAL is emptied within ERASE_WITHIN_MS. */
+  erased(): void
   stop(): Promise<void>
 }
 
@@ -35,7 +44,7 @@ export interface Checkpointer {
  * start the WAL over from its beginning, and only the writer can be sure nothing was committed
  * meanwhile.
  */
-export function startCheckpointer(client: Database, path: string, logger: Logger): Checkpointer {
+export function startCheckpointer(client: Database, path: string, logger: Logger, eraseWithinMs = ERASE_WITHIN_MS): Checkpointer {
   const worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url))
   // Bun's Worker: the thread must not keep a process alive that is otherwise done...
   const handle = worker as Worker & { ref(): void; unref(): void }
@@ -57,7 +66,23 @@ export function startCheckpointer(client: Database, path: string, logger: Logger
   worker.postMessage({ path, fallbackMs: FALLBACK_MS })
   client.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
   let unsynced = 0
+  let eraseTimer: ReturnType<typeof setTimeout> | null = null
+  const truncate = client.prepare('PRAGMA wal_checkpoint(TRUNCATE)')
+  const erase = () => {
+    eraseTimer = null
+    try {
+      const result = truncate.get() as { busy: number } | null
+      // A reader or the thread's pass held it: try again shortly.
+      if (result?.busy) eraseTimer = setTimeout(erase, 100)
+    } catch (error) {
+      if (isBusy(error)) eraseTimer = setTimeout(erase, 100)
+      else logger.error({ err: error }, 'emptying the WAL after a delete failed')
+    }
+  }
   return {
+    erased() {
+      eraseTimer ??= setTimeout(erase, eraseWithinMs)
+    },
     wrote(rows) {
       unsynced += rows
       if (unsynced < CHECKPOINT_EVERY_ROWS) return
@@ -65,6 +90,7 @@ export function startCheckpointer(client: Database, path: string, logger: Logger
       worker.postMessage('checkpoint')
     },
     async stop() {
+      if (eraseTimer) clearTimeout(eraseTimer)
       // ...but while it stops, it must: the database closes after it.
       handle.ref()
       worker.terminate()

@@ -52,12 +52,18 @@ export const messages = pgTable(
     status: text('status', { enum: ['sent', 'delivered', 'read'] }).notNull().default('sent'),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     readAt: bigint('read_at', { mode: 'number' }),
+    editedAt: bigint('edited_at', { mode: 'number' }),
+    deletedAt: bigint('deleted_at', { mode: 'number' }),
+    replyToId: bigint('reply_to_id', { mode: 'number' }),
+    mentionIds: text('mention_ids'),
+    replyCount: integer('reply_count').notNull().default(0),
   },
   (t) => [
     index('messages_conv').on(t.conv, t.id),
     index('messages_recipient').on(t.recipientId, t.id),
     index('messages_sender').on(t.senderId, t.id),
     index('messages_undelivered').on(t.recipientId, t.id).where(sql`status = 'sent' and recipient_id is not null`),
+    index('messages_replies').on(t.replyToId, t.id).where(sql`reply_to_id is not null`),
     // NULLs are distinct in a PostgreSQL unique index too: messages without client_id never collide.
     uniqueIndex('messages_client').on(t.senderId, t.clientId),
   ],
@@ -72,10 +78,12 @@ export const streamEvents = pgTable(
     groupId: integer('group_id'),
     frame: text('frame').notNull(),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    textOf: bigint('text_of', { mode: 'number' }),
   },
   (t) => [
     index('stream_events_user').on(t.userId, t.seq).where(sql`user_id is not null`),
     index('stream_events_group').on(t.groupId, t.seq).where(sql`group_id is not null`),
+    index('stream_events_text_of').on(t.textOf).where(sql`text_of is not null`),
   ],
 )
 
@@ -84,3 +92,26 @@ export const streamState = pgTable('stream_state', {
   id: integer('id').primaryKey(),
   prunedSeq: bigint('pruned_seq', { mode: 'number' }).notNull(),
 })
+
+/** One row a user, message and emoji (see schema.ts). */
+export const reactions = pgTable(
+  'reactions',
+  {
+    messageId: bigint('message_id', { mode: 'number' }).notNull(),
+    userId: integer('user_id').notNull(),
+    emoji: text('emoji').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ name: 'reactions_pk', columns: [t.messageId, t.userId, t.emoji] })],
+)
+
+/** Who a message mentions, by conversation (see schema.ts). */
+export const mentions = pgTable(
+  'mentions',
+  {
+    userId: integer('user_id').notNull(),
+    conv: text('conv').notNull(),
+    messageId: bigint('message_id', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ name: 'mentions_pk', columns: [t.userId, t.conv, t.messageId] })],
+)

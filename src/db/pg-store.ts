@@ -1,10 +1,10 @@
 import { join } from 'node:path'
-import { and, asc, desc, eq, gt, inArray, lt, ne, or, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import { SQL } from 'bun'
 import { drizzle, type BunSQLDatabase } from 'drizzle-orm/bun-sql'
 import { migrate } from 'drizzle-orm/bun-sql/migrator'
 import * as schema from './pg-schema'
-import { groupMembers, groups, messages, streamEvents, streamState, users } from './pg-schema'
+import { groupMembers, groups, mentions, messages, reactions, streamEvents, streamState, users } from './pg-schema'
 import { tsquery, type SearchRequest } from './search'
 import {
   ConflictError,
@@ -13,12 +13,14 @@ import {
   ROWS_PER_STATEMENT,
   slices,
   storedMessage,
+  collectReactions,
   type Confirmation,
   type ConversationSummary,
   type DeliveredEvent,
   type EventDraft,
   type Group,
   type InsertResult,
+  type Reactions,
   type NewMessage,
   type Page,
   type Store,
@@ -38,6 +40,8 @@ const USERNAME_LOCK = 7_420_002
  * can never later find a smaller seq committed (see docs/CLUSTER.md).
  */
 const STREAM_LOCK = 7_420_003
+/** The class of the per-(message, user) advisory locks that adding a reaction takes. */
+const REACTION_LOCK = 7_420_004
 
 /** True for a postgres:// or postgresql:// URL. */
 export function isPostgresUrl(url: string): boolean {
@@ -189,15 +193,28 @@ export class PgStore implements Store {
     const input = JSON.stringify(batch)
     // The lock is taken by the CTE the rows are joined with, before the first id is drawn, and held
     // until the statement's own transaction commits.
+    // A reply counts on its parent and a mention is listed in the same statement (parents were
+    // committed before: a reply is checked against its parent).
     const inserted = (await this.db.execute(sql`
-      with stream as (select pg_advisory_xact_lock(${STREAM_LOCK}))
-      insert into messages (conv, sender_id, recipient_id, group_id, body, message_type, client_id, status, created_at)
-      select conv, "senderId", "recipientId", "groupId", body, "messageType", "clientId", status, "createdAt"
-      from stream, json_to_recordset(${input}::text::json) as r(
-        conv text, "senderId" integer, "recipientId" integer, "groupId" integer, body text,
-        "messageType" text, "clientId" text, status text, "createdAt" bigint)
-      on conflict (sender_id, client_id) do nothing
-      returning id, sender_id, client_id`)) as unknown as { id: string | number; sender_id: number; client_id: string | null }[]
+      with stream as (select pg_advisory_xact_lock(${STREAM_LOCK})),
+      inserted as (
+        insert into messages (conv, sender_id, recipient_id, group_id, body, message_type, client_id, status, created_at, reply_to_id, mention_ids)
+        select conv, "senderId", "recipientId", "groupId", body, "messageType", "clientId", status, "createdAt", "replyToId", "mentionIds"
+        from stream, json_to_recordset(${input}::text::json) as r(
+          conv text, "senderId" integer, "recipientId" integer, "groupId" integer, body text,
+          "messageType" text, "clientId" text, status text, "createdAt" bigint, "replyToId" bigint, "mentionIds" text)
+        on conflict (sender_id, client_id) do nothing
+        returning id, sender_id, client_id, conv, reply_to_id, mention_ids),
+      listed as (
+        insert into mentions (user_id, conv, message_id)
+        select m.value::int, inserted.conv, inserted.id from inserted, json_array_elements_text(inserted.mention_ids::json) as m
+        where inserted.mention_ids is not null
+        on conflict do nothing),
+      counted as (
+        update messages set reply_count = messages.reply_count + replies.n
+        from (select reply_to_id, count(*)::int as n from inserted where reply_to_id is not null group by reply_to_id) as replies
+        where messages.id = replies.reply_to_id)
+      select id, sender_id, client_id from inserted`)) as unknown as { id: string | number; sender_id: number; client_id: string | null }[]
     const results: InsertResult[] = new Array(batch.length)
     const seen = new Set<string>()
     const repeats: number[] = []
@@ -335,8 +352,8 @@ export class PgStore implements Store {
         if (!locked) await tx.execute(sql`select pg_advisory_xact_lock(${STREAM_LOCK})`)
         locked = true
         const [row] = (await tx.execute(sql`
-          insert into stream_events (seq, user_id, group_id, frame, created_at)
-          values (nextval('messages_id_seq'), ${e.userId}, ${e.groupId}, ${JSON.stringify(e.frame)}, ${now})
+          insert into stream_events (seq, user_id, group_id, frame, created_at, text_of)
+          values (nextval('messages_id_seq'), ${e.userId}, ${e.groupId}, ${JSON.stringify(e.frame)}, ${now}, ${e.textOf ?? null})
           returning seq`)) as unknown as { seq: string | number }[]
         appended.push({ seq: Number(row.seq), userId: e.userId, groupId: e.groupId, frame: e.frame })
       })
@@ -398,8 +415,13 @@ export class PgStore implements Store {
       const [{ n }] = await this.db
         .select({ n: sql<number>`count(*)::int` })
         .from(messages)
-        .where(and(eq(messages.conv, conv), eq(messages.recipientId, userId), ne(messages.senderId, userId), ne(messages.status, 'read')))
-      summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: n })
+        .where(and(eq(messages.conv, conv), eq(messages.recipientId, userId), ne(messages.senderId, userId), ne(messages.status, 'read'), isNull(messages.deletedAt)))
+      const [{ mentioned }] = await this.db
+        .select({ mentioned: sql<number>`count(*)::int` })
+        .from(mentions)
+        .innerJoin(messages, eq(messages.id, mentions.messageId))
+        .where(and(eq(mentions.userId, userId), eq(mentions.conv, conv), ne(messages.status, 'read')))
+      summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: n, mentionCount: Number(mentioned) })
     }
     const memberships = await this.db
       .select({ groupId: groupMembers.groupId, lastReadId: groupMembers.lastReadId })
@@ -411,11 +433,101 @@ export class PgStore implements Store {
       const [{ n }] = await this.db
         .select({ n: sql<number>`count(*)::int` })
         .from(messages)
-        .where(and(eq(messages.conv, conv), gt(messages.id, lastReadId), ne(messages.senderId, userId)))
-      summaries.push({ conv, otherUserId: null, groupId, lastMessage: (lastMessage as StoredMessage) ?? null, unreadCount: n })
+        .where(and(eq(messages.conv, conv), gt(messages.id, lastReadId), ne(messages.senderId, userId), isNull(messages.deletedAt)))
+      const [{ mentioned }] = await this.db
+        .select({ mentioned: sql<number>`count(*)::int` })
+        .from(mentions)
+        .where(and(eq(mentions.userId, userId), eq(mentions.conv, conv), gt(mentions.messageId, lastReadId)))
+      summaries.push({ conv, otherUserId: null, groupId, lastMessage: (lastMessage as StoredMessage) ?? null, unreadCount: n, mentionCount: Number(mentioned) })
     }
     const activity = (s: ConversationSummary) => s.lastMessage?.id ?? 0
     return summaries.sort((x, y) => activity(y) - activity(x))
+  }
+
+  async editMessage(id: number, body: string, at: number, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = await this.appending(async (tx, append) => {
+      const rows = await tx.update(messages).set({ body, editedAt: at }).where(and(eq(messages.id, id), isNull(messages.deletedAt))).returning({ id: messages.id })
+      changed = rows.length > 0
+      if (changed) for (const e of events) await append(e)
+    })
+    return changed ? appended : null
+  }
+
+  async deleteMessage(id: number, at: number, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = await this.appending(async (tx, append) => {
+      const rows = await tx
+        .update(messages)
+        .set({ body: '', deletedAt: at, mentionIds: null })
+        .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
+        .returning({ id: messages.id })
+      changed = rows.length > 0
+      if (!changed) return
+      await tx.delete(mentions).where(eq(mentions.messageId, id))
+      await tx.delete(reactions).where(eq(reactions.messageId, id))
+      // The edits carried the text too: it goes from them as well.
+      await tx.execute(sql`update stream_events set frame = jsonb_set(frame::jsonb, '{message}', '""')::text where text_of = ${id}`)
+      for (const e of events) await append(e)
+    })
+    return changed ? appended : null
+  }
+
+  async addReaction(messageId: number, userId: number, emoji: string, at: number, max: number, events: EventDraft[]): Promise<StreamEvent[] | null | 'limit'> {
+    let outcome = 'had' as 'added' | 'had' | 'limit'
+    const appended = await this.appending(async (tx, append) => {
+      // One user's reactions to one message are counted and added one at a time.
+      await tx.execute(sql`select pg_advisory_xact_lock(${REACTION_LOCK}, hashtext(${`${messageId}:${userId}`}))`)
+      const mine = and(eq(reactions.messageId, messageId), eq(reactions.userId, userId))
+      const [had] = await tx.select({ emoji: reactions.emoji }).from(reactions).where(and(mine, eq(reactions.emoji, emoji)))
+      if (had) return
+      const [{ n }] = await tx.select({ n: sql<number>`count(*)::int` }).from(reactions).where(mine)
+      if (Number(n) >= max) {
+        outcome = 'limit'
+        return
+      }
+      await tx.insert(reactions).values({ messageId, userId, emoji, createdAt: at })
+      outcome = 'added'
+      for (const e of events) await append(e)
+    })
+    return outcome === 'added' ? appended : outcome === 'limit' ? 'limit' : null
+  }
+
+  async removeReaction(messageId: number, userId: number, emoji: string, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = await this.appending(async (tx, append) => {
+      const rows = await tx
+        .delete(reactions)
+        .where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji)))
+        .returning({ userId: reactions.userId })
+      changed = rows.length > 0
+      if (changed) for (const e of events) await append(e)
+    })
+    return changed ? appended : null
+  }
+
+  async reactionsOf(messageIds: number[]): Promise<Map<number, Reactions>> {
+    const byMessage = new Map<number, Reactions>()
+    for (const slice of slices(messageIds)) {
+      const rows = await this.db
+        .select({ messageId: reactions.messageId, userId: reactions.userId, emoji: reactions.emoji })
+        .from(reactions)
+        .where(inArray(reactions.messageId, slice))
+        .orderBy(asc(reactions.messageId), asc(reactions.createdAt), asc(reactions.userId))
+      collectReactions(rows.map((r) => ({ ...r, messageId: Number(r.messageId) })), byMessage)
+    }
+    return byMessage
+  }
+
+  async replies(parentId: number, page: Page): Promise<StoredMessage[]> {
+    const range = and(
+      eq(messages.replyToId, parentId),
+      page.after !== undefined ? gt(messages.id, page.after) : undefined,
+      page.before !== undefined ? lt(messages.id, page.before) : undefined,
+    )
+    const forward = page.after !== undefined
+    const rows = (await this.db.select().from(messages).where(range).orderBy(forward ? asc(messages.id) : desc(messages.id)).limit(page.limit)) as StoredMessage[]
+    return forward ? rows : rows.reverse()
   }
 
   async lastSeq(): Promise<number> {

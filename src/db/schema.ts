@@ -64,8 +64,20 @@ export const messages = sqliteTable(
     status: text('status', { enum: ['sent', 'delivered', 'read'] }).notNull().default('sent'),
     createdAt: integer('created_at').notNull(),
     readAt: integer('read_at'),
+    /** Set by an edit; the text is the edited one. */
+    editedAt: integer('edited_at'),
+    /** Set by a delete, which erases the text: the row stays as a tombstone, so threads and order hold. */
+    deletedAt: integer('deleted_at'),
+    /** The message of the same conversation this one replies to. */
+    replyToId: integer('reply_to_id'),
+    /** The members mentioned, a JSON array of user ids; null when none. */
+    mentionIds: text('mention_ids'),
+    /** Replies to this message, counted as they are stored. */
+    replyCount: integer('reply_count').notNull().default(0),
   },
   (t) => [
+    // A thread's replies: only replies are in it.
+    index('messages_replies').on(t.replyToId, t.id).where(sql`reply_to_id is not null`),
     // No index a live-delivered insert touches: an index costs each commit a page per conversation
     // (or user) it holds, and each of the indexes this table once had cost a large share of the
     // insert (`bun bench/micro/indexes.ts`; docs/BENCHMARKS.md, second pass). A conversation's
@@ -121,10 +133,13 @@ export const streamEvents = sqliteTable(
     groupId: integer('group_id'),
     frame: text('frame').notNull(),
     createdAt: integer('created_at').notNull(),
+    /** The message whose text the frame carries (an edit): a delete erases it here too. */
+    textOf: integer('text_of'),
   },
   (t) => [
     index('stream_events_user').on(t.userId, t.seq).where(sql`user_id is not null`),
     index('stream_events_group').on(t.groupId, t.seq).where(sql`group_id is not null`),
+    index('stream_events_text_of').on(t.textOf).where(sql`text_of is not null`),
   ],
 )
 
@@ -133,3 +148,26 @@ export const streamState = sqliteTable('stream_state', {
   id: integer('id').primaryKey(),
   prunedSeq: integer('pruned_seq').notNull(),
 })
+
+/** One row a user, message and emoji: a flood of reactions cannot grow past that. */
+export const reactions = sqliteTable(
+  'reactions',
+  {
+    messageId: integer('message_id').notNull(),
+    userId: integer('user_id').notNull(),
+    emoji: text('emoji').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.userId, t.emoji] })],
+)
+
+/** Who a message mentions, by conversation: unread mentions are counted from here. */
+export const mentions = sqliteTable(
+  'mentions',
+  {
+    userId: integer('user_id').notNull(),
+    conv: text('conv').notNull(),
+    messageId: integer('message_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.conv, t.messageId] })],
+)

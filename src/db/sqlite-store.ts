@@ -1,7 +1,7 @@
 import { Database, type Statement } from 'bun:sqlite'
 import { existsSync, mkdirSync, realpathSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { and, asc, eq, getTableColumns, getTableName, gt, inArray, lt, lte, ne, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, getTableName, gt, inArray, lt, lte, ne, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { fallbackLogger, type Logger } from '../observability/logger'
@@ -10,7 +10,7 @@ import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import { fts5Match, type SearchRequest } from './search'
 import * as schema from './schema'
-import { groupMembers, groups, messages, streamEvents, streamState, userConversations, users } from './schema'
+import { groupMembers, groups, mentions, messages, reactions, streamEvents, streamState, userConversations, users } from './schema'
 import {
   ConflictError,
   containsPattern,
@@ -20,12 +20,14 @@ import {
   ROWS_PER_STATEMENT,
   slices,
   storedMessage,
+  collectReactions,
   type Confirmation,
   type ConversationSummary,
   type DeliveredEvent,
   type EventDraft,
   type Group,
   type InsertResult,
+  type Reactions,
   type NewMessage,
   type Page,
   type Store,
@@ -45,6 +47,8 @@ export interface SqliteOptions {
   indexEveryRows?: number
   /** Where faults and warnings go; pino at info on stdout without one. */
   logger?: Logger
+  /** How soon after a delete the WAL is emptied (tests make it small). */
+  eraseWithinMs?: number
 }
 
 export const DEFAULT_SQLITE_OPTIONS: SqliteOptions = {
@@ -67,10 +71,12 @@ export function openSqliteStore(path: string, options: SqliteOptions = DEFAULT_S
   client.exec('PRAGMA synchronous = NORMAL')
   client.exec('PRAGMA busy_timeout = 5000')
   client.exec('PRAGMA foreign_keys = ON')
+  // A deleted message's text is overwritten, not only unlinked (see deleteMessage).
+  client.exec('PRAGMA secure_delete = ON')
   const db = drizzle({ client, schema })
   migrate(db, { migrationsFolder: MIGRATIONS })
   const logger = options.logger ?? fallbackLogger()
-  const checkpointer = path === ':memory:' ? null : startCheckpointer(client, path, logger)
+  const checkpointer = path === ':memory:' ? null : startCheckpointer(client, path, logger, options.eraseWithinMs)
   const window = new IdempotencyWindow(options.idempotencyWindowMs, options.idempotencyMaxKeys, (message) => logger.warn(message))
   return new SqliteStore(db, client, window, new ConversationIndex(client, options.indexEveryRows ?? INDEX_EVERY_ROWS), checkpointer, lock)
 }
@@ -102,7 +108,7 @@ function lockDatabase(path: string): Database {
 }
 
 type Db = BunSQLiteDatabase<typeof schema>
-type InsertParams = [number, string, number, number | null, number | null, string, string, string | null, string, number]
+type InsertParams = [number, string, number, number | null, number | null, string, string, string | null, string, number, number | null, string | null]
 
 /**
  * Adds the bodies of messages just stored to the full-text index (migration 0007), one statement a
@@ -129,7 +135,16 @@ export class SqliteStore implements Store {
   private readonly unreadDirect
   private readonly unreadInGroup
   private readonly byId
-  private readonly insertEvent: Statement<unknown, [number, number | null, number | null, string, number]>
+  private readonly insertEvent: Statement<unknown, [number, number | null, number | null, string, number, number | null]>
+  private readonly insertMention: Statement<unknown, [number, string, number]>
+  private readonly countReply: Statement<unknown, [number]>
+  private readonly mentionsInDirect: Statement<{ n: number }, [number, string]>
+  private readonly mentionsInGroup: Statement<{ n: number }, [number, string, number]>
+  // The lifecycle's statements, prepared once: an edit or a reaction is as frequent as a send.
+  private readonly reactionsOfUser: Statement<{ n: number; has: number }, [number, number, string]>
+  private readonly insertReaction: Statement<unknown, [number, number, string, number]>
+  private readonly deleteReaction: Statement<{ n: number }, [number, number, string]>
+  private readonly editBody: Statement<{ id: number }, [string, number, number]>
   private readonly markSentDelivered: Statement<{ id: number; senderId: number }, [string]>
   private readonly raiseDeliveredMark: Statement<unknown, [number, number, number]>
   /**
@@ -150,7 +165,7 @@ export class SqliteStore implements Store {
     // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
     // Drizzle, whose prepared insert cost more CPU per row (docs/BENCHMARKS.md, first pass). The
     // column names still come from the Drizzle schema.
-    const columns = [messages.id, messages.conv, messages.senderId, messages.recipientId, messages.groupId, messages.body, messages.messageType, messages.clientId, messages.status, messages.createdAt]
+    const columns = [messages.id, messages.conv, messages.senderId, messages.recipientId, messages.groupId, messages.body, messages.messageType, messages.clientId, messages.status, messages.createdAt, messages.replyToId, messages.mentionIds]
       .map((column) => `"${column.name}"`)
     this.insertMessage = client.prepare(
       // No RETURNING: SQLite buffers returned rows in a temporary table; lastInsertRowid is the id.
@@ -172,12 +187,28 @@ export class SqliteStore implements Store {
     // Unread counts go over every message of a conversation: its ids stay in SQLite.
     const count = (where: SQL) => db.select({ n: countAbove(p('conv'), p('after'), where) }).from(sql`(select 1)`).prepare()
     // Not the user's own: a note to self is read by its writer.
-    this.unreadDirect = count(and(eq(messages.recipientId, p('userId')), ne(messages.senderId, p('userId')), ne(messages.status, 'read'))!)
-    this.unreadInGroup = count(ne(messages.senderId, p('userId')))
+    // A deleted message is no longer unread.
+    const notDeleted = sql`${messages.deletedAt} is null`
+    this.unreadDirect = count(and(eq(messages.recipientId, p('userId')), ne(messages.senderId, p('userId')), ne(messages.status, 'read'), notDeleted)!)
+    this.unreadInGroup = count(and(ne(messages.senderId, p('userId')), notDeleted)!)
+    // Mentions of a deleted message are deleted with it.
+    this.insertMention = client.prepare(`insert or ignore into "mentions" ("user_id", "conv", "message_id") values (?, ?, ?)`)
+    this.countReply = client.prepare(`update "messages" set "reply_count" = "reply_count" + 1 where "id" = ?`)
+    this.mentionsInDirect = client.prepare(
+      `select count(*) as n from "mentions" join "messages" on "messages"."id" = "mentions"."message_id" ` +
+        `where "mentions"."user_id" = ?1 and "mentions"."conv" = ?2 and "messages"."status" != 'read'`,
+    )
+    this.reactionsOfUser = client.prepare(
+      `select count(*) as n, coalesce(max("emoji" = ?3), 0) as has from "reactions" where "message_id" = ?1 and "user_id" = ?2`,
+    )
+    this.insertReaction = client.prepare(`insert into "reactions" ("message_id", "user_id", "emoji", "created_at") values (?, ?, ?, ?)`)
+    this.deleteReaction = client.prepare(`delete from "reactions" where "message_id" = ? and "user_id" = ? and "emoji" = ? returning 1 as n`)
+    this.editBody = client.prepare(`update "messages" set "body" = ?, "edited_at" = ? where "id" = ? and "deleted_at" is null returning "id" as id`)
+    this.mentionsInGroup = client.prepare(`select count(*) as n from "mentions" where "user_id" = ? and "conv" = ? and "message_id" > ?`)
     this.byId = db.select().from(messages).where(eq(messages.id, p('id'))).prepare()
     const e = streamEvents
     this.insertEvent = client.prepare(
-      `insert into "${getTableName(e)}" ("${e.seq.name}", "${e.userId.name}", "${e.groupId.name}", "${e.frame.name}", "${e.createdAt.name}") values (?, ?, ?, ?, ?)`,
+      `insert into "${getTableName(e)}" ("${e.seq.name}", "${e.userId.name}", "${e.groupId.name}", "${e.frame.name}", "${e.createdAt.name}", "${e.textOf.name}") values (?, ?, ?, ?, ?, ?)`,
     )
     // Run at every confirmation: prepared once on bun:sqlite, like the message insert.
     this.markSentDelivered = client.prepare(
@@ -332,7 +363,9 @@ export class SqliteStore implements Store {
             convs.push(m.conv)
           }
           const id = ++this.seq
-          this.insertMessage.run(id, m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt)
+          this.insertMessage.run(id, m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt, m.replyToId ?? null, m.mentionIds ?? null)
+          if (m.replyToId) this.countReply.run(m.replyToId)
+          if (m.mentionIds) for (const userId of JSON.parse(m.mentionIds) as number[]) this.insertMention.run(userId, m.conv, id)
           if (m.clientId !== null) this.recent.add(m.senderId, m.clientId, id, m.createdAt)
           this.index.stored(m.conv, id)
           results[i] = { message: storedMessage(m, id), duplicate: false }
@@ -440,7 +473,7 @@ export class SqliteStore implements Store {
       this.client.transaction(() => {
         write((e) => {
           const seq = ++this.seq
-          this.insertEvent.run(seq, e.userId, e.groupId, JSON.stringify(e.frame), now)
+          this.insertEvent.run(seq, e.userId, e.groupId, JSON.stringify(e.frame), now, e.textOf ?? null)
           appended.push({ seq, userId: e.userId, groupId: e.groupId, frame: e.frame })
         })
       })()
@@ -542,7 +575,8 @@ export class SqliteStore implements Store {
       const [, a, b] = conv.split(':').map(Number)
       this.index.catchUp()
       const unread = this.unreadDirect.get({ conv, after: 0, userId })!.n
-      summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: unread })
+      const mentionCount = this.mentionsInDirect.get(userId, conv)!.n
+      summaries.push({ conv, otherUserId: a === userId ? b : a, groupId: null, lastMessage, unreadCount: unread, mentionCount })
     }
     const memberships = this.db
       .select({ groupId: groupMembers.groupId, lastReadId: groupMembers.lastReadId })
@@ -556,10 +590,95 @@ export class SqliteStore implements Store {
       const lastMessage = this.page(conv, { limit: 1 })[0] ?? null
       this.index.catchUp()
       const unread = this.unreadInGroup.get({ conv, after: lastReadId, userId })!.n
-      summaries.push({ conv, otherUserId: null, groupId, lastMessage, unreadCount: unread })
+      const mentionCount = this.mentionsInGroup.get(userId, conv, lastReadId)!.n
+      summaries.push({ conv, otherUserId: null, groupId, lastMessage, unreadCount: unread, mentionCount })
     }
     const activity = (s: ConversationSummary) => s.lastMessage?.id ?? 0
     return summaries.sort((x, y) => activity(y) - activity(x))
+  }
+
+  async editMessage(id: number, body: string, at: number, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = this.appending((append) => {
+      changed = this.editBody.all(body, at, id).length > 0
+      if (changed) for (const e of events) append(e)
+    })
+    return changed ? appended : null
+  }
+
+  async deleteMessage(id: number, at: number, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = this.appending((append) => {
+      const rows = this.db
+        .update(messages)
+        .set({ body: '', deletedAt: at, mentionIds: null })
+        .where(and(eq(messages.id, id), sql`${messages.deletedAt} is null`))
+        .returning({ id: messages.id })
+        .all()
+      changed = rows.length > 0
+      if (!changed) return
+      this.db.delete(mentions).where(eq(mentions.messageId, id)).run()
+      this.db.delete(reactions).where(eq(reactions.messageId, id)).run()
+      // The edits carried the text too: it goes from them as well.
+      this.db
+        .update(streamEvents)
+        .set({ frame: sql`json_set(${streamEvents.frame}, '$.message', '')` })
+        .where(eq(streamEvents.textOf, id))
+        .run()
+      for (const e of events) append(e)
+    })
+    if (changed) this.checkpointer?.erased()
+    return changed ? appended : null
+  }
+
+  async addReaction(messageId: number, userId: number, emoji: string, at: number, max: number, events: EventDraft[]): Promise<StreamEvent[] | null | 'limit'> {
+    let outcome = 'had' as 'added' | 'had' | 'limit'
+    const appended = this.appending((append) => {
+      const mine = this.reactionsOfUser.get(messageId, userId, emoji)!
+      if (mine.has) return
+      if (mine.n >= max) {
+        outcome = 'limit'
+        return
+      }
+      this.insertReaction.run(messageId, userId, emoji, at)
+      outcome = 'added'
+      for (const e of events) append(e)
+    })
+    return outcome === 'added' ? appended : outcome === 'limit' ? 'limit' : null
+  }
+
+  async removeReaction(messageId: number, userId: number, emoji: string, events: EventDraft[]): Promise<StreamEvent[] | null> {
+    let changed = false
+    const appended = this.appending((append) => {
+      changed = this.deleteReaction.all(messageId, userId, emoji).length > 0
+      if (changed) for (const e of events) append(e)
+    })
+    return changed ? appended : null
+  }
+
+  async reactionsOf(messageIds: number[]): Promise<Map<number, Reactions>> {
+    const byMessage = new Map<number, Reactions>()
+    for (const slice of slices(messageIds)) {
+      const rows = this.db
+        .select({ messageId: reactions.messageId, userId: reactions.userId, emoji: reactions.emoji })
+        .from(reactions)
+        .where(inArray(reactions.messageId, slice))
+        .orderBy(asc(reactions.messageId), asc(reactions.createdAt), asc(reactions.userId))
+        .all()
+      collectReactions(rows, byMessage)
+    }
+    return byMessage
+  }
+
+  async replies(parentId: number, page: Page): Promise<StoredMessage[]> {
+    const range = and(
+      eq(messages.replyToId, parentId),
+      page.after !== undefined ? gt(messages.id, page.after) : undefined,
+      page.before !== undefined ? lt(messages.id, page.before) : undefined,
+    )
+    const forward = page.after !== undefined
+    const rows = this.db.select().from(messages).where(range).orderBy(forward ? asc(messages.id) : desc(messages.id)).limit(page.limit).all()
+    return forward ? rows : rows.reverse()
   }
 
   async lastSeq(): Promise<number> {

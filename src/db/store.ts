@@ -30,9 +30,22 @@ export interface StoredMessage {
   status: MessageStatus
   createdAt: number
   readAt: number | null
+  /** When it was last edited; null if never. */
+  editedAt: number | null
+  /** When it was deleted (its text is gone: `body` is empty); null if it was not. */
+  deletedAt: number | null
+  /** The message of the same conversation it replies to. */
+  replyToId: number | null
+  /** The members it mentions, as a JSON array of user ids; null when none. */
+  mentionIds: string | null
+  /** How many replies it has. */
+  replyCount: number
 }
 
-export type NewMessage = Omit<StoredMessage, 'id' | 'readAt'>
+export type NewMessage = Omit<StoredMessage, 'id' | 'readAt' | 'editedAt' | 'deletedAt' | 'replyCount' | 'replyToId' | 'mentionIds'> & {
+  replyToId?: number | null
+  mentionIds?: string | null
+}
 
 /** A new message as stored under `id`. Written out: a spread is a generic copy, and this runs once per message. */
 export function storedMessage(m: NewMessage, id: number): StoredMessage {
@@ -48,6 +61,11 @@ export function storedMessage(m: NewMessage, id: number): StoredMessage {
     status: m.status,
     createdAt: m.createdAt,
     readAt: null,
+    editedAt: null,
+    deletedAt: null,
+    replyToId: m.replyToId ?? null,
+    mentionIds: m.mentionIds ?? null,
+    replyCount: 0,
   }
 }
 
@@ -69,6 +87,22 @@ export interface ConversationSummary {
   groupId: number | null
   lastMessage: StoredMessage | null
   unreadCount: number
+  /** Unread messages that mention the user. */
+  mentionCount: number
+}
+
+/** A message's reactions: each emoji with who reacted with it, in the order first used. */
+export type Reactions = { emoji: string; userIds: number[] }[]
+
+/** Groups reaction rows, ordered by message and then time, into each message's Reactions. */
+export function collectReactions(rows: { messageId: number; userId: number; emoji: string }[], into: Map<number, Reactions>): void {
+  for (const r of rows) {
+    let list = into.get(r.messageId)
+    if (!list) into.set(r.messageId, (list = []))
+    const entry = list.find((e) => e.emoji === r.emoji)
+    if (entry) entry.userIds.push(r.userId)
+    else list.push({ emoji: r.emoji, userIds: [r.userId] })
+  }
 }
 
 export class ConflictError extends Error {}
@@ -82,6 +116,8 @@ export interface EventDraft {
   userId: number | null
   groupId: number | null
   frame: { type: string } & Record<string, unknown>
+  /** The message whose text `frame` carries (an edit): deleting the message erases it from the event too. */
+  textOf?: number
 }
 
 /** An event as stored: its place in the one sequence that message ids are part of. */
@@ -177,6 +213,25 @@ export interface Store {
   /** The members' read marks of a group, for the status of its messages. */
   readMarks(groupId: number): Promise<Map<number, number>>
   conversations(userId: number): Promise<ConversationSummary[]>
+  /** Replaces the text of a message not deleted, and appends `events` with it; null when it is deleted or gone. */
+  editMessage(id: number, body: string, at: number, events: EventDraft[]): Promise<StreamEvent[] | null>
+  /**
+   * Erases a message: its text (and the text of its edit events), its mentions and reactions; the
+   * row stays as a tombstone. Appends `events` with it; null when it was deleted already or is gone.
+   */
+  deleteMessage(id: number, at: number, events: EventDraft[]): Promise<StreamEvent[] | null>
+  /**
+   * Adds a user's reaction and appends `events` with it: null when the user has it already,
+   * 'limit' when they have `max` reactions on the message.
+   */
+  addReaction(messageId: number, userId: number, emoji: string, at: number, max: number, events: EventDraft[]): Promise<StreamEvent[] | null | 'limit'>
+  /** Removes a user's reaction and appends `events` with it; null when they had none. */
+  removeReaction(messageId: number, userId: number, emoji: string, events: EventDraft[]): Promise<StreamEvent[] | null>
+  /** The reactions of these messages (those with none are absent). */
+  reactionsOf(messageIds: number[]): Promise<Map<number, Reactions>>
+  /** A page of the replies to a message, ascending by id, with the same cursors as history. */
+  replies(parentId: number, page: Page): Promise<StoredMessage[]>
+
   /** The last seq handed out (a message id or an event's seq), 0 when none. */
   lastSeq(): Promise<number>
   /** Throws when the database cannot answer. */

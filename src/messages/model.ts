@@ -1,7 +1,7 @@
 import { t, type Static } from 'elysia'
 import { Type } from '@sinclair/typebox'
 import { urlInteger } from '../http/validation'
-import { exampleMessage, MessageStatus, MessageView, messageFields } from '../protocol/message'
+import { exampleMessage, MessageStatus, MessageView, messageFields, ReactionSummary } from '../protocol/message'
 
 /** POST /messages/ */
 export const SendMessageBody = t.Object(
@@ -49,6 +49,7 @@ export const Conversation = t.Object({
   group_id: t.Optional(Type.Integer()),
   last_message: t.Union([MessageView, t.Null()]),
   unread_count: Type.Integer(),
+  mention_count: Type.Integer({ description: 'Unread messages that mention the user' }),
 })
 export const ConversationList = t.Object(
   { user_id: Type.Integer(), conversations: t.Array(Conversation) },
@@ -57,13 +58,33 @@ export const ConversationList = t.Object(
       {
         user_id: 2,
         conversations: [
-          { kind: 'direct', other_user_id: 1, last_message: exampleMessage, unread_count: 1 },
-          { kind: 'group', group_id: 1, last_message: null, unread_count: 0 },
+          { kind: 'direct', other_user_id: 1, last_message: exampleMessage, unread_count: 1, mention_count: 0 },
+          { kind: 'group', group_id: 1, last_message: null, unread_count: 0, mention_count: 0 },
         ],
       },
     ],
   },
 )
+
+/** PATCH /messages/{id} */
+export const EditMessageBody = t.Object({ message: messageFields.message }, { additionalProperties: false, examples: [{ message: 'Hello Bob! (edited)' }] })
+
+/** The acting user of a lifecycle route: under AUTH=jwt the token's. */
+export const ActorQuery = t.Object({ user_id: t.Optional(urlInteger({ minimum: 1, description: "The acting user (AUTH=none); under AUTH=jwt the token's" })) })
+
+/** GET /messages/{id}/replies */
+export const RepliesQuery = t.Object({
+  user_id: t.Optional(urlInteger({ minimum: 1, description: "The reading user (AUTH=none); under AUTH=jwt the token's" })),
+  before: t.Optional(urlInteger({ minimum: 1, description: 'Only replies with a smaller id (older page)' })),
+  after: t.Optional(urlInteger({ minimum: 0, description: 'Only replies with a larger id (newer page)' })),
+  limit: urlInteger({ minimum: 1, maximum: 200, default: 50, description: 'Replies in the page' }),
+})
+
+/** PUT and DELETE /messages/{id}/reactions/{emoji} */
+export const ReactionsResult = t.Object({
+  message_id: Type.Integer(),
+  reactions: t.Array(ReactionSummary),
+}, { examples: [{ message_id: 42, reactions: [{ emoji: '👍', count: 2, me: true }] }] })
 
 /** GET /messages/search */
 export const SearchQuery = t.Object({

@@ -2,16 +2,29 @@ import { Elysia, t } from 'elysia'
 import { described, errorResponse, type ErrorExample } from '../http/responses'
 import { urlInteger } from '../http/validation'
 import { MessageView } from '../protocol/message'
-import { ConversationList, HistoryPage, HistoryQuery, MarkReadQuery, MarkReadResult, SendMessageBody } from './model'
-import type { MessagingService } from './service'
 import { toView } from '../protocol/views'
+import { AppError } from '../http/errors'
+import type { MessageLifecycle } from './lifecycle'
+import { ActorQuery, ConversationList, EditMessageBody, HistoryPage, HistoryQuery, MarkReadQuery, MarkReadResult, ReactionsResult, RepliesQuery, SendMessageBody } from './model'
+import type { MessagingService } from './service'
 
 const otherUser: ErrorExample = ['forbidden', 'user_id is 2, but the token is for user 1']
 const unknownUser: ErrorExample = ['unknown_user', 'user 99 does not exist']
 const notMember: ErrorExample = ['not_a_member', 'user 4 is not a member of group 1']
 
-/** REST: the seed's message endpoints. */
-export function messageRoutes(messaging: MessagingService) {
+const MessageParams = t.Object({ id: urlInteger({ minimum: 1 }) })
+const ReactionParams = t.Object({ id: urlInteger({ minimum: 1 }), emoji: t.String({ minLength: 1, maxLength: 64, description: 'One emoji, URL-encoded' }) })
+const notFoundMessage: ErrorExample = ['message_not_found', 'message 7 does not exist or was not sent to you']
+const deletedMessage: ErrorExample = ['message_deleted', 'message 7 was deleted']
+
+/** The acting user of a lifecycle route: `?user_id=` (AUTH=none); under AUTH=jwt the policy sets it to the token's. */
+function actorOf(query: { user_id?: number }): number {
+  if (query.user_id === undefined) throw new AppError(400, 'user_id_required', 'give user_id: the acting user')
+  return query.user_id
+}
+
+/** REST: the seed's message endpoints, and the lifecycle of a message (edit, delete, reactions, replies). */
+export function messageRoutes(messaging: MessagingService, lifecycle: MessageLifecycle) {
   return new Elysia({ name: 'messages' })
     .post(
       '/messages',
@@ -77,6 +90,76 @@ export function messageRoutes(messaging: MessagingService) {
           404: errorResponse('No such message, or not one the reader may see (the same answer for both)', ['message_not_found', 'message 7 does not exist or was not sent to you']),
         },
         detail: { summary: 'Mark a message read', description: 'The sender is told live (read_receipt and message_status).', tags: ['messages'] },
+      },
+    )
+    .patch('/messages/:id', async ({ params, query, body }) => toView(await lifecycle.edit(actorOf(query), params.id, body.message)), {
+      params: MessageParams,
+      query: ActorQuery,
+      body: EditMessageBody,
+      response: {
+        200: described(MessageView, 'The message with its new text (the same when the text was already this: a retry changes nothing)'),
+        400: errorResponse('A text that shows nothing, or no user_id (AUTH=none)', ['empty_message', 'message is empty or has only invisible characters'], ['user_id_required', 'give user_id: the acting user']),
+        403: errorResponse("Not the sender; or AUTH=jwt: user_id is not the token's user", ['not_sender', 'only the sender of message 7 may edit it'], otherUser),
+        404: errorResponse('No such message, or not one the user may see', notFoundMessage),
+        409: errorResponse('The message was deleted', deletedMessage),
+        413: errorResponse('Longer than MAX_MESSAGE_LENGTH characters', ['message_too_long', 'message is longer than 4000 characters (Unicode code points)']),
+      },
+      detail: { summary: 'Edit a message', description: 'Only its sender. It keeps its id and place; every member is sent `message_edited`.', tags: ['messages'] },
+    })
+    .delete('/messages/:id', async ({ params, query }) => toView(await lifecycle.delete(actorOf(query), params.id)), {
+      params: MessageParams,
+      query: ActorQuery,
+      response: {
+        200: described(MessageView, 'The tombstone: `deleted: true`, no text (the same for a message deleted before)'),
+        400: errorResponse('No user_id (AUTH=none)', ['user_id_required', 'give user_id: the acting user']),
+        403: errorResponse("Neither the sender nor, in a group, its creator; or AUTH=jwt: user_id is not the token's user", ['forbidden', "only the sender of message 7 or the group's creator may delete it"]),
+        404: errorResponse('No such message, or not one the user may see', notFoundMessage),
+      },
+      detail: { summary: 'Delete a message', description: 'Its text is erased from storage within a minute; the id stays as a tombstone. Every member is sent `message_deleted`.', tags: ['messages'] },
+    })
+    .put('/messages/:id/reactions/:emoji', async ({ params, query }) => {
+      await lifecycle.react(actorOf(query), params.id, params.emoji, true)
+      return lifecycle.reactionsAsSeenBy(actorOf(query), params.id)
+    }, {
+      params: ReactionParams,
+      query: ActorQuery,
+      response: {
+        200: described(ReactionsResult, "The message's reactions as the user sees them (adding one the user has changes nothing)"),
+        400: errorResponse('Not one emoji, or no user_id (AUTH=none)', ['invalid_emoji', 'a reaction is one emoji']),
+        403: errorResponse("AUTH=jwt: user_id is not the token's user", otherUser),
+        404: errorResponse('No such message, or not one the user may see', notFoundMessage),
+        409: errorResponse('The message was deleted, or the user has too many reactions on it', deletedMessage, ['too_many_reactions', 'at most 20 different reactions a user on one message']),
+      },
+      detail: { summary: 'React to a message', description: 'Any member of the conversation; one of each emoji per user. Every member is sent `reaction_added`.', tags: ['messages'] },
+    })
+    .delete('/messages/:id/reactions/:emoji', async ({ params, query }) => {
+      await lifecycle.react(actorOf(query), params.id, params.emoji, false)
+      return lifecycle.reactionsAsSeenBy(actorOf(query), params.id)
+    }, {
+      params: ReactionParams,
+      query: ActorQuery,
+      response: {
+        200: described(ReactionsResult, "The message's reactions as the user sees them (removing one the user has not changes nothing)"),
+        400: errorResponse('Not one emoji, or no user_id (AUTH=none)', ['invalid_emoji', 'a reaction is one emoji']),
+        403: errorResponse("AUTH=jwt: user_id is not the token's user", otherUser),
+        404: errorResponse('No such message, or not one the user may see', notFoundMessage),
+        409: errorResponse('The message was deleted', deletedMessage),
+      },
+      detail: { summary: 'Remove a reaction', description: 'Every member is sent `reaction_removed`.', tags: ['messages'] },
+    })
+    .get(
+      '/messages/:id/replies',
+      async ({ params, query }) => lifecycle.replies(actorOf(query), params.id, { before: query.before, after: query.after, limit: query.limit }),
+      {
+        params: MessageParams,
+        query: RepliesQuery,
+        response: {
+          200: described(HistoryPage, 'A page of the thread in id order, and the cursor of the next'),
+          400: errorResponse('No user_id (AUTH=none)', ['user_id_required', 'give user_id: the acting user']),
+          403: errorResponse("AUTH=jwt: user_id is not the token's user", otherUser),
+          404: errorResponse('No such message, or not one the user may see', notFoundMessage),
+        },
+        detail: { summary: 'The replies to a message', description: 'With the same cursors as history: newest page first, `before` pages back, `after` forward.', tags: ['messages'] },
       },
     )
     .get('/messages/conversations/:user_id', ({ params }) => messaging.conversations(params.user_id), {

@@ -2,14 +2,14 @@ import type { ConversationSummary, EventDraft, InsertResult, NewMessage, Store, 
 import { directConv, groupConv } from '../db/store'
 import { AppError, badRequest, forbidden, notFound } from '../http/errors'
 import type { Logger } from '../observability/logger'
-import type { ServerFrame } from '../protocol/frames'
 import { groupTarget, userTarget, type Origin, type Target } from '../protocol/topics'
-import type { StreamEvent } from '../db/store'
 import { isBlank } from './blank'
 import type { Directory } from './directory'
 import { lengthExceeded } from './length'
 import type { MessageView } from '../protocol/message'
 import { groupView, messageFrame, toView } from '../protocol/views'
+import type { Publisher } from './publisher'
+import { withReactions } from './reactions'
 import type { MessageWriter } from './writer'
 
 export interface SendInput {
@@ -18,6 +18,8 @@ export interface SendInput {
   message: string
   message_type?: string
   client_id?: string
+  reply_to_id?: number
+  mention_ids?: number[]
 }
 
 export interface SendOutcome {
@@ -38,22 +40,13 @@ type Route = { conv: string; recipientId: number | null; groupId: number | null;
 type MaybeAsync<T> = T | Promise<T>
 
 /** Runs `fn` on a value now, or when its promise settles: the hot path stays synchronous on cache hits. */
-function after<T, R>(value: MaybeAsync<T>, fn: (v: T) => R): MaybeAsync<R> {
+function after<T, R>(value: MaybeAsync<T>, fn: (v: T) => MaybeAsync<R>): MaybeAsync<R> {
   return value instanceof Promise ? value.then(fn) : fn(value)
 }
 
 const now = () => new Date().toISOString()
 
 
-/** What the messaging rules publish through (the realtime hub implements it). */
-export interface Publisher {
-  /** Fans a frame out to its targets, here and on the other instances, skipping `origin`. */
-  publish(targets: Target[], frame: ServerFrame, origin?: Origin): void
-  /** Publishes events the store appended, each to whom it is for. */
-  publishEvents(events: StreamEvent[]): void
-  /** False while other instances cannot be told: a message must not be accepted then. */
-  canPublish(): boolean
-}
 
 export interface MessagingDeps {
   store: Store
@@ -95,7 +88,15 @@ export class MessagingService {
     if (tooLong) return new AppError(413, 'message_too_long', tooLong)
     return after(this.resolveRoute(senderId, input, transport), (route) => {
       if (route instanceof AppError) return route
-      return {
+      let mentionIds: string | null = null
+      if (input.mention_ids?.length) {
+        const mentioned = [...new Set(input.mention_ids)].sort((x, y) => x - y)
+        const inConversation = (id: number) => (route.members ? route.members.has(id) : id === senderId || id === route.recipientId)
+        const outsider = mentioned.find((id) => !inConversation(id))
+        if (outsider !== undefined) return badRequest('invalid_mention', `user ${outsider} is not in this conversation`)
+        mentionIds = JSON.stringify(mentioned)
+      }
+      const message: NewMessage = {
         conv: route.conv,
         senderId,
         recipientId: route.recipientId,
@@ -107,8 +108,20 @@ export class MessagingService {
         // to self is on its writer's device already.
         status: route.recipientId === senderId ? 'delivered' : 'sent',
         createdAt: Date.now(),
-      } satisfies NewMessage
+        replyToId: input.reply_to_id ?? null,
+        mentionIds,
+      }
+      // Only a reply reads its parent: the common send stays off the database until its commit.
+      return input.reply_to_id === undefined ? message : this.checkReply(message, input.reply_to_id)
     })
+  }
+
+  /** A reply's parent must be a message of the same conversation, not deleted. */
+  private async checkReply(message: NewMessage, parentId: number): Promise<NewMessage | AppError> {
+    const parent = await this.deps.store.getMessage(parentId)
+    if (!parent || parent.conv !== message.conv) return badRequest('invalid_reply', `message ${parentId} is not in this conversation`)
+    if (parent.deletedAt !== null) return new AppError(409, 'message_deleted', `message ${parentId} was deleted`)
+    return message
   }
 
   /** Stores a prepared message (group commit), then delivers it; `done` runs after the commit. */
@@ -250,7 +263,7 @@ export class MessagingService {
     const forward = page.after !== undefined
     const has_more = rows.length > page.limit
     const shown = has_more ? (forward ? rows.slice(0, page.limit) : rows.slice(1)) : rows
-    const messages = shown.map((m) => (marks ? groupView(m, userId, marks) : toView(m)))
+    const messages = await withReactions(store, shown.map((m) => (marks ? groupView(m, userId, marks) : toView(m))), userId)
     const next_cursor = !has_more || !shown.length ? null : forward ? { after: shown[shown.length - 1].id } : { before: shown[0].id }
     return { messages, has_more, next_cursor }
   }
@@ -263,8 +276,8 @@ export class MessagingService {
       user_id: userId,
       conversations: list.map((c) =>
         c.groupId !== null
-          ? { kind: 'group' as const, group_id: c.groupId, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount }
-          : { kind: 'direct' as const, other_user_id: c.otherUserId!, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount },
+          ? { kind: 'group' as const, group_id: c.groupId, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount, mention_count: c.mentionCount }
+          : { kind: 'direct' as const, other_user_id: c.otherUserId!, last_message: c.lastMessage && toView(c.lastMessage), unread_count: c.unreadCount, mention_count: c.mentionCount },
       ),
     }
   }

@@ -27,12 +27,31 @@ export const ReadReceiptFrame = t.Object(
   strict,
 )
 export const PingFrame = t.Object({ type: t.Literal('ping'), ...common }, strict)
+const MessageId = Type.Integer({ minimum: 1 })
+/** One emoji grapheme: checked beyond the length by the service (src/messages/emoji.ts). */
+const Emoji = t.String({ minLength: 1, maxLength: 32, description: 'One emoji' })
+export const EditMessageFrame = t.Object({ type: t.Literal('edit_message'), message_id: MessageId, message: messageFields.message, ...common }, strict)
+export const DeleteMessageFrame = t.Object({ type: t.Literal('delete_message'), message_id: MessageId, ...common }, strict)
+export const AddReactionFrame = t.Object({ type: t.Literal('add_reaction'), message_id: MessageId, emoji: Emoji, ...common }, strict)
+export const RemoveReactionFrame = t.Object({ type: t.Literal('remove_reaction'), message_id: MessageId, emoji: Emoji, ...common }, strict)
 
 export type SendFrame = Static<typeof SendFrame>
 export type TypingFrame = Static<typeof TypingFrame>
 export type ReadReceiptFrame = Static<typeof ReadReceiptFrame>
 export type PingFrame = Static<typeof PingFrame>
-export type ClientFrame = SendFrame | TypingFrame | ReadReceiptFrame | PingFrame
+export type EditMessageFrame = Static<typeof EditMessageFrame>
+export type DeleteMessageFrame = Static<typeof DeleteMessageFrame>
+export type AddReactionFrame = Static<typeof AddReactionFrame>
+export type RemoveReactionFrame = Static<typeof RemoveReactionFrame>
+export type ClientFrame =
+  | SendFrame
+  | TypingFrame
+  | ReadReceiptFrame
+  | PingFrame
+  | EditMessageFrame
+  | DeleteMessageFrame
+  | AddReactionFrame
+  | RemoveReactionFrame
 
 /** Compiled once: checking a frame is on the hot path. */
 export const clientFrameCheckers = {
@@ -40,6 +59,10 @@ export const clientFrameCheckers = {
   typing: TypeCompiler.Compile(TypingFrame),
   read_receipt: TypeCompiler.Compile(ReadReceiptFrame),
   ping: TypeCompiler.Compile(PingFrame),
+  edit_message: TypeCompiler.Compile(EditMessageFrame),
+  delete_message: TypeCompiler.Compile(DeleteMessageFrame),
+  add_reaction: TypeCompiler.Compile(AddReactionFrame),
+  remove_reaction: TypeCompiler.Compile(RemoveReactionFrame),
 } as const
 
 // Server → client frames. Documented here; built by code that produces exactly these shapes. The
@@ -92,6 +115,32 @@ export const ReadReceiptEventFrame = t.Object({
   group_id: t.Optional(t.Integer()),
   timestamp: Timestamp,
 })
+/** Which conversation a lifecycle event is in: the message's sender and its recipient or group. */
+const InConversation = {
+  sender_id: t.Integer(),
+  recipient_id: t.Optional(t.Integer()),
+  group_id: t.Optional(t.Integer()),
+}
+/** A message's text changed; it keeps its id and its place. */
+export const MessageEditedFrame = t.Object({
+  type: t.Literal('message_edited'),
+  seq: Seq,
+  message_id: t.Integer(),
+  ...InConversation,
+  message: t.String(),
+  edited_at: Timestamp,
+})
+/** A message was deleted: its text is gone; the id stays, as a tombstone. */
+export const MessageDeletedFrame = t.Object({
+  type: t.Literal('message_deleted'),
+  seq: Seq,
+  message_id: t.Integer(),
+  ...InConversation,
+  deleted_at: Timestamp,
+})
+const reactionFields = { seq: Seq, message_id: t.Integer(), ...InConversation, user_id: t.Integer({ description: 'Who reacted' }), emoji: t.String(), timestamp: Timestamp }
+export const ReactionAddedFrame = t.Object({ type: t.Literal('reaction_added'), ...reactionFields })
+export const ReactionRemovedFrame = t.Object({ type: t.Literal('reaction_removed'), ...reactionFields })
 /** A user joined (`member: true`) or left a group; sent to that user and to the group's members. */
 export const MembershipFrame = t.Object({
   type: t.Literal('membership'),
@@ -134,6 +183,10 @@ export type ServerFrame =
   | Static<typeof ReadReceiptEventFrame>
   | Static<typeof PresenceFrame>
   | Static<typeof MembershipFrame>
+  | Static<typeof MessageEditedFrame>
+  | Static<typeof MessageDeletedFrame>
+  | Static<typeof ReactionAddedFrame>
+  | Static<typeof ReactionRemovedFrame>
   | Static<typeof ResyncRequiredFrame>
   | Static<typeof SyncedFrame>
   | Static<typeof BacklogPageFrame>

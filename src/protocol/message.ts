@@ -7,6 +7,9 @@ import { Type } from '@sinclair/typebox'
  * response schemas too: `t.Integer` is a transform, and Elysia encodes a response whose schema
  * holds one value by value (a noticeable share of a history page's CPU: docs/BENCHMARKS.md).
  */
+/** Most users one message may mention. */
+export const MAX_MENTIONS = 50
+
 export const messageFields = {
   recipient_id: t.Optional(Type.Integer({ minimum: 1, description: 'The recipient of a direct message' })),
   group_id: t.Optional(Type.Integer({ minimum: 1, description: 'The group of a group message' })),
@@ -21,6 +24,8 @@ export const messageFields = {
     }),
   ),
   client_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Makes a retry idempotent: one (sender, client_id) is stored once' })),
+  reply_to_id: t.Optional(Type.Integer({ minimum: 1, description: 'A message of the same conversation this one replies to' })),
+  mention_ids: t.Optional(t.Array(Type.Integer({ minimum: 1 }), { maxItems: MAX_MENTIONS, description: `Members of the conversation mentioned (at most ${MAX_MENTIONS})` })),
 }
 
 export const MessageStatus = t.Union([t.Literal('sent'), t.Literal('delivered'), t.Literal('read')])
@@ -37,6 +42,14 @@ export const exampleMessage = {
   timestamp: '2026-12-01T09:31:05.120Z',
 }
 
+/** One emoji's reactions to a message, as its viewer sees them. */
+export const ReactionSummary = t.Object({
+  emoji: t.String(),
+  count: Type.Integer({ minimum: 1 }),
+  me: t.Boolean({ description: 'Whether the viewer reacted with it' }),
+})
+export type ReactionSummary = Static<typeof ReactionSummary>
+
 /** A stored message as REST returns it and as the `message` frame carries it (with `type`). */
 export const MessageView = t.Object({
   id: Type.Integer(),
@@ -49,6 +62,12 @@ export const MessageView = t.Object({
   client_id: t.Union([t.String(), t.Null()]),
   timestamp: t.String({ format: 'date-time' }),
   read_count: t.Optional(Type.Integer({ description: 'Group messages: members other than the sender who have read it' })),
+  edited_at: t.Optional(t.String({ format: 'date-time', description: 'Set once edited: `message` is the edited text' })),
+  deleted: t.Optional(t.Literal(true, { description: 'A deleted message: a tombstone, its `message` is empty' })),
+  reply_to_id: t.Optional(Type.Integer({ description: 'The message this one replies to' })),
+  reply_count: t.Optional(Type.Integer({ description: 'Replies to this message (absent when none)' })),
+  mention_ids: t.Optional(t.Array(Type.Integer(), { description: 'Members mentioned' })),
+  reactions: t.Optional(t.Array(ReactionSummary, { description: 'History: per emoji, in the order first used (absent when none)' })),
   read_by: t.Optional(t.Array(Type.Integer(), { description: "The viewer's own messages in groups of at most 100 members: who has read it, by user id" })),
 }, { examples: [exampleMessage] })
 export type MessageView = Static<typeof MessageView>

@@ -1,4 +1,4 @@
-import type { MessageView } from './message'
+import type { MessageView, ReactionSummary } from './message'
 
 /** A message as stored, as far as its wire views read it: the store's `StoredMessage` is one. */
 export interface MessageRecord {
@@ -11,6 +11,12 @@ export interface MessageRecord {
   clientId: string | null
   status: MessageView['status']
   createdAt: number
+  editedAt: number | null
+  deletedAt: number | null
+  replyToId: number | null
+  /** A JSON array of user ids, or null. */
+  mentionIds: string | null
+  replyCount: number
 }
 
 let lastMs = NaN
@@ -27,6 +33,25 @@ export function isoTime(ms: number): string {
     lastIso = new Date(ms).toISOString()
   }
   return lastIso
+}
+
+/** The lifecycle fields a message has only once edited, deleted, replied to or with mentions. */
+function addLifecycle(view: { message: string; edited_at?: string; deleted?: true; reply_to_id?: number; reply_count?: number; mention_ids?: number[] }, m: MessageRecord): void {
+  if (m.editedAt !== null) view.edited_at = isoTime(m.editedAt)
+  if (m.deletedAt !== null) view.deleted = true
+  if (m.replyToId !== null) view.reply_to_id = m.replyToId
+  if (m.replyCount > 0) view.reply_count = m.replyCount
+  if (m.mentionIds !== null) view.mention_ids = JSON.parse(m.mentionIds)
+}
+
+/** Whether a message has any lifecycle field to show (most have none). */
+function hasLifecycle(m: MessageRecord): boolean {
+  return m.editedAt !== null || m.deletedAt !== null || m.replyToId !== null || m.replyCount > 0 || m.mentionIds !== null
+}
+
+/** A message's reactions as one viewer sees them: a count per emoji, and whether they are among them. */
+export function reactionSummary(reactions: { emoji: string; userIds: number[] }[] | undefined, viewerId: number): ReactionSummary[] {
+  return (reactions ?? []).map((r) => ({ emoji: r.emoji, count: r.userIds.length, me: r.userIds.includes(viewerId) }))
 }
 
 /** The wire view of a stored message; `status` overrides the stored one (e.g. per viewer). */
@@ -53,6 +78,7 @@ export function toView(m: MessageRecord, status = m.status, readCount?: number):
         timestamp: isoTime(m.createdAt),
       }
   if (readCount !== undefined) view.read_count = readCount
+  if (hasLifecycle(m)) addLifecycle(view, m)
   return view
 }
 
@@ -64,9 +90,12 @@ export function toView(m: MessageRecord, status = m.status, readCount?: number):
 export function messageFrame(m: MessageRecord) {
   const timestamp = isoTime(m.createdAt)
   const { id, senderId: sender_id, body: message, messageType: message_type, clientId: client_id } = m
-  return m.groupId !== null
+  const frame: MessageView & { type: 'message'; seq: number } = m.groupId !== null
     ? { type: 'message' as const, seq: id, id, sender_id, group_id: m.groupId, message, message_type, status: 'delivered' as const, client_id, timestamp }
     : { type: 'message' as const, seq: id, id, sender_id, recipient_id: m.recipientId!, message, message_type, status: 'delivered' as const, client_id, timestamp }
+  // A reply, a mention; in a catch-up also an edit or a delete since: the message as it is now.
+  if (hasLifecycle(m)) addLifecycle(frame, m)
+  return frame
 }
 
 /** Groups up to this size list, on their sender's messages, who read them (`read_by`). */

@@ -1,4 +1,5 @@
 import { AppError } from '../http/errors'
+import type { MessageLifecycle } from '../messages/lifecycle'
 import type { MessagingService } from '../messages/service'
 import { unavailable } from '../messages/service'
 import type { Logger } from '../observability/logger'
@@ -11,6 +12,7 @@ import type { FrameKind, GatewayHooks } from './hooks'
 
 export interface ClientFramesDeps {
   messaging: MessagingService
+  lifecycle: MessageLifecycle
   delivery: Delivery
   logger: Logger
   /** Rate limits, and the metrics and logs of errors (src/limits/socket-guard.ts). */
@@ -25,7 +27,7 @@ const now = () => new Date().toISOString()
  * a failure is answered with an `error` frame on that connection.
  */
 export function createClientFrames(deps: ClientFramesDeps) {
-  const { messaging, delivery, hooks, logger } = deps
+  const { messaging, lifecycle, delivery, hooks, logger } = deps
 
   function sendError(ws: Socket, error: AppError, ref: string | null): void {
     delivery.sendTo(ws, { type: 'error', code: error.code, message: error.message, ref })
@@ -104,7 +106,25 @@ export function createClientFrames(deps: ClientFramesDeps) {
         return markRead(ws, f.message_id, f.sender_id, ref)
       case 'ping':
         return delivery.sendTo(ws, { type: 'pong', timestamp: now() })
+      // Answered by the change's event, which reaches this connection like every member's; a
+      // retry that changes nothing is answered with nothing (the event is in the stream already).
+      case 'edit_message':
+        return settle(ws, lifecycle.edit(ws.data.userId, f.message_id, f.message), ref)
+      case 'delete_message':
+        return settle(ws, lifecycle.delete(ws.data.userId, f.message_id), ref)
+      case 'add_reaction':
+        return settle(ws, lifecycle.react(ws.data.userId, f.message_id, f.emoji, true), ref)
+      case 'remove_reaction':
+        return settle(ws, lifecycle.react(ws.data.userId, f.message_id, f.emoji, false), ref)
     }
+  }
+
+  /** A lifecycle action's refusal as an error frame; a storage failure as `unavailable`. */
+  function settle(ws: Socket, action: Promise<unknown>, ref: string | null): Promise<void> {
+    return action.then(
+      () => undefined,
+      (error) => sendError(ws, error instanceof AppError ? error : unavailable(error, logger), ref),
+    )
   }
 
   function markRead(ws: Socket, messageId: number, claimedSender: number | undefined, ref: string | null): Promise<void> {
@@ -153,5 +173,6 @@ function echoable(value: unknown): string | null {
 }
 
 function kindOf(frame: ClientFrame): FrameKind {
-  return frame.type === 'message' ? 'message' : frame.type === 'typing' ? 'typing' : 'frame'
+  // An edit writes like a send, and counts as one.
+  return frame.type === 'message' || frame.type === 'edit_message' ? 'message' : frame.type === 'typing' ? 'typing' : 'frame'
 }

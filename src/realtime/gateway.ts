@@ -3,6 +3,7 @@ import type { Store } from '../db/store'
 import { errorBody } from '../http/errors'
 import { errorResponse } from '../http/responses'
 import type { Directory } from '../messages/directory'
+import type { MessageLifecycle } from '../messages/lifecycle'
 import type { MessagingService } from '../messages/service'
 import type { Logger } from '../observability/logger'
 import { CloseCode } from '../protocol/close-codes'
@@ -20,6 +21,7 @@ export interface GatewayDeps {
   store: Store
   directory: Directory
   messaging: MessagingService
+  lifecycle: MessageLifecycle
   delivery: Delivery
   connections: LocalConnections
   maxMessageLength: number
@@ -45,11 +47,11 @@ const now = () => new Date().toISOString()
  * test/realtime fail if an upgrade stops reaching these callbacks.
  */
 export function createGateway(deps: GatewayDeps) {
-  const { store, directory, messaging, delivery, connections, hooks, logger } = deps
+  const { store, directory, messaging, lifecycle, delivery, connections, hooks, logger } = deps
   const catchUpPauseBytes = deps.catchUpPauseBytes ?? 256 * 1024
   /** Numbers this gateway's connections for their reply topics (topics are per server). */
   let connectionSeq = 0
-  const frames = createClientFrames({ messaging, delivery, hooks, logger })
+  const frames = createClientFrames({ messaging, lifecycle, delivery, hooks, logger })
 
   function waitForDrain(ws: Socket): Promise<void> {
     return new Promise((resolve) => (ws.data.drained = resolve))

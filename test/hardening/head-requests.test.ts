@@ -34,6 +34,7 @@ afterAll(() => server?.[Symbol.asyncDispose]())
 const asCarol: Record<string, { path: () => string; status: number }> = {
   '/messages': { path: () => '/messages?user_id=1&other_user_id=2', status: 403 },
   '/messages/conversations/:user_id': { path: () => '/messages/conversations/1', status: 403 },
+  '/messages/:id/replies': { path: () => '/messages/1/replies?user_id=1', status: 403 },
   '/messages/search': { path: () => '/messages/search?user_id=1&q=bob', status: 403 },
   '/groups/:id': { path: () => `/groups/${group2}`, status: 403 },
   '/ws/:user_id': { path: () => '/ws/1', status: 403 },

@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
-import { directConv, type InsertResult, type NewMessage, type Store } from '../../src/db/store'
+import { directConv, storedMessage, type InsertResult, type NewMessage, type Store } from '../../src/db/store'
 import { GATHER_AFTER_ROWS, MessageWriter } from '../../src/messages/writer'
 import { startServer } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
@@ -12,7 +12,7 @@ function recordingStore() {
   const store = {
     async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
       batches.push(batch.map((m) => m.body))
-      return batch.map((m) => ({ message: { ...m, id: ++nextId, readAt: null }, duplicate: false }))
+      return batch.map((m) => ({ message: storedMessage(m, ++nextId), duplicate: false }))
     },
   } as unknown as Store
   return { store, batches }

@@ -10,6 +10,7 @@ const FORMATS = ['json', 'msgpack'] as const
 const SERVER_FRAME_TYPES = Object.keys({
   connection_established: 0, synced: 0, message: 0, message_sent: 0, message_status: 0, typing: 0,
   read_receipt: 0, presence: 0, pong: 0, error: 0, backlog_page: 0, membership: 0, resync_required: 0,
+  message_edited: 0, message_deleted: 0, reaction_added: 0, reaction_removed: 0,
 } satisfies Record<ServerFrame['type'], 0>)
 
 /** Client frames and the error code each must be answered with. */
@@ -107,6 +108,14 @@ describe.each(FORMATS)('every frame type over %s', (format) => {
     expect(await alice.next('message_status')).toMatchObject({ message_id: sent.message_id, status: 'read' })
     alice.send({ type: 'ping' })
     await alice.next('pong')
+    alice.send({ type: 'edit_message', message_id: sent.message_id, message: 'to bob, edited' })
+    await alice.next('message_edited')
+    bob.send({ type: 'add_reaction', message_id: sent.message_id, emoji: '👍' })
+    await alice.next('reaction_added')
+    bob.send({ type: 'remove_reaction', message_id: sent.message_id, emoji: '👍' })
+    await alice.next('reaction_removed')
+    alice.send({ type: 'delete_message', message_id: sent.message_id })
+    await alice.next('message_deleted')
     // Not the group REFUSED names as alice's not_a_member.
     const joined = await api(server, 'POST', '/groups', { name: 'alice joins later', member_ids: [2, 3] })
     await api(server, 'POST', `/groups/${joined.body.id}/members`, { user_id: 1 })
