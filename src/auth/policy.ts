@@ -47,6 +47,12 @@ function sameUser(named: unknown, principal: Principal, what: string): void {
     throw forbidden('forbidden', `${what} is ${named}, but the token is for user ${principal.userId}`)
 }
 
+/** A `user_id` in the query must be the token's subject, who is then the acting user. */
+function actAs(query: Record<string, any>, principal: Principal): void {
+  sameUser(query.user_id, principal, 'user_id')
+  query.user_id = principal.userId
+}
+
 async function requireMember(groupId: number, principal: Principal, deps: PolicyDeps): Promise<void> {
   const members = await deps.directory.membersOf(groupId)
   // An unknown group is left to the route, which answers 404.
@@ -72,6 +78,11 @@ export const restRules: Record<string, Rule> = {
     sameUser(query.user_id, principal, 'user_id')
     query.user_id = principal.userId
   },
+  // The acting user of an upload or download is the token's subject; the attachment service then
+  // checks what that user may read.
+  'POST /attachments': ({ principal, query }) => actAs(query, principal),
+  'GET /attachments/:id': ({ principal, query }) => actAs(query, principal),
+  'GET /attachments/:id/thumbnail': ({ principal, query }) => actAs(query, principal),
   'POST /groups': ({ principal, body }) => {
     sameUser(body?.created_by, principal, 'created_by')
     if (!body?.member_ids?.includes(principal.userId))

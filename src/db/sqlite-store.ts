@@ -9,7 +9,7 @@ import { startCheckpointer, type Checkpointer } from './checkpointer'
 import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import * as schema from './schema'
-import { groupMembers, groups, messages, streamEvents, streamState, userConversations, users } from './schema'
+import { attachments, groupMembers, groups, messageAttachments, messages, streamEvents, streamState, userConversations, users } from './schema'
 import {
   ConflictError,
   containsPattern,
@@ -17,8 +17,11 @@ import {
   groupConv,
   nextTurn,
   ROWS_PER_STATEMENT,
+  ATTACHMENT_MESSAGE_TYPES,
+  mayCarryAttachments,
   slices,
   storedMessage,
+  type Attachment,
   type Confirmation,
   type ConversationSummary,
   type DeliveredEvent,
@@ -122,6 +125,7 @@ export class SqliteStore implements Store {
   private readonly insertEvent: Statement<unknown, [number, number | null, number | null, string, number]>
   private readonly markSentDelivered: Statement<{ id: number; senderId: number }, [string]>
   private readonly raiseDeliveredMark: Statement<unknown, [number, number, number]>
+  private readonly linkAttachment: Statement<unknown, [number, number, string, string]>
   /**
    * The last seq handed out: message ids and event seqs are one sequence, and this process is the
    * only writer of the file (see lockDatabase), so it is kept here rather than asked of SQLite.
@@ -177,6 +181,10 @@ export class SqliteStore implements Store {
     const gm = groupMembers
     this.raiseDeliveredMark = client.prepare(
       `update "${getTableName(gm)}" set "${gm.lastDeliveredId.name}" = ? where "${gm.userId.name}" = ? and "${gm.lastDeliveredId.name}" < ?`,
+    )
+    const ma = messageAttachments
+    this.linkAttachment = client.prepare(
+      `insert into "${getTableName(ma)}" ("${ma.messageId.name}", "${ma.position.name}", "${ma.attachmentId.name}", "${ma.conv.name}") values (?, ?, ?, ?)`,
     )
     this.seq = Math.max(
       db.select({ id: sql<number>`coalesce(max(${messages.id}), 0)` }).from(messages).get()!.id,
@@ -321,6 +329,7 @@ export class SqliteStore implements Store {
           }
           const id = ++this.seq
           this.insertMessage.run(id, m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt)
+          if (m.attachments) for (let k = 0; k < m.attachments.length; k++) this.linkAttachment.run(id, k, m.attachments[k].id, m.conv)
           if (m.clientId !== null) this.recent.add(m.senderId, m.clientId, id, m.createdAt)
           this.index.stored(m.conv, id)
           results[i] = { message: storedMessage(m, id), duplicate: false }
@@ -354,7 +363,8 @@ export class SqliteStore implements Store {
   }
 
   private messageById(id: number): StoredMessage | undefined {
-    return this.byId.get({ id })
+    const row = this.byId.get({ id })
+    return row && this.withAttachments([row])[0]
   }
 
   async history(conv: string, page: Page): Promise<StoredMessage[]> {
@@ -366,7 +376,7 @@ export class SqliteStore implements Store {
     this.index.catchUp()
     const range = { after: page.after ?? 0, before: page.before ?? Number.MAX_SAFE_INTEGER }
     const ids = page.after !== undefined ? this.index.oldestFirst(conv, range, page.limit) : this.index.newestFirst(conv, range, page.limit)
-    return ids.length ? this.byIds.all(JSON.stringify(ids)) : []
+    return ids.length ? this.withAttachments(this.byIds.all(JSON.stringify(ids))) : []
   }
 
   async directConversations(userId: number): Promise<string[]> {
@@ -374,13 +384,15 @@ export class SqliteStore implements Store {
   }
 
   async undeliveredDirect(userId: number, afterId: number, beforeId: number, limit: number): Promise<StoredMessage[]> {
-    return this.db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId), lt(messages.id, beforeId)))
-      .orderBy(asc(messages.id))
-      .limit(limit)
-      .all()
+    return this.withAttachments(
+      this.db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId), lt(messages.id, beforeId)))
+        .orderBy(asc(messages.id))
+        .limit(limit)
+        .all(),
+    )
   }
 
   async deliveredMarks(userId: number): Promise<Map<number, number>> {
@@ -548,6 +560,72 @@ export class SqliteStore implements Store {
 
   async lastSeq(): Promise<number> {
     return this.seq
+  }
+
+  /** Fills in the attachments of the rows that may carry some; rows of other types are left as read. */
+  private withAttachments(rows: StoredMessage[]): StoredMessage[] {
+    if (!mayCarryAttachments(rows)) return rows
+    const ids = rows.filter((m) => ATTACHMENT_MESSAGE_TYPES.has(m.messageType)).map((m) => m.id)
+    const byMessage = new Map<number, Attachment[]>()
+    for (const slice of slices(ids)) {
+      const links = this.db
+        .select({ messageId: messageAttachments.messageId, attachment: attachments })
+        .from(messageAttachments)
+        .innerJoin(attachments, eq(attachments.id, messageAttachments.attachmentId))
+        .where(inArray(messageAttachments.messageId, slice))
+        .orderBy(asc(messageAttachments.messageId), asc(messageAttachments.position))
+        .all()
+      for (const { messageId, attachment } of links) {
+        const list = byMessage.get(messageId)
+        if (list) list.push(attachment)
+        else byMessage.set(messageId, [attachment])
+      }
+    }
+    for (const m of rows) {
+      const list = byMessage.get(m.id)
+      if (list) m.attachments = list
+    }
+    return rows
+  }
+
+  async createAttachment(attachment: Attachment): Promise<void> {
+    this.db.insert(attachments).values(attachment).run()
+  }
+
+  async getAttachments(ids: string[]): Promise<Attachment[]> {
+    if (!ids.length) return []
+    return this.db.select().from(attachments).where(inArray(attachments.id, ids)).all()
+  }
+
+  async attachmentConversations(id: string): Promise<string[]> {
+    return this.db
+      .selectDistinct({ conv: messageAttachments.conv })
+      .from(messageAttachments)
+      .where(eq(messageAttachments.attachmentId, id))
+      .all()
+      .map((r) => r.conv)
+  }
+
+  async uploadedBytes(userId: number): Promise<number> {
+    return this.db.select({ n: sql<number>`coalesce(sum(${attachments.size}), 0)` }).from(attachments).where(eq(attachments.uploaderId, userId)).get()!.n
+  }
+
+  async sweepUnsentAttachments(before: number, limit: number): Promise<{ deleted: number; orphaned: string[] }> {
+    return this.client.transaction(() => {
+      const unsent = this.db
+        .select({ id: attachments.id, sha256: attachments.sha256 })
+        .from(attachments)
+        .where(and(lt(attachments.createdAt, before), sql`not exists (select 1 from ${messageAttachments} where ${messageAttachments.attachmentId} = ${attachments.id})`))
+        .limit(limit)
+        .all()
+      if (!unsent.length) return { deleted: 0, orphaned: [] }
+      this.db.delete(attachments).where(inArray(attachments.id, unsent.map((a) => a.id))).run()
+      const hashes = [...new Set(unsent.map((a) => a.sha256))]
+      const shared = new Set(
+        this.db.selectDistinct({ sha256: attachments.sha256 }).from(attachments).where(inArray(attachments.sha256, hashes)).all().map((r) => r.sha256),
+      )
+      return { deleted: unsent.length, orphaned: hashes.filter((h) => !shared.has(h)) }
+    })()
   }
 
   async ping(): Promise<void> {

@@ -29,13 +29,15 @@ export interface StoredMessage {
   status: MessageStatus
   createdAt: number
   readAt: number | null
+  /** The files the message carries (message_type `image` or `file`), in the order they were sent. */
+  attachments?: Attachment[]
 }
 
 export type NewMessage = Omit<StoredMessage, 'id' | 'readAt'>
 
 /** A new message as stored under `id`. Written out: a spread is a generic copy, and this runs once per message. */
 export function storedMessage(m: NewMessage, id: number): StoredMessage {
-  return {
+  const stored: StoredMessage = {
     id,
     conv: m.conv,
     senderId: m.senderId,
@@ -48,6 +50,33 @@ export function storedMessage(m: NewMessage, id: number): StoredMessage {
     createdAt: m.createdAt,
     readAt: null,
   }
+  if (m.attachments) stored.attachments = m.attachments
+  return stored
+}
+
+/** An uploaded file as stored: the bytes are in the attachment storage under `sha256`. */
+export interface Attachment {
+  id: string
+  uploaderId: number
+  sha256: string
+  contentType: string
+  size: number
+  /** Display text only: never part of a path. */
+  name: string
+  width: number | null
+  height: number | null
+  /** Whether a thumbnail was stored beside the bytes. */
+  thumbnail: boolean
+  createdAt: number
+}
+
+/** Message types whose messages may carry attachments: the stores look their attachments up only for these. */
+export const ATTACHMENT_MESSAGE_TYPES: ReadonlySet<string> = new Set(['image', 'file'])
+
+/** Whether any of these messages may carry attachments (most pages hold none, and read nothing more). */
+export function mayCarryAttachments(rows: readonly StoredMessage[]): boolean {
+  for (const m of rows) if (ATTACHMENT_MESSAGE_TYPES.has(m.messageType)) return true
+  return false
 }
 
 export interface InsertResult {
@@ -181,6 +210,22 @@ export interface Store {
   /** Throws when the database cannot answer. */
   ping(): Promise<void>
   close(): Promise<void>
+
+  // --- attachments (src/attachments). A message's links are written by insertMessages, in its
+  // commit, from `NewMessage.attachments`; every read of messages fills `attachments` back in.
+  /** Stores an uploaded file's record. */
+  createAttachment(attachment: Attachment): Promise<void>
+  /** The records of these ids that exist, in no promised order. */
+  getAttachments(ids: string[]): Promise<Attachment[]>
+  /** The conversations an attachment was sent to (empty: unsent). */
+  attachmentConversations(id: string): Promise<string[]>
+  /** The bytes the user's stored attachments hold, sent or not (the upload quota). */
+  uploadedBytes(userId: number): Promise<number>
+  /**
+   * Deletes up to `limit` attachments created before `before` that were never sent; returns the
+   * sha256 of those whose bytes no other attachment shares (the caller deletes the bytes).
+   */
+  sweepUnsentAttachments(before: number, limit: number): Promise<{ deleted: number; orphaned: string[] }>
 }
 
 /** The conversation key of a direct message between two users, the same both ways. */

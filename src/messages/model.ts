@@ -1,6 +1,7 @@
 import { t, type Static } from 'elysia'
 import { Type } from '@sinclair/typebox'
 import { urlInteger } from '../http/validation'
+import { AttachmentId, AttachmentView } from '../attachments/model'
 
 /**
  * Fields shared by a message sent over REST and over the WebSocket. Integers are TypeBox's strict
@@ -22,6 +23,12 @@ export const messageFields = {
     }),
   ),
   client_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Makes a retry idempotent: one (sender, client_id) is stored once' })),
+  attachment_ids: t.Optional(
+    t.Array(AttachmentId, {
+      maxItems: 10,
+      description: "The sender's own uploads (POST /attachments) to carry, at most 10; message_type is then 'image' (images only) or 'file', and `message` may be empty",
+    }),
+  ),
 }
 
 export const MessageStatus = t.Union([t.Literal('sent'), t.Literal('delivered'), t.Literal('read')])
@@ -63,6 +70,7 @@ export const MessageView = t.Object({
   timestamp: t.String({ format: 'date-time' }),
   read_count: t.Optional(Type.Integer({ description: 'Group messages: members other than the sender who have read it' })),
   read_by: t.Optional(t.Array(Type.Integer(), { description: "The viewer's own messages in groups of at most 100 members: who has read it, by user id" })),
+  attachments: t.Optional(t.Array(AttachmentView, { description: "Messages of type 'image' or 'file': the files they carry, in order" })),
 }, { examples: [exampleMessage] })
 export type MessageView = Static<typeof MessageView>
 

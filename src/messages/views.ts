@@ -1,3 +1,4 @@
+import { attachmentView } from '../attachments/model'
 import type { StoredMessage } from '../db/store'
 import type { MessageView } from './model'
 
@@ -41,6 +42,7 @@ export function toView(m: StoredMessage, status = m.status, readCount?: number):
         timestamp: isoTime(m.createdAt),
       }
   if (readCount !== undefined) view.read_count = readCount
+  if (m.attachments) view.attachments = m.attachments.map(attachmentView)
   return view
 }
 
@@ -50,6 +52,12 @@ export function toView(m: StoredMessage, status = m.status, readCount?: number):
  * runs once per message.
  */
 export function messageFrame(m: StoredMessage) {
+  const frame = textFrame(m)
+  // Only a message with attachments pays for the copy.
+  return m.attachments ? { ...frame, attachments: m.attachments.map(attachmentView) } : frame
+}
+
+function textFrame(m: StoredMessage) {
   const timestamp = isoTime(m.createdAt)
   const { id, senderId: sender_id, body: message, messageType: message_type, clientId: client_id } = m
   return m.groupId !== null
