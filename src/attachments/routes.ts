@@ -9,7 +9,7 @@ export const UPLOAD_ROUTE = { method: 'POST', path: '/attachments' } as const
 
 const otherUser: ErrorExample = ['forbidden', 'user_id is 2, but the token is for user 1']
 const notFoundExample: ErrorExample = ['attachment_not_found', 'attachment q3Rz1mJ0TfWc5bK8xY2aLw does not exist or was not sent to you']
-const binary = (description: string) => t.String({ format: 'binary', description })
+const binary = (description: string, example = '%PDF-1.4 …') => t.String({ description, examples: [example] })
 
 /** Under AUTH=none the acting user is `?user_id=`; under AUTH=jwt the policy has put the token's user there. */
 function actingUser(query: { user_id?: number }): number {
@@ -77,7 +77,7 @@ export function attachmentRoutes(attachments: AttachmentService) {
       response: {
         200: binary('The bytes, with the detected Content-Type, an ETag, Content-Disposition (inline only for PNG, JPEG, GIF and WebP), nosniff and a sandboxing CSP'),
         206: binary('The range asked for (Range: bytes=...)'),
-        304: binary('If-None-Match matched the ETag: nothing changed'),
+        304: binary('If-None-Match matched the ETag: nothing changed', ''),
         400: errorResponse('No user_id (AUTH=none)', ['user_id_required', 'give user_id: the acting user']),
         403: errorResponse("AUTH=jwt: user_id is not the token's user", otherUser),
         404: errorResponse('No such attachment, or not one the user may download (the same answer for both)', notFoundExample),
@@ -93,8 +93,8 @@ export function attachmentRoutes(attachments: AttachmentService) {
       params: AttachmentParams,
       query: ActingUserQuery,
       response: {
-        200: binary('A WebP of at most 320 pixels a side'),
-        304: binary('If-None-Match matched the ETag'),
+        200: binary('A WebP of at most 320 pixels a side', 'RIFF…WEBP…'),
+        304: binary('If-None-Match matched the ETag', ''),
         400: errorResponse('No user_id (AUTH=none)', ['user_id_required', 'give user_id: the acting user']),
         403: errorResponse("AUTH=jwt: user_id is not the token's user", otherUser),
         404: errorResponse('No such attachment, not one the user may download, or not an image with a thumbnail', notFoundExample, ['no_thumbnail', 'attachment q3Rz1mJ0TfWc5bK8xY2aLw has no thumbnail (it is not an image sharp can read)']),

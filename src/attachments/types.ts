@@ -21,18 +21,14 @@ export async function detectType(head: Uint8Array, complete: boolean): Promise<s
   return isText(head, complete) ? 'text/plain' : 'application/octet-stream'
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
-
 function isText(head: Uint8Array, complete: boolean): boolean {
   if (head.length === 0 || head.includes(0)) return false
   try {
     // A sample cut short may end inside a character: `stream` leaves that one undecided.
-    utf8.decode(head, { stream: !complete })
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: !complete })
     return true
   } catch {
     return false
-  } finally {
-    utf8.decode()
   }
 }
 

@@ -197,6 +197,8 @@ export class PgStore implements Store {
           r.duplicate || !r.message.attachments ? [] : r.message.attachments.map((a, position) => ({ messageId: r.message.id, position, attachmentId: a.id, conv: r.message.conv })),
         )
         for (const slice of slices(links)) await tx.insert(messageAttachments).values(slice)
+        // A repeat of a message earlier in this batch was read before its links were written.
+        await this.withAttachments(results.filter((r) => r.duplicate && !r.message.attachments).map((r) => r.message), tx)
         return results
       })
     }

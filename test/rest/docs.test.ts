@@ -72,8 +72,12 @@ describe('/docs/json', () => {
   test('bodies are JSON only, and /health, /ready and /metrics have schemas', async () => {
     const { doc } = await documentOf()
     const withBodies = operations(doc).filter(({ op }) => op.requestBody)
-    expect(withBodies.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['post /groups', 'post /groups/{id}/members', 'post /messages', 'post /users'])
-    for (const { op } of withBodies) {
+    expect(withBodies.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['post /attachments', 'post /groups', 'post /groups/{id}/members', 'post /messages', 'post /users'])
+    // The one exception: an upload is multipart/form-data, its file in the field `file`.
+    const upload = withBodies.find(({ path }) => path === '/attachments')!.op
+    expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data'])
+    expect(upload.requestBody.content['multipart/form-data'].schema.required).toEqual(['file'])
+    for (const { op } of withBodies.filter(({ path }) => path !== '/attachments')) {
       expect(Object.keys(op.requestBody.content)).toEqual(['application/json'])
       expect(op.requestBody.content['application/json'].schema.type).toBe('object')
     }
