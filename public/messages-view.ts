@@ -1,4 +1,5 @@
 // The open conversation's message list: one <li> per message, kept in id order, never twice.
+import type { Attachment } from '../src/client'
 
 export type TickStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed'
 
@@ -14,7 +15,19 @@ export interface ShownMessage {
   read_count?: number
   /** One's own group messages over REST (groups of at most 100): the members whose read mark covers it. */
   read_by?: number[]
+  /** Images and files the message carries. */
+  attachments?: Attachment[]
 }
+
+/** How bubbles get attachment bytes: through the client, with the token (an <img src> could not send it). */
+export interface AttachmentLoader {
+  /** An object URL of the image's thumbnail (or of the image, when it has none). */
+  preview(a: Attachment): Promise<string>
+  /** Downloads the file, under its name. */
+  save(a: Attachment): Promise<void>
+}
+
+const sizeText = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`)
 
 const RANK: Record<TickStatus, number> = { failed: -1, sending: 0, sent: 1, delivered: 2, read: 3 }
 const TICK_TEXT: Record<TickStatus, string> = { sending: '…', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' }
@@ -40,6 +53,7 @@ export class MessagesView {
     private readonly list: HTMLOListElement,
     private readonly me: number,
     private readonly nameOf: (userId: number) => string,
+    private readonly loader?: AttachmentLoader,
   ) {}
 
   clear(): void {
@@ -158,9 +172,45 @@ export class MessagesView {
       tick.setAttribute('role', 'img')
       meta.append(tick)
     }
+    if (m.attachments?.length) bubble.append(this.renderAttachments(m.attachments))
     bubble.append(text, meta)
     li.append(bubble)
     return li
+  }
+
+  /** Image previews (a click downloads the original) and file links. */
+  private renderAttachments(attachments: Attachment[]): HTMLElement {
+    const box = document.createElement('div')
+    box.className = 'attachments'
+    for (const a of attachments) {
+      if (a.width !== undefined && a.content_type.startsWith('image/')) {
+        const img = document.createElement('img')
+        img.alt = a.name
+        img.title = `${a.name} (${sizeText(a.size)})`
+        img.width = Math.min(a.width, 320)
+        img.style.aspectRatio = `${a.width} / ${a.height}`
+        img.dataset.attachment = a.id
+        img.addEventListener('click', () => void this.loader?.save(a))
+        this.loader?.preview(a).then((url) => (img.src = url), () => (img.alt = `${a.name} (not available)`))
+        box.append(img)
+      } else {
+        const link = document.createElement('a')
+        link.className = 'file'
+        link.href = '#'
+        link.dataset.attachment = a.id
+        link.textContent = a.name
+        const size = document.createElement('span')
+        size.className = 'size'
+        size.textContent = sizeText(a.size)
+        link.append(size)
+        link.addEventListener('click', (event) => {
+          event.preventDefault()
+          void this.loader?.save(a)
+        })
+        box.append(link)
+      }
+    }
+    return box
   }
 
   private setStatus(li: HTMLLIElement, status: TickStatus, label: string = status): void {

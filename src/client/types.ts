@@ -1,8 +1,11 @@
 // Wire shapes come from the server's TypeBox schemas (type-only imports: nothing of the server is
 // bundled into the browser). The client adds only what is its own: targets, events and options.
 import type { ClientFrame, Format, ServerFrame } from '../realtime/protocol'
+import type { AttachmentView } from '../attachments/model'
 
 export type { ClientFrame, Format, ServerFrame }
+/** An uploaded file: what `upload` resolves with, and what a message's `attachments` lists. */
+export type Attachment = AttachmentView
 
 type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>
 

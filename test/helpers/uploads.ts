@@ -1,12 +1,12 @@
 import sharp from 'sharp'
 
 /** A small PNG of the given size, made with sharp. */
-export async function pngOf(width = 64, height = 48, background = '#3366ff'): Promise<Uint8Array> {
+export async function pngOf(width = 64, height = 48, background = '#3366ff'): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await sharp({ create: { width, height, channels: 3, background } }).png().toBuffer())
 }
 
 /** A minimal valid PDF (one empty page). */
-export function pdfBytes(): Uint8Array {
+export function pdfBytes(): Uint8Array<ArrayBuffer> {
   const body = '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj 3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n'
   return new TextEncoder().encode(body)
 }
@@ -14,7 +14,7 @@ export function pdfBytes(): Uint8Array {
 /** POST /attachments with `bytes` as the `file` field; the JSON answer. */
 export async function upload(
   server: { url: string },
-  bytes: Uint8Array | string,
+  bytes: Uint8Array<ArrayBuffer> | string,
   options: { name?: string; type?: string; userId?: number | null; token?: string } = {},
 ) {
   const form = new FormData()
