@@ -495,8 +495,7 @@ export class PgStore implements Store {
 
   async sweepUnsentAttachments(before: number, limit: number): Promise<{ deleted: number; orphaned: string[] }> {
     return this.db.transaction(async (tx) => {
-      // Locked, so that a send committing now waits for the sweep (and then links nothing) or the
-      // sweep skips what it links.
+      // SKIP LOCKED: instances sweeping at once take different rows instead of waiting on each other.
       const unsent = await tx
         .select({ id: attachments.id, sha256: attachments.sha256 })
         .from(attachments)
