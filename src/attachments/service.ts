@@ -153,6 +153,13 @@ export class AttachmentService {
         return new AppError(400, 'not_an_image', `attachment ${id} is ${a.contentType}: send it with message_type "file"`)
       found.push(a)
     }
+    // An unsent upload close to its sweep is refused, so that none is swept between this check
+    // and the commit that links it: what passes has at least `margin` left.
+    const { unsentTtlMs } = this.deps.settings
+    const staleBefore = Date.now() - unsentTtlMs + Math.min(60_000, unsentTtlMs / 4)
+    for (const a of found)
+      if (a.createdAt < staleBefore && (await this.deps.store.attachmentConversations(a.id)).length === 0)
+        return new AppError(410, 'attachment_expired', `attachment ${a.id} was not sent within ATTACHMENT_UNSENT_TTL_SECONDS of its upload; upload it again`)
     return found
   }
 

@@ -263,6 +263,27 @@ export function attachmentSuite(name: string, storage: StorageFixture) {
       }
     })
 
+    test('refused: sending an unsent upload once it is close to its sweep (it could go before the commit links it)', async () => {
+      const dir = server.dir + '-expiring'
+      const expiring = await startServer({ dir, config: { attachmentUnsentTtlSeconds: 2, ...storage.config(dir) } })
+      try {
+        // No sweep during the test: the refusal is the send's own check.
+        expiring.switchboard.attachments.stop()
+        const a = (await upload(expiring, 'soon gone', { name: 'a.txt' })).body
+        const fresh = await api(expiring, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: '', attachment_ids: [a.id] })
+        expect(fresh.status).toBe(201)
+        const b = (await upload(expiring, 'too late', { name: 'b.txt' })).body
+        await Bun.sleep(1600)
+        const late = await api(expiring, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: '', attachment_ids: [b.id] })
+        expect(late.status).toBe(410)
+        expect(late.body.error.code).toBe('attachment_expired')
+        // One already sent may be sent again, however old.
+        expect((await api(expiring, 'POST', '/messages', { sender_id: 1, recipient_id: 3, message: '', attachment_ids: [a.id] })).status).toBe(201)
+      } finally {
+        await expiring.stop()
+      }
+    })
+
     test('per-user quota and upload rate', async () => {
       const dir = server.dir + '-quota'
       const limited = await startServer({ dir, config: { attachmentQuotaBytes: 2048, rateLimit: true, uploadsPerSecond: 0.01, uploadsBurst: 3, ...storage.config(dir) } })

@@ -41,7 +41,7 @@ describe('/docs/json', () => {
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).sort()
     expect(statuses('/users', 'post')).toEqual(['201', '400', '401', '408', '409', '413', '415', '422', '429'])
     expect(statuses('/users/{id}', 'get')).toEqual(['200', '401', '404', '422', '429'])
-    expect(statuses('/messages', 'post')).toEqual(['200', '201', '400', '401', '403', '404', '408', '413', '415', '422', '429', '503'])
+    expect(statuses('/messages', 'post')).toEqual(['200', '201', '400', '401', '403', '404', '408', '410', '413', '415', '422', '429', '503'])
     expect(statuses('/groups/{id}/members', 'post')).toEqual(['201', '400', '401', '403', '404', '408', '409', '413', '415', '422', '429'])
     expect(statuses('/health', 'get')).toEqual(['200'])
     expect(statuses('/ready', 'get')).toEqual(['200', '503'])
