@@ -234,6 +234,18 @@ export class AttachmentService {
     }
   }
 
+  /**
+   * Called when messages are deleted (the lifecycle's delete): their links go, then the
+   * attachments no other message carries, then the bytes no other attachment shares.
+   */
+  async messagesDeleted(messageIds: number[]): Promise<void> {
+    for (const sha256 of await this.deps.store.releaseMessageAttachments(messageIds)) {
+      if (this.storing.has(sha256)) continue
+      await this.deps.blobs.delete(sha256)
+      await this.deps.blobs.delete(thumbKey(sha256))
+    }
+  }
+
   /** Cleans the spool and sweeps now and then: every quarter of the TTL, between 250 ms and a minute. */
   start(): void {
     this.deps.blobs.cleanSpool()

@@ -510,6 +510,24 @@ export class PgStore implements Store {
     })
   }
 
+  async releaseMessageAttachments(messageIds: number[]): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const ma = messageAttachments
+      const released = new Set<string>()
+      for (const slice of slices(messageIds))
+        for (const r of await tx.delete(ma).where(inArray(ma.messageId, slice)).returning({ id: ma.attachmentId })) released.add(r.id)
+      if (!released.size) return []
+      const gone = await tx
+        .delete(attachments)
+        .where(and(inArray(attachments.id, [...released]), sql`not exists (select 1 from ${ma} where ${ma.attachmentId} = ${attachments.id})`))
+        .returning({ sha256: attachments.sha256 })
+      const hashes = [...new Set(gone.map((a) => a.sha256))]
+      if (!hashes.length) return []
+      const shared = new Set((await tx.selectDistinct({ sha256: attachments.sha256 }).from(attachments).where(inArray(attachments.sha256, hashes))).map((r) => r.sha256))
+      return hashes.filter((h) => !shared.has(h))
+    })
+  }
+
   /** Fails within 2 s even when the server stopped answering on an open connection: /ready must answer. */
   async ping(): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined

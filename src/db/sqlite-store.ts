@@ -628,6 +628,26 @@ export class SqliteStore implements Store {
     })()
   }
 
+  async releaseMessageAttachments(messageIds: number[]): Promise<string[]> {
+    return this.client.transaction(() => {
+      const ma = messageAttachments
+      const released = new Set<string>()
+      for (const slice of slices(messageIds))
+        for (const r of this.db.delete(ma).where(inArray(ma.messageId, slice)).returning({ id: ma.attachmentId }).all()) released.add(r.id)
+      if (!released.size) return []
+      const ids = [...released]
+      const gone = this.db
+        .delete(attachments)
+        .where(and(inArray(attachments.id, ids), sql`not exists (select 1 from ${ma} where ${ma.attachmentId} = ${attachments.id})`))
+        .returning({ sha256: attachments.sha256 })
+        .all()
+      const hashes = [...new Set(gone.map((a) => a.sha256))]
+      if (!hashes.length) return []
+      const shared = new Set(this.db.selectDistinct({ sha256: attachments.sha256 }).from(attachments).where(inArray(attachments.sha256, hashes)).all().map((r) => r.sha256))
+      return hashes.filter((h) => !shared.has(h))
+    })()
+  }
+
   async ping(): Promise<void> {
     this.client.query('select 1').get()
   }

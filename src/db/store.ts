@@ -226,6 +226,11 @@ export interface Store {
    * sha256 of those whose bytes no other attachment shares (the caller deletes the bytes).
    */
   sweepUnsentAttachments(before: number, limit: number): Promise<{ deleted: number; orphaned: string[] }>
+  /**
+   * For deleted messages: removes their links, then the attachments no message links any more;
+   * returns the sha256 of those whose bytes no other attachment shares (the caller deletes them).
+   */
+  releaseMessageAttachments(messageIds: number[]): Promise<string[]>
 }
 
 /** The conversation key of a direct message between two users, the same both ways. */

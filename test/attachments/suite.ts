@@ -284,6 +284,16 @@ export function attachmentSuite(name: string, storage: StorageFixture) {
       }
     })
 
+    test('for the lifecycle’s delete: a deleted message’s attachments go, bytes too when nothing else shares them', async () => {
+      const bytes = new TextEncoder().encode(`deleted with its message ${Math.random()}`)
+      const up = (await upload(server, bytes, { name: 'gone.txt' })).body
+      const sent = await api(server, 'POST', '/messages', { sender_id: 1, recipient_id: 2, message: '', attachment_ids: [up.id] })
+      expect(await storage.exists(server.dir, sha256(bytes))).toBe(true)
+      await server.switchboard.attachments.messagesDeleted([sent.body.id])
+      expect(await storage.exists(server.dir, sha256(bytes))).toBe(false)
+      expect((await fetch(`${server.url}${up.url}?user_id=2`)).status).toBe(404)
+    })
+
     test('per-user quota and upload rate', async () => {
       const dir = server.dir + '-quota'
       const limited = await startServer({ dir, config: { attachmentQuotaBytes: 2048, rateLimit: true, uploadsPerSecond: 0.01, uploadsBurst: 3, ...storage.config(dir) } })

@@ -414,5 +414,27 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
       expect(await store.uploadedBytes(a)).toBe(40)
       expect(await store.sweepUnsentAttachments(Date.now() - 5000, 100)).toEqual({ deleted: 0, orphaned: [] })
     })
+
+    it('releases the attachments of deleted messages: links first, then what no message carries, naming bytes nothing shares', async () => {
+      const [a, b, c] = await threeUsers()
+      const shared = 'e'.repeat(64)
+      const x = attachment('x', a)
+      const y = attachment('y', a, { sha256: shared })
+      const z = attachment('z', b, { sha256: shared })
+      for (const att of [x, y, z]) await store.createAttachment(att)
+      const [m1, m2, m3] = await store.insertMessages([
+        direct(a, b, '', { messageType: 'image', attachments: [x, y] }),
+        direct(a, c, '', { messageType: 'image', attachments: [x] }),
+        direct(b, c, '', { messageType: 'image', attachments: [z] }),
+      ])
+      // x is still carried by m2; y goes, but its bytes are z's too.
+      expect(await store.releaseMessageAttachments([m1.message.id])).toEqual([])
+      expect((await store.getAttachments(['x', 'y', 'z'])).map((r) => r.id).sort()).toEqual(['x', 'z'])
+      expect(await store.attachmentConversations('x')).toEqual([directConv(a, c)])
+      expect((await store.getMessage(m1.message.id))!.attachments).toBeUndefined()
+      expect(await store.releaseMessageAttachments([m2.message.id, m3.message.id])).toEqual(expect.arrayContaining([x.sha256, shared]))
+      expect(await store.getAttachments(['x', 'y', 'z'])).toEqual([])
+      expect(await store.releaseMessageAttachments([m1.message.id, 999])).toEqual([])
+    })
   })
 }
