@@ -19,6 +19,7 @@ export interface SpooledFile {
   filename: string
 }
 
+/** The refusal of a file past the limit, declared or counted. */
 export const tooLarge = (maxBytes: number) => new AppError(413, 'attachment_too_large', `the file is larger than ${maxBytes} bytes`)
 const notMultipart = () => new AppError(415, 'unsupported_media_type', 'send the file as multipart/form-data, in a field named "file"')
 const malformed = (why: string) => new AppError(400, 'invalid_multipart', `the multipart body is malformed: ${why}`)

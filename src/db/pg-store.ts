@@ -192,7 +192,7 @@ export class PgStore implements Store {
     // Without any, the one statement stays its own transaction.
     if (batch.some((m) => m.attachments?.length)) {
       return this.db.transaction(async (tx) => {
-        const results = await this.insertRows(tx, batch)
+        const results = await this.insertRows(tx, batch, true)
         const links = results.flatMap((r) =>
           r.duplicate || !r.message.attachments ? [] : r.message.attachments.map((a, position) => ({ messageId: r.message.id, position, attachmentId: a.id, conv: r.message.conv })),
         )
@@ -206,8 +206,9 @@ export class PgStore implements Store {
   }
 
   /** The insert of insertMessages, on the pool or inside a transaction. */
-  private async insertRows(db: Db | Tx, batch: NewMessage[]): Promise<InsertResult[]> {
-    const input = JSON.stringify(batch, (key, value) => (key === 'attachments' ? undefined : value))
+  private async insertRows(db: Db | Tx, batch: NewMessage[], withAttachments = false): Promise<InsertResult[]> {
+    // The attachments are left out of the rows' JSON; a replacer costs every batch, so only these.
+    const input = withAttachments ? JSON.stringify(batch, (key, value) => (key === 'attachments' ? undefined : value)) : JSON.stringify(batch)
     // The lock is taken by the CTE the rows are joined with, before the first id is drawn, and held
     // until the statement's own transaction commits.
     const inserted = (await db.execute(sql`
