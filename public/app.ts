@@ -1,7 +1,7 @@
 // The test page: wires the client library to the DOM. Bundled for the browser by src/page/assets.ts.
-import { SwitchboardClient, SwitchboardError, type Format, type IncomingMessage, type MembershipChange, type StateChange, type Target, type TypingEvent } from '../src/client'
+import { SwitchboardClient, SwitchboardError, type Attachment, type Format, type IncomingMessage, type MembershipChange, type StateChange, type Target, type TypingEvent } from '../src/client'
 import { Directory } from './directory'
-import { MessagesView, type MessageActions, type ShownMessage } from './messages-view'
+import { MessagesView, type AttachmentLoader, type MessageActions, type ShownMessage } from './messages-view'
 import { Names } from './names'
 import { HttpError, rest, useToken, type Conversations } from './rest'
 import { SearchBox } from './search'
@@ -30,6 +30,8 @@ const el = {
   composeContext: $<HTMLDivElement>('compose-context'),
   composeContextText: $<HTMLSpanElement>('compose-context-text'),
   composeCancel: $<HTMLButtonElement>('compose-cancel'),
+  attach: $<HTMLButtonElement>('attach'),
+  file: $<HTMLInputElement>('file'),
 }
 
 let client: SwitchboardClient | null = null
@@ -165,7 +167,7 @@ function connect(userId: number, format: Format): void {
   el.title.textContent = 'No conversation open'
   delete el.title.dataset.kind
   if (!reopen) showPane('list')
-  view = new MessagesView(el.messages, me, (id) => names.user(id), messageActions)
+  view = new MessagesView(el.messages, me, (id) => names.user(id), messageActions, attachmentLoader)
   const token = el.token.value.trim() || undefined
   const c = new SwitchboardClient({ url: location.origin, userId, format, presence: true, token })
   client = c
@@ -226,6 +228,7 @@ function disconnect(): void {
   el.userId.disabled = false
   el.token.disabled = false
   el.send.disabled = true
+  el.attach.disabled = true
   el.message.disabled = true
   document.body.classList.remove('connected')
   el.meName.hidden = true
@@ -358,7 +361,7 @@ function conversationItem(key: string, c: Conversation | null): HTMLLIElement {
     const m = c.last_message
     if (m.group_id !== undefined && m.sender_id !== me) names.learnUser(m.sender_id)
     const from = m.sender_id === me ? 'You: ' : m.group_id !== undefined ? `${names.user(m.sender_id)}: ` : ''
-    last.textContent = from + m.message
+    last.textContent = from + (m.message || (m.attachments ?? []).map((a) => `📎 ${a.name}`).join(', '))
   }
   button.append(name, last)
   if (c && c.mention_count > 0) {
@@ -417,6 +420,7 @@ async function openConversation(target: Target, show = false): Promise<void> {
   el.message.placeholder = `Message ${nameOfKey(key)}`
   el.message.disabled = false
   el.send.disabled = false
+  el.attach.disabled = false
   learnKey(key)
   renderTyping()
   await loadNewest()
@@ -642,6 +646,7 @@ function closeConversation(): void {
   delete el.title.dataset.kind
   el.message.disabled = true
   el.send.disabled = true
+  el.attach.disabled = true
   renderTyping()
   showPane('list')
 }
@@ -697,6 +702,89 @@ el.composer.addEventListener('submit', (event) => {
       notify(`Not sent: ${error.message}`)
     },
   )
+})
+
+// --- attachments -----------------------------------------------------------------------------
+
+/** Object URLs of fetched previews, by attachment id: a bubble shown again reuses its image. */
+const previews = new Map<string, Promise<string>>()
+const attachmentLoader: AttachmentLoader = {
+  preview(a) {
+    let url = previews.get(a.id)
+    if (!url) {
+      if (!client) return Promise.reject(new Error('not connected'))
+      url = client.download(a, { thumbnail: true }).catch(() => client!.download(a)).then((blob) => URL.createObjectURL(blob))
+      previews.set(a.id, url)
+    }
+    return url
+  },
+  async save(a) {
+    if (!client) return
+    try {
+      const url = URL.createObjectURL(await client.download(a))
+      const link = document.createElement('a')
+      link.href = url
+      link.download = a.name
+      link.click()
+      setTimeout(() => URL.revokeObjectURL(url), 60_000)
+    } catch (error) {
+      notify(`Cannot download ${a.name}: ${describe(error)}`)
+    }
+  },
+}
+
+/** Uploads a file and sends it to the open conversation at once, with what is typed as its caption. */
+async function sendFile(file: File): Promise<void> {
+  if (!client || !view || !open) return notify('Pick someone to write to')
+  const target = open.target
+  const key = open.key
+  const caption = el.message.value
+  el.attach.disabled = true
+  notify(`Uploading ${file.name || 'the image'}…`)
+  let attachment: Attachment
+  try {
+    attachment = await client.upload(file, file.name || 'pasted.png')
+  } catch (error) {
+    return notify(`Not uploaded: ${describe(error)}`)
+  } finally {
+    el.attach.disabled = !open
+  }
+  notify(null)
+  el.message.value = ''
+  const clientId = client.newClientId()
+  const shown: ShownMessage = {
+    sender_id: me,
+    message: caption,
+    timestamp: new Date().toISOString(),
+    status: 'sending',
+    client_id: clientId,
+    attachments: [attachment],
+    ...(target.group_id !== undefined ? { group_id: target.group_id } : {}),
+  }
+  if (open?.key === key) view.upsert(shown)
+  el.messages.scrollTop = el.messages.scrollHeight
+  try {
+    const result = await client.send(target, caption, { clientId, attachmentIds: [attachment.id] })
+    if (open?.key === key) view?.upsert({ ...shown, id: result.message_id, client_id: result.client_id, status: result.status })
+    refreshConversations()
+  } catch (error) {
+    view?.failed(clientId, (error as Error).message)
+    notify(`Not sent: ${(error as Error).message}`)
+  }
+}
+
+el.attach.addEventListener('click', () => el.file.click())
+el.file.addEventListener('change', () => {
+  const file = el.file.files?.[0]
+  el.file.value = ''
+  if (file) void sendFile(file)
+})
+// A pasted image (a screenshot) is sent like an attached file.
+el.message.addEventListener('paste', (event) => {
+  const image = [...(event.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'))
+  if (!image) return
+  event.preventDefault()
+  void sendFile(image)
 })
 
 // --- start -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 // The open conversation's message list: one <li> per message, kept in id order, never twice.
+import type { Attachment } from '../src/client'
 
 import type { ReactionSummary } from '../src/protocol/message'
 
@@ -22,6 +23,8 @@ export interface ShownMessage {
   mention_ids?: number[]
   /** History's summary (authoritative: replaces what is shown); absent on live frames and sends. */
   reactions?: ReactionSummary[]
+  /** Images and files the message carries. */
+  attachments?: Attachment[]
 }
 
 /** The emoji the page offers as reactions. */
@@ -42,6 +45,16 @@ interface Content {
   deleted: boolean
   reactions: Map<string, { count: number; me: boolean }>
 }
+
+/** How bubbles get attachment bytes: through the client, with the token (an <img src> could not send it). */
+export interface AttachmentLoader {
+  /** An object URL of the image's thumbnail (or of the image, when it has none). */
+  preview(a: Attachment): Promise<string>
+  /** Downloads the file, under its name. */
+  save(a: Attachment): Promise<void>
+}
+
+const sizeText = (bytes: number) => (bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`)
 
 const RANK: Record<TickStatus, number> = { failed: -1, sending: 0, sent: 1, delivered: 2, read: 3 }
 const TICK_TEXT: Record<TickStatus, string> = { sending: '…', sent: '✓', delivered: '✓✓', read: '✓✓', failed: '!' }
@@ -70,6 +83,7 @@ export class MessagesView {
     private readonly me: number,
     private readonly nameOf: (userId: number) => string,
     private readonly actions: MessageActions,
+    private readonly loader?: AttachmentLoader,
   ) {}
 
   clear(): void {
@@ -344,6 +358,7 @@ export class MessagesView {
       tick.setAttribute('role', 'img')
       meta.append(tick)
     }
+    if (m.attachments?.length) bubble.append(this.renderAttachments(m.attachments))
     const reactions = document.createElement('div')
     reactions.className = 'reactions'
     reactions.setAttribute('aria-label', 'Reactions')
@@ -351,6 +366,41 @@ export class MessagesView {
     bubble.append(text, reactions, meta)
     li.append(bubble, this.toolbar(li, mine))
     return li
+  }
+
+  /** Image previews (a click downloads the original) and file links. */
+  private renderAttachments(attachments: Attachment[]): HTMLElement {
+    const box = document.createElement('div')
+    box.className = 'attachments'
+    for (const a of attachments) {
+      if (a.width !== undefined && a.content_type.startsWith('image/')) {
+        const img = document.createElement('img')
+        img.alt = a.name
+        img.title = `${a.name} (${sizeText(a.size)})`
+        img.width = Math.min(a.width, 320)
+        img.style.aspectRatio = `${a.width} / ${a.height}`
+        img.dataset.attachment = a.id
+        img.addEventListener('click', () => void this.loader?.save(a))
+        this.loader?.preview(a).then((url) => (img.src = url), () => (img.alt = `${a.name} (not available)`))
+        box.append(img)
+      } else {
+        const link = document.createElement('a')
+        link.className = 'file'
+        link.href = '#'
+        link.dataset.attachment = a.id
+        link.textContent = a.name
+        const size = document.createElement('span')
+        size.className = 'size'
+        size.textContent = sizeText(a.size)
+        link.append(size)
+        link.addEventListener('click', (event) => {
+          event.preventDefault()
+          void this.loader?.save(a)
+        })
+        box.append(link)
+      }
+    }
+    return box
   }
 
   private setStatus(li: HTMLLIElement, status: TickStatus, label: string = status): void {

@@ -1,6 +1,10 @@
 import { Type } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
 import { createAdmin } from './admin'
+import { openAttachmentStorage } from './attachments'
+import { attachmentRoutes, UPLOAD_ROUTE } from './attachments/routes'
+import { AttachmentService } from './attachments/service'
+import type { BlobStore } from './attachments/storage'
 import type { Broker } from './broker/broker'
 import { registerBrokerMetrics } from './broker/metrics'
 import type { Config } from './config'
@@ -47,6 +51,8 @@ export interface AppDeps {
   logger?: Logger
   /** Defaults to jose with the configured key (AUTH=jwt). */
   verifier?: TokenVerifier
+  /** Where attachment bytes go; defaults to what config.attachmentsUrl names. */
+  attachmentStorage?: BlobStore
 }
 
 /** Builds the whole server from its dependencies. Reads no environment and listens on nothing. */
@@ -79,8 +85,30 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     config.commitIntervalMs,
     logger,
   )
-  const messaging = new MessagingService({ store, directory, writer, delivery, maxMessageLength: config.maxMessageLength, logger })
-  const lifecycle = new MessageLifecycle({ store, directory, delivery, maxMessageLength: config.maxMessageLength })
+  const attachments = new AttachmentService({
+    store,
+    directory,
+    blobs: deps.attachmentStorage ?? openAttachmentStorage(config),
+    logger,
+    settings: {
+      maxBytes: config.maxAttachmentBytes,
+      allowedTypes: config.attachmentTypes,
+      unsentTtlMs: config.attachmentUnsentTtlSeconds * 1000,
+      quotaBytes: config.attachmentQuotaBytes,
+      uploadRate: config.rateLimit ? { perSecond: config.uploadsPerSecond, burst: config.uploadsBurst } : null,
+      stallMs: config.bodyTimeoutMs,
+    },
+  })
+  const messaging = new MessagingService({ store, directory, writer, delivery, maxMessageLength: config.maxMessageLength, logger, attachments })
+
+  const lifecycle = new MessageLifecycle({
+    store,
+    directory,
+    delivery,
+    maxMessageLength: config.maxMessageLength,
+    // A deleted message's files go with it, unless another message still carries them.
+    deleted: (messageId) => attachments.messagesDeleted([messageId]),
+  })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })
   const refusals = new RecentRefusals()
@@ -182,7 +210,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       if (problem) return status(400, errorBody('bad_request', problem))
     })
     .use(docsRoutes({ app: () => app, logger }))
-    .use(jsonBodies({ maxBytes: config.maxBodyBytes, timeoutMs: config.bodyTimeoutMs }))
+    .use(jsonBodies({ maxBytes: config.maxBodyBytes, timeoutMs: config.bodyTimeoutMs, streamed: UPLOAD_ROUTE }))
     // Before validation: a lone surrogate in a body field is stored as U+FFFD, as on the WebSocket.
     .onTransform(({ body }) => void wellFormedFields(body))
     .use(observability({ logger, metrics }))
@@ -219,6 +247,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     .use(groupRoutes({ store, directory, onMembership, limits: createGroupLimits({ config, store }), actorOf: (request) => policy.principalOf(request)?.userId }))
     .use(messageRoutes(messaging, lifecycle))
     .use(searchRoutes(new MessageSearch({ store, directory })))
+    .use(attachmentRoutes(attachments))
     .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
       response: t.Object(
         { online_users: t.Array(Type.Integer()) },
@@ -259,6 +288,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     connections,
     delivery,
     messaging,
+    attachments,
     writer,
     metrics,
     logger,
@@ -276,6 +306,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       admin.service.start()
       delivery.confirmations.start()
       retention.start()
+      attachments.start()
     },
     /**
      * Listens. Bun hands each pong's payload to the WebSocket handler; Elysia's own forwards the pong
@@ -290,6 +321,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       guard.stop()
       admin.service.stop()
       retention.stop()
+      attachments.stop()
       // Stop listening now; the promise would wait for the open sockets we are about to close.
       void app.server?.stop(false)
       // Store and acknowledge what is queued, then close; anything sent in between is stored by

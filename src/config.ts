@@ -109,7 +109,54 @@ export interface Config {
   tlsKeyFile: string | null
   /** Longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number
+  // --- attachments (src/attachments) ---
+  /**
+   * Where uploaded files go: null for a folder `attachments/` beside the SQLite file (`data/`
+   * for :memory: and PostgreSQL), a folder path, or `s3://bucket[/prefix]` for an S3-compatible store.
+   */
+  attachmentsUrl: string | null
+  /** The S3 client's settings (named as Bun's S3 client names them); null: Bun's own defaults and environment. */
+  s3Endpoint: string | null
+  s3AccessKeyId: string | null
+  s3SecretAccessKey: string | null
+  s3Region: string | null
+  /** Largest uploaded file, in bytes, counted as it streams. */
+  maxAttachmentBytes: number
+  /** The types an upload may have, as detected from its bytes (MIME types; `image/*` style wildcards allowed). */
+  attachmentTypes: string[]
+  /** An upload never sent in a message is deleted after this long. */
+  attachmentUnsentTtlSeconds: number
+  /** The bytes one user's stored uploads may hold, in all. */
+  attachmentQuotaBytes: number
+  /** With rate limiting on: uploads per user. */
+  uploadsPerSecond: number
+  uploadsBurst: number
 }
+
+/** What ATTACHMENT_TYPES allows by default: common images, PDF, text, zip, office documents, audio and video. */
+export const DEFAULT_ATTACHMENT_TYPES = [
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/heic',
+  'application/pdf',
+  'text/plain',
+  'application/zip',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.oasis.opendocument.text',
+  'application/vnd.oasis.opendocument.spreadsheet',
+  'application/vnd.oasis.opendocument.presentation',
+  'application/msword',
+  'application/vnd.ms-excel',
+  'application/vnd.ms-powerpoint',
+  'application/x-cfb',
+  'audio/*',
+  'video/*',
+]
 
 export class ConfigError extends Error {}
 
@@ -175,6 +222,17 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     tlsCertFile: null,
     tlsKeyFile: null,
     shutdownTimeoutMs: 10_000,
+    attachmentsUrl: null,
+    s3Endpoint: null,
+    s3AccessKeyId: null,
+    s3SecretAccessKey: null,
+    s3Region: null,
+    maxAttachmentBytes: 25 * 1024 * 1024,
+    attachmentTypes: DEFAULT_ATTACHMENT_TYPES,
+    attachmentUnsentTtlSeconds: 24 * 3600,
+    attachmentQuotaBytes: 1024 * 1024 * 1024,
+    uploadsPerSecond: 0.2,
+    uploadsBurst: 10,
     ...overrides,
   }
 }
@@ -315,9 +373,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tlsCertFile: text(env, 'TLS_CERT_FILE'),
     tlsKeyFile: text(env, 'TLS_KEY_FILE'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', base.shutdownTimeoutMs, 100, 600_000),
+    attachmentsUrl: text(env, 'ATTACHMENTS_URL'),
+    s3Endpoint: text(env, 'S3_ENDPOINT'),
+    s3AccessKeyId: text(env, 'S3_ACCESS_KEY_ID'),
+    s3SecretAccessKey: text(env, 'S3_SECRET_ACCESS_KEY'),
+    s3Region: text(env, 'S3_REGION'),
+    maxAttachmentBytes: integer(env, 'MAX_ATTACHMENT_BYTES', base.maxAttachmentBytes, 1024, 5 * 1024 * 1024 * 1024),
+    attachmentTypes: text(env, 'ATTACHMENT_TYPES')?.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) ?? base.attachmentTypes,
+    attachmentUnsentTtlSeconds: integer(env, 'ATTACHMENT_UNSENT_TTL_SECONDS', base.attachmentUnsentTtlSeconds, 1, 365 * 24 * 3600),
+    attachmentQuotaBytes: integer(env, 'ATTACHMENT_QUOTA_BYTES', base.attachmentQuotaBytes, 1024, Number.MAX_SAFE_INTEGER),
+    uploadsPerSecond: rate(env, 'RATE_UPLOADS_PER_SECOND', base.uploadsPerSecond),
+    uploadsBurst: integer(env, 'RATE_UPLOADS_BURST', base.uploadsBurst, 1, 1_000_000),
   }
   checkAuth(config)
   checkAdminToken(config)
+  if (config.attachmentsUrl !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(config.attachmentsUrl) && !/^s3:\/\/[^/]+/i.test(config.attachmentsUrl))
+    throw new ConfigError(`ATTACHMENTS_URL=${JSON.stringify(config.attachmentsUrl)}: give a folder path or s3://bucket`)
+  for (const type of config.attachmentTypes)
+    if (!/^[a-z0-9!#$&^_.+-]+\/([a-z0-9!#$&^_.+-]+|\*)$/.test(type)) throw new ConfigError(`ATTACHMENT_TYPES: ${JSON.stringify(type)} is not a MIME type such as image/png or audio/*`)
   if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) throw new ConfigError('TLS needs both TLS_CERT_FILE and TLS_KEY_FILE')
   if (config.reusePort && (config.redisUrl === null || !/^postgres(ql)?:\/\//i.test(config.databaseUrl)))
     throw new ConfigError(

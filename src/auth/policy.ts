@@ -86,6 +86,11 @@ export const restRules: Record<string, Rule> = {
   'PUT /messages/:id/reactions/:emoji': actAsToken,
   'DELETE /messages/:id/reactions/:emoji': actAsToken,
   'GET /messages/:id/replies': actAsToken,
+  // The acting user of an upload or download is the token's subject; the attachment service then
+  // checks what that user may read.
+  'POST /attachments': actAsToken,
+  'GET /attachments/:id': actAsToken,
+  'GET /attachments/:id/thumbnail': actAsToken,
   'POST /groups': ({ principal, body }) => {
     sameUser(body?.created_by, principal, 'created_by')
     if (!body?.member_ids?.includes(principal.userId))

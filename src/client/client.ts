@@ -10,6 +10,7 @@ import { OnlineUsers } from './presence'
 import { TypingSender, TypingTracker } from './typing'
 import type {
   ActionFrame,
+  Attachment,
   ClientEvents,
   ClientFrame,
   ConnectionState,
@@ -177,7 +178,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
    */
   send(target: Target, text: string, options: SendOptions = {}): Promise<SendResult> {
     if (this._state === 'closed') return Promise.reject(new SwitchboardError('closed', 'the client was closed'))
-    const problem = checkTarget(target) ?? (text.trim() === '' ? ['empty_message', 'message is empty'] : null) ??
+    const withFiles = (options.attachmentIds?.length ?? 0) > 0
+    const problem = checkTarget(target) ?? (text.trim() === '' && !withFiles ? ['empty_message', 'message is empty'] : null) ??
       messageTooLong(text, this.maxMessageLength)
     if (problem) return Promise.reject(new SwitchboardError(problem[0], problem[1]))
     const clientId = options.clientId ?? this.newClientId()
@@ -185,6 +187,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     if (options.messageType) frame.message_type = options.messageType
     if (options.replyToId !== undefined) frame.reply_to_id = options.replyToId
     if (options.mentionIds?.length) frame.mention_ids = options.mentionIds
+    if (withFiles) frame.attachment_ids = options.attachmentIds
     this.typingSender.stop(target)
     return new Promise<SendResult>((resolve, reject) => {
       this.outbox.set(clientId, { frame, inFlight: false, resolve, reject })
@@ -236,6 +239,38 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.actions.add({ ...frame, ref }, resolve, reject)
       this.pump()
     })
+  }
+
+  /**
+   * Uploads a file (POST /attachments, multipart) and resolves with the stored attachment: send
+   * its id with `send(target, caption, { attachmentIds: [id] })`. Rejects with the server's code
+   * (`attachment_too_large`, `type_not_allowed`, `quota_exceeded`, `rate_limited`...).
+   */
+  async upload(file: Blob, name?: string): Promise<Attachment> {
+    const form = new FormData()
+    form.append('file', file, name ?? ((file as { name?: string }).name || 'file'))
+    const res = await this.http(`/attachments?user_id=${this.userId}`, { method: 'POST', body: form })
+    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null
+    if (!res.ok) throw new SwitchboardError(body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? `HTTP ${res.status}`)
+    return body as Attachment
+  }
+
+  /** The bytes of an attachment (or its thumbnail), fetched with the token: for `<img>` or a download link via a blob URL. */
+  async download(attachment: Pick<Attachment, 'url'>, options: { thumbnail?: boolean } = {}): Promise<Blob> {
+    const res = await this.http(`${attachment.url}${options.thumbnail ? '/thumbnail' : ''}?user_id=${this.userId}`, {})
+    if (!res.ok) {
+      const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null
+      throw new SwitchboardError(body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? `HTTP ${res.status}`)
+    }
+    return res.blob()
+  }
+
+  /** A REST call to the server with the token, if any. */
+  private async http(path: string, init: RequestInit): Promise<Response> {
+    const doFetch = this.opts.fetch ?? globalThis.fetch
+    const base = this.opts.url.replace(/^ws/, 'http').replace(/\/+$/, '')
+    const token = await this.currentToken()
+    return doFetch(`${base}${path}`, { ...init, headers: token ? { authorization: `Bearer ${token}` } : {} })
   }
 
   /** A fresh client_id, for an application that wants to show a message before `send` resolves. */

@@ -1,8 +1,11 @@
 // Wire shapes come from the server's TypeBox schemas (type-only imports: nothing of the server is
 // bundled into the browser). The client adds only what is its own: targets, events and options.
 import type { ClientFrame, Format, ServerFrame } from '../protocol/frames'
+import type { AttachmentView } from '../protocol/attachment'
 
 export type { ClientFrame, Format, ServerFrame }
+/** An uploaded file: what `upload` resolves with, and what a message's `attachments` lists. */
+export type Attachment = AttachmentView
 
 type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>
 
@@ -87,6 +90,8 @@ export interface SendOptions {
   replyToId?: number
   /** Members of the conversation the message mentions. */
   mentionIds?: number[]
+  /** Uploads (`upload()`) the message carries; its text may then be empty. */
+  attachmentIds?: string[]
 }
 
 /** What `send` resolves with once the server has stored the message. */

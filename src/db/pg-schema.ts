@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 
 // The same model as schema.ts (SQLite), in PostgreSQL types. Times are epoch milliseconds in
 // bigint columns read back as JavaScript numbers, so both stores return identical domain rows.
@@ -114,4 +114,34 @@ export const mentions = pgTable(
     messageId: bigint('message_id', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ name: 'mentions_pk', columns: [t.userId, t.conv, t.messageId] })],
+)
+
+/** Uploaded files (see schema.ts). */
+export const attachments = pgTable(
+  'attachments',
+  {
+    id: text('id').primaryKey(),
+    uploaderId: integer('uploader_id').notNull(),
+    sha256: text('sha256').notNull(),
+    contentType: text('content_type').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    name: text('name').notNull(),
+    width: integer('width'),
+    height: integer('height'),
+    thumbnail: boolean('thumbnail').notNull().default(false),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('attachments_uploader').on(t.uploaderId), index('attachments_sha256').on(t.sha256), index('attachments_created').on(t.createdAt)],
+)
+
+/** Which messages carry which attachments (see schema.ts). */
+export const messageAttachments = pgTable(
+  'message_attachments',
+  {
+    messageId: bigint('message_id', { mode: 'number' }).notNull(),
+    position: integer('position').notNull(),
+    attachmentId: text('attachment_id').notNull(),
+    conv: text('conv').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.position] }), index('message_attachments_attachment').on(t.attachmentId, t.conv)],
 )

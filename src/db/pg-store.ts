@@ -4,16 +4,19 @@ import { SQL } from 'bun'
 import { drizzle, type BunSQLDatabase } from 'drizzle-orm/bun-sql'
 import { migrate } from 'drizzle-orm/bun-sql/migrator'
 import * as schema from './pg-schema'
-import { groupMembers, groups, mentions, messages, reactions, streamEvents, streamState, users } from './pg-schema'
+import { attachments, groupMembers, groups, mentions, messageAttachments, messages, reactions, streamEvents, streamState, users } from './pg-schema'
 import { tsquery, type SearchRequest } from './search'
 import {
   ConflictError,
   containsPattern,
   groupConv,
+  ATTACHMENT_MESSAGE_TYPES,
+  mayCarryAttachments,
   ROWS_PER_STATEMENT,
   slices,
   storedMessage,
   collectReactions,
+  type Attachment,
   type Confirmation,
   type ConversationSummary,
   type DeliveredEvent,
@@ -190,12 +193,32 @@ export class PgStore implements Store {
    */
   async insertMessages(batch: NewMessage[]): Promise<InsertResult[]> {
     if (!batch.length) return []
-    const input = JSON.stringify(batch)
+    // A batch with attachments writes their links in the same transaction: a second statement.
+    // Without any, the one statement stays its own transaction.
+    if (batch.some((m) => m.attachments?.length)) {
+      return this.db.transaction(async (tx) => {
+        const results = await this.insertRows(tx, batch, true)
+        const links = results.flatMap((r) =>
+          r.duplicate || !r.message.attachments ? [] : r.message.attachments.map((a, position) => ({ messageId: r.message.id, position, attachmentId: a.id, conv: r.message.conv })),
+        )
+        for (const slice of slices(links)) await tx.insert(messageAttachments).values(slice)
+        // A repeat of a message earlier in this batch was read before its links were written.
+        await this.withAttachments(results.filter((r) => r.duplicate && !r.message.attachments).map((r) => r.message), tx)
+        return results
+      })
+    }
+    return this.insertRows(this.db, batch)
+  }
+
+  /** The insert of insertMessages, on the pool or inside a transaction. */
+  private async insertRows(db: Db | Tx, batch: NewMessage[], withAttachments = false): Promise<InsertResult[]> {
+    // The attachments are left out of the rows' JSON; a replacer costs every batch, so only these.
+    const input = withAttachments ? JSON.stringify(batch, (key, value) => (key === 'attachments' ? undefined : value)) : JSON.stringify(batch)
     // The lock is taken by the CTE the rows are joined with, before the first id is drawn, and held
     // until the statement's own transaction commits.
     // A reply counts on its parent and a mention is listed in the same statement (parents were
     // committed before: a reply is checked against its parent).
-    const inserted = (await this.db.execute(sql`
+    const inserted = (await db.execute(sql`
       with stream as (select pg_advisory_xact_lock(${STREAM_LOCK})),
       inserted as (
         insert into messages (conv, sender_id, recipient_id, group_id, body, message_type, client_id, status, created_at, reply_to_id, mention_ids)
@@ -231,11 +254,11 @@ export class PgStore implements Store {
     }
     if (j !== inserted.length) throw new Error(`insertMessages: ${inserted.length} rows inserted, ${j} matched`)
     if (repeats.length) {
-      const originals = await this.db
+      const originals = await this.withAttachments((await db
         .select()
         .from(messages)
-        .where(or(...repeats.map((i) => and(eq(messages.senderId, batch[i].senderId), eq(messages.clientId, batch[i].clientId!)))))
-      const byKey = new Map(originals.map((o) => [`${o.senderId}\u0000${o.clientId}`, o as StoredMessage]))
+        .where(or(...repeats.map((i) => and(eq(messages.senderId, batch[i].senderId), eq(messages.clientId, batch[i].clientId!)))))) as StoredMessage[], db)
+      const byKey = new Map(originals.map((o) => [`${o.senderId}\u0000${o.clientId}`, o]))
       for (const i of repeats) {
         const original = byKey.get(`${batch[i].senderId}\u0000${batch[i].clientId}`)
         if (!original) throw new Error('insertMessages: a repeated client_id has no original')
@@ -247,7 +270,7 @@ export class PgStore implements Store {
 
   async getMessage(id: number): Promise<StoredMessage | undefined> {
     const [row] = await this.db.select().from(messages).where(eq(messages.id, id))
-    return row as StoredMessage | undefined
+    return row && (await this.withAttachments([row as StoredMessage]))[0]
   }
 
   async history(conv: string, page: Page): Promise<StoredMessage[]> {
@@ -255,11 +278,11 @@ export class PgStore implements Store {
       const where = page.before !== undefined
         ? and(eq(messages.conv, conv), gt(messages.id, page.after), lt(messages.id, page.before))
         : and(eq(messages.conv, conv), gt(messages.id, page.after))
-      return (await this.db.select().from(messages).where(where).orderBy(asc(messages.id)).limit(page.limit)) as StoredMessage[]
+      return this.withAttachments((await this.db.select().from(messages).where(where).orderBy(asc(messages.id)).limit(page.limit)) as StoredMessage[])
     }
     const where = page.before !== undefined ? and(eq(messages.conv, conv), lt(messages.id, page.before)) : eq(messages.conv, conv)
     const rows = await this.db.select().from(messages).where(where).orderBy(desc(messages.id)).limit(page.limit)
-    return (rows as StoredMessage[]).reverse()
+    return this.withAttachments((rows as StoredMessage[]).reverse())
   }
 
   async directConversations(userId: number): Promise<string[]> {
@@ -271,12 +294,12 @@ export class PgStore implements Store {
   }
 
   async undeliveredDirect(userId: number, afterId: number, beforeId: number, limit: number): Promise<StoredMessage[]> {
-    return (await this.db
+    return this.withAttachments((await this.db
       .select()
       .from(messages)
       .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId), lt(messages.id, beforeId)))
       .orderBy(asc(messages.id))
-      .limit(limit)) as StoredMessage[]
+      .limit(limit)) as StoredMessage[])
   }
 
   async deliveredMarks(userId: number): Promise<Map<number, number>> {
@@ -438,7 +461,7 @@ export class PgStore implements Store {
         .select({ mentioned: sql<number>`count(*)::int` })
         .from(mentions)
         .where(and(eq(mentions.userId, userId), eq(mentions.conv, conv), gt(mentions.messageId, lastReadId)))
-      summaries.push({ conv, otherUserId: null, groupId, lastMessage: (lastMessage as StoredMessage) ?? null, unreadCount: n, mentionCount: Number(mentioned) })
+      summaries.push({ conv, otherUserId: null, groupId, lastMessage: lastMessage ? (await this.withAttachments([lastMessage as StoredMessage]))[0] : null, unreadCount: n, mentionCount: Number(mentioned) })
     }
     const activity = (s: ConversationSummary) => s.lastMessage?.id ?? 0
     return summaries.sort((x, y) => activity(y) - activity(x))
@@ -538,6 +561,85 @@ export class PgStore implements Store {
         (select coalesce(max(seq), 0) from stream_events),
         (select coalesce(max(pruned_seq), 0) from stream_state)) as seq`)) as unknown as { seq: string | number }[]
     return Number(row.seq)
+  }
+
+  /** Fills in the attachments of the rows that may carry some (see SqliteStore). */
+  private async withAttachments(rows: StoredMessage[], db: Db | Tx = this.db): Promise<StoredMessage[]> {
+    if (!mayCarryAttachments(rows)) return rows
+    const ids = rows.filter((m) => ATTACHMENT_MESSAGE_TYPES.has(m.messageType)).map((m) => m.id)
+    const byMessage = new Map<number, Attachment[]>()
+    for (const slice of slices(ids)) {
+      const links = await db
+        .select({ messageId: messageAttachments.messageId, attachment: attachments })
+        .from(messageAttachments)
+        .innerJoin(attachments, eq(attachments.id, messageAttachments.attachmentId))
+        .where(inArray(messageAttachments.messageId, slice))
+        .orderBy(asc(messageAttachments.messageId), asc(messageAttachments.position))
+      for (const { messageId, attachment } of links) {
+        const list = byMessage.get(Number(messageId))
+        if (list) list.push(attachment)
+        else byMessage.set(Number(messageId), [attachment])
+      }
+    }
+    for (const m of rows) {
+      const list = byMessage.get(m.id)
+      if (list) m.attachments = list
+    }
+    return rows
+  }
+
+  async createAttachment(attachment: Attachment): Promise<void> {
+    await this.db.insert(attachments).values(attachment)
+  }
+
+  async getAttachments(ids: string[]): Promise<Attachment[]> {
+    if (!ids.length) return []
+    return this.db.select().from(attachments).where(inArray(attachments.id, ids))
+  }
+
+  async attachmentConversations(id: string): Promise<string[]> {
+    const rows = await this.db.selectDistinct({ conv: messageAttachments.conv }).from(messageAttachments).where(eq(messageAttachments.attachmentId, id))
+    return rows.map((r) => r.conv)
+  }
+
+  async uploadedBytes(userId: number): Promise<number> {
+    const [row] = await this.db.select({ n: sql<string>`coalesce(sum(${attachments.size}), 0)` }).from(attachments).where(eq(attachments.uploaderId, userId))
+    return Number(row.n)
+  }
+
+  async sweepUnsentAttachments(before: number, limit: number): Promise<{ deleted: number; orphaned: string[] }> {
+    return this.db.transaction(async (tx) => {
+      // SKIP LOCKED: instances sweeping at once take different rows instead of waiting on each other.
+      const unsent = await tx
+        .select({ id: attachments.id, sha256: attachments.sha256 })
+        .from(attachments)
+        .where(and(lt(attachments.createdAt, before), sql`not exists (select 1 from ${messageAttachments} where ${messageAttachments.attachmentId} = ${attachments.id})`))
+        .limit(limit)
+        .for('update', { skipLocked: true })
+      if (!unsent.length) return { deleted: 0, orphaned: [] }
+      await tx.delete(attachments).where(inArray(attachments.id, unsent.map((a) => a.id)))
+      const hashes = [...new Set(unsent.map((a) => a.sha256))]
+      const shared = new Set((await tx.selectDistinct({ sha256: attachments.sha256 }).from(attachments).where(inArray(attachments.sha256, hashes))).map((r) => r.sha256))
+      return { deleted: unsent.length, orphaned: hashes.filter((h) => !shared.has(h)) }
+    })
+  }
+
+  async releaseMessageAttachments(messageIds: number[]): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const ma = messageAttachments
+      const released = new Set<string>()
+      for (const slice of slices(messageIds))
+        for (const r of await tx.delete(ma).where(inArray(ma.messageId, slice)).returning({ id: ma.attachmentId })) released.add(r.id)
+      if (!released.size) return []
+      const gone = await tx
+        .delete(attachments)
+        .where(and(inArray(attachments.id, [...released]), sql`not exists (select 1 from ${ma} where ${ma.attachmentId} = ${attachments.id})`))
+        .returning({ sha256: attachments.sha256 })
+      const hashes = [...new Set(gone.map((a) => a.sha256))]
+      if (!hashes.length) return []
+      const shared = new Set((await tx.selectDistinct({ sha256: attachments.sha256 }).from(attachments).where(inArray(attachments.sha256, hashes))).map((r) => r.sha256))
+      return hashes.filter((h) => !shared.has(h))
+    })
   }
 
   /** Fails within 2 s even when the server stopped answering on an open connection: /ready must answer. */

@@ -171,3 +171,40 @@ export const mentions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.conv, t.messageId] })],
 )
+
+/**
+ * Uploaded files (src/attachments). The bytes live in the attachment storage under `sha256`
+ * (several uploads of one file share them); `name` is display text only. An attachment with no
+ * row in message_attachments is unsent, and swept after ATTACHMENT_UNSENT_TTL_SECONDS.
+ */
+export const attachments = sqliteTable(
+  'attachments',
+  {
+    id: text('id').primaryKey(),
+    uploaderId: integer('uploader_id').notNull(),
+    sha256: text('sha256').notNull(),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    name: text('name').notNull(),
+    width: integer('width'),
+    height: integer('height'),
+    thumbnail: integer('thumbnail', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('attachments_uploader').on(t.uploaderId), index('attachments_sha256').on(t.sha256), index('attachments_created').on(t.createdAt)],
+)
+
+/**
+ * Which messages carry which attachments, written in the message's own commit. `conv` is the
+ * message's conversation: whoever may read it may download the attachment.
+ */
+export const messageAttachments = sqliteTable(
+  'message_attachments',
+  {
+    messageId: integer('message_id').notNull(),
+    position: integer('position').notNull(),
+    attachmentId: text('attachment_id').notNull(),
+    conv: text('conv').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.position] }), index('message_attachments_attachment').on(t.attachmentId, t.conv)],
+)

@@ -10,7 +10,7 @@ import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import { fts5Match, type SearchRequest } from './search'
 import * as schema from './schema'
-import { groupMembers, groups, mentions, messages, reactions, streamEvents, streamState, userConversations, users } from './schema'
+import { attachments, groupMembers, groups, mentions, messageAttachments, messages, reactions, streamEvents, streamState, userConversations, users } from './schema'
 import {
   ConflictError,
   containsPattern,
@@ -18,9 +18,12 @@ import {
   groupConv,
   nextTurn,
   ROWS_PER_STATEMENT,
+  ATTACHMENT_MESSAGE_TYPES,
+  mayCarryAttachments,
   slices,
   storedMessage,
   collectReactions,
+  type Attachment,
   type Confirmation,
   type ConversationSummary,
   type DeliveredEvent,
@@ -147,6 +150,7 @@ export class SqliteStore implements Store {
   private readonly editBody: Statement<{ id: number }, [string, number, number]>
   private readonly markSentDelivered: Statement<{ id: number; senderId: number }, [string]>
   private readonly raiseDeliveredMark: Statement<unknown, [number, number, number]>
+  private readonly linkAttachment: Statement<unknown, [number, number, string, string]>
   /**
    * The last seq handed out: message ids and event seqs are one sequence, and this process is the
    * only writer of the file (see lockDatabase), so it is kept here rather than asked of SQLite.
@@ -218,6 +222,10 @@ export class SqliteStore implements Store {
     const gm = groupMembers
     this.raiseDeliveredMark = client.prepare(
       `update "${getTableName(gm)}" set "${gm.lastDeliveredId.name}" = ? where "${gm.userId.name}" = ? and "${gm.lastDeliveredId.name}" < ?`,
+    )
+    const ma = messageAttachments
+    this.linkAttachment = client.prepare(
+      `insert into "${getTableName(ma)}" ("${ma.messageId.name}", "${ma.position.name}", "${ma.attachmentId.name}", "${ma.conv.name}") values (?, ?, ?, ?)`,
     )
     this.seq = Math.max(
       db.select({ id: sql<number>`coalesce(max(${messages.id}), 0)` }).from(messages).get()!.id,
@@ -366,6 +374,7 @@ export class SqliteStore implements Store {
           this.insertMessage.run(id, m.conv, m.senderId, m.recipientId, m.groupId, m.body, m.messageType, m.clientId, m.status, m.createdAt, m.replyToId ?? null, m.mentionIds ?? null)
           if (m.replyToId) this.countReply.run(m.replyToId)
           if (m.mentionIds) for (const userId of JSON.parse(m.mentionIds) as number[]) this.insertMention.run(userId, m.conv, id)
+          if (m.attachments) for (let k = 0; k < m.attachments.length; k++) this.linkAttachment.run(id, k, m.attachments[k].id, m.conv)
           if (m.clientId !== null) this.recent.add(m.senderId, m.clientId, id, m.createdAt)
           this.index.stored(m.conv, id)
           results[i] = { message: storedMessage(m, id), duplicate: false }
@@ -403,7 +412,8 @@ export class SqliteStore implements Store {
   }
 
   private messageById(id: number): StoredMessage | undefined {
-    return this.byId.get({ id })
+    const row = this.byId.get({ id })
+    return row && this.withAttachments([row])[0]
   }
 
   async history(conv: string, page: Page): Promise<StoredMessage[]> {
@@ -415,7 +425,7 @@ export class SqliteStore implements Store {
     this.index.catchUp()
     const range = { after: page.after ?? 0, before: page.before ?? Number.MAX_SAFE_INTEGER }
     const ids = page.after !== undefined ? this.index.oldestFirst(conv, range, page.limit) : this.index.newestFirst(conv, range, page.limit)
-    return ids.length ? this.byIds.all(JSON.stringify(ids)) : []
+    return ids.length ? this.withAttachments(this.byIds.all(JSON.stringify(ids))) : []
   }
 
   async directConversations(userId: number): Promise<string[]> {
@@ -423,13 +433,15 @@ export class SqliteStore implements Store {
   }
 
   async undeliveredDirect(userId: number, afterId: number, beforeId: number, limit: number): Promise<StoredMessage[]> {
-    return this.db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId), lt(messages.id, beforeId)))
-      .orderBy(asc(messages.id))
-      .limit(limit)
-      .all()
+    return this.withAttachments(
+      this.db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.recipientId, userId), eq(messages.status, 'sent'), gt(messages.id, afterId), lt(messages.id, beforeId)))
+        .orderBy(asc(messages.id))
+        .limit(limit)
+        .all(),
+    )
   }
 
   async deliveredMarks(userId: number): Promise<Map<number, number>> {
@@ -683,6 +695,92 @@ export class SqliteStore implements Store {
 
   async lastSeq(): Promise<number> {
     return this.seq
+  }
+
+  /** Fills in the attachments of the rows that may carry some; rows of other types are left as read. */
+  private withAttachments(rows: StoredMessage[]): StoredMessage[] {
+    if (!mayCarryAttachments(rows)) return rows
+    const ids = rows.filter((m) => ATTACHMENT_MESSAGE_TYPES.has(m.messageType)).map((m) => m.id)
+    const byMessage = new Map<number, Attachment[]>()
+    for (const slice of slices(ids)) {
+      const links = this.db
+        .select({ messageId: messageAttachments.messageId, attachment: attachments })
+        .from(messageAttachments)
+        .innerJoin(attachments, eq(attachments.id, messageAttachments.attachmentId))
+        .where(inArray(messageAttachments.messageId, slice))
+        .orderBy(asc(messageAttachments.messageId), asc(messageAttachments.position))
+        .all()
+      for (const { messageId, attachment } of links) {
+        const list = byMessage.get(messageId)
+        if (list) list.push(attachment)
+        else byMessage.set(messageId, [attachment])
+      }
+    }
+    for (const m of rows) {
+      const list = byMessage.get(m.id)
+      if (list) m.attachments = list
+    }
+    return rows
+  }
+
+  async createAttachment(attachment: Attachment): Promise<void> {
+    this.db.insert(attachments).values(attachment).run()
+  }
+
+  async getAttachments(ids: string[]): Promise<Attachment[]> {
+    if (!ids.length) return []
+    return this.db.select().from(attachments).where(inArray(attachments.id, ids)).all()
+  }
+
+  async attachmentConversations(id: string): Promise<string[]> {
+    return this.db
+      .selectDistinct({ conv: messageAttachments.conv })
+      .from(messageAttachments)
+      .where(eq(messageAttachments.attachmentId, id))
+      .all()
+      .map((r) => r.conv)
+  }
+
+  async uploadedBytes(userId: number): Promise<number> {
+    return this.db.select({ n: sql<number>`coalesce(sum(${attachments.size}), 0)` }).from(attachments).where(eq(attachments.uploaderId, userId)).get()!.n
+  }
+
+  async sweepUnsentAttachments(before: number, limit: number): Promise<{ deleted: number; orphaned: string[] }> {
+    return this.client.transaction(() => {
+      const unsent = this.db
+        .select({ id: attachments.id, sha256: attachments.sha256 })
+        .from(attachments)
+        .where(and(lt(attachments.createdAt, before), sql`not exists (select 1 from ${messageAttachments} where ${messageAttachments.attachmentId} = ${attachments.id})`))
+        .limit(limit)
+        .all()
+      if (!unsent.length) return { deleted: 0, orphaned: [] }
+      this.db.delete(attachments).where(inArray(attachments.id, unsent.map((a) => a.id))).run()
+      const hashes = [...new Set(unsent.map((a) => a.sha256))]
+      const shared = new Set(
+        this.db.selectDistinct({ sha256: attachments.sha256 }).from(attachments).where(inArray(attachments.sha256, hashes)).all().map((r) => r.sha256),
+      )
+      return { deleted: unsent.length, orphaned: hashes.filter((h) => !shared.has(h)) }
+    })()
+  }
+
+  async releaseMessageAttachments(messageIds: number[]): Promise<string[]> {
+    return this.client.transaction(() => {
+      const ma = messageAttachments
+      const released = new Set<string>()
+      for (const slice of slices(messageIds))
+        for (const r of this.db.delete(ma).where(inArray(ma.messageId, slice)).returning({ id: ma.attachmentId }).all()) released.add(r.id)
+      if (!released.size) return []
+      const ids = [...released]
+      const gone = this.db
+        .delete(attachments)
+        .where(and(inArray(attachments.id, ids), sql`not exists (select 1 from ${ma} where ${ma.attachmentId} = ${attachments.id})`))
+        .returning({ sha256: attachments.sha256 })
+        .all()
+      const hashes = [...new Set(gone.map((a) => a.sha256))]
+      if (!hashes.length) return []
+      const shared = new Set(this.db.selectDistinct({ sha256: attachments.sha256 }).from(attachments).where(inArray(attachments.sha256, hashes)).all().map((r) => r.sha256))
+      return hashes.filter((h) => !shared.has(h))
+    })()
   }
 
   async ping(): Promise<void> {

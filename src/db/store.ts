@@ -40,6 +40,8 @@ export interface StoredMessage {
   mentionIds: string | null
   /** How many replies it has. */
   replyCount: number
+  /** The files the message carries (message_type `image` or `file`), in the order they were sent. */
+  attachments?: Attachment[]
 }
 
 export type NewMessage = Omit<StoredMessage, 'id' | 'readAt' | 'editedAt' | 'deletedAt' | 'replyCount' | 'replyToId' | 'mentionIds'> & {
@@ -49,7 +51,7 @@ export type NewMessage = Omit<StoredMessage, 'id' | 'readAt' | 'editedAt' | 'del
 
 /** A new message as stored under `id`. Written out: a spread is a generic copy, and this runs once per message. */
 export function storedMessage(m: NewMessage, id: number): StoredMessage {
-  return {
+  const stored: StoredMessage = {
     id,
     conv: m.conv,
     senderId: m.senderId,
@@ -67,6 +69,33 @@ export function storedMessage(m: NewMessage, id: number): StoredMessage {
     mentionIds: m.mentionIds ?? null,
     replyCount: 0,
   }
+  if (m.attachments) stored.attachments = m.attachments
+  return stored
+}
+
+/** An uploaded file as stored: the bytes are in the attachment storage under `sha256`. */
+export interface Attachment {
+  id: string
+  uploaderId: number
+  sha256: string
+  contentType: string
+  size: number
+  /** Display text only: never part of a path. */
+  name: string
+  width: number | null
+  height: number | null
+  /** Whether a thumbnail was stored beside the bytes. */
+  thumbnail: boolean
+  createdAt: number
+}
+
+/** Message types whose messages may carry attachments: the stores look their attachments up only for these. */
+export const ATTACHMENT_MESSAGE_TYPES: ReadonlySet<string> = new Set(['image', 'file'])
+
+/** Whether any of these messages may carry attachments (most pages hold none, and read nothing more). */
+export function mayCarryAttachments(rows: readonly StoredMessage[]): boolean {
+  for (const m of rows) if (ATTACHMENT_MESSAGE_TYPES.has(m.messageType)) return true
+  return false
 }
 
 export interface InsertResult {
@@ -242,6 +271,27 @@ export interface Store {
    * groups they are a member of now, kept in step with every insert, body update and delete.
    */
   searchMessages(request: SearchRequest): Promise<StoredMessage[]>
+
+  // --- attachments (src/attachments). A message's links are written by insertMessages, in its
+  // commit, from `NewMessage.attachments`; every read of messages fills `attachments` back in.
+  /** Stores an uploaded file's record. */
+  createAttachment(attachment: Attachment): Promise<void>
+  /** The records of these ids that exist, in no promised order. */
+  getAttachments(ids: string[]): Promise<Attachment[]>
+  /** The conversations an attachment was sent to (empty: unsent). */
+  attachmentConversations(id: string): Promise<string[]>
+  /** The bytes the user's stored attachments hold, sent or not (the upload quota). */
+  uploadedBytes(userId: number): Promise<number>
+  /**
+   * Deletes up to `limit` attachments created before `before` that were never sent; returns the
+   * sha256 of those whose bytes no other attachment shares (the caller deletes the bytes).
+   */
+  sweepUnsentAttachments(before: number, limit: number): Promise<{ deleted: number; orphaned: string[] }>
+  /**
+   * For deleted messages: removes their links, then the attachments no message links any more;
+   * returns the sha256 of those whose bytes no other attachment shares (the caller deletes them).
+   */
+  releaseMessageAttachments(messageIds: number[]): Promise<string[]>
 }
 
 /** The conversation key of a direct message between two users, the same both ways. */

@@ -124,6 +124,7 @@ export function buildDocument(app: AnyElysia, info: { title: string; version: st
       { name: 'users' },
       { name: 'groups' },
       { name: 'messages' },
+      { name: 'attachments', description: 'Files sent in messages: upload (multipart, the one body that is not JSON), download, thumbnails' },
       { name: 'realtime', description: 'WebSocket and presence' },
       { name: 'operations', description: 'Liveness, readiness and metrics: no token needed' },
       { name: 'admin', description: "The operator's view: ADMIN_TOKEN, never a user's token" },

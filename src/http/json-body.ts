@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import { AppError, errorBody } from './errors'
+import { requestPath } from './url'
 
 /** True for `application/json`, with or without parameters, in any letter case (RFC 9110 §8.3.1). */
 export function isJsonMediaType(contentType: string | null): boolean {
@@ -102,11 +103,15 @@ async function readJson(request: Request, maxBytes: number, stalls: StallWatch):
  * invalid_json`, each with the JSON error body and `Connection: close`, so that bytes left unread
  * are never taken for the next request. A request without a body gets `null` as its body.
  */
-export function jsonBodies(options: { maxBytes: number; timeoutMs: number }) {
-  const { maxBytes, timeoutMs } = options
+export function jsonBodies(options: { maxBytes: number; timeoutMs: number; streamed?: { method: string; path: string } }) {
+  const { maxBytes, timeoutMs, streamed } = options
   const stalls = new StallWatch(timeoutMs)
+  // The documented exception (POST /attachments): its body is left unread for its route to stream,
+  // within limits of its own.
+  const isStreamed = (request: Request) => streamed !== undefined && request.method === streamed.method && requestPath(request.url) === streamed.path
   return new Elysia({ name: 'json-bodies' })
     .onRequest(({ request, set, status }) => {
+      if (isStreamed(request)) return
       // A declared size beyond the limit is refused before a byte of the body is read.
       const length = Number(request.headers.get('content-length') ?? 0)
       if (length > maxBytes) {
@@ -117,7 +122,7 @@ export function jsonBodies(options: { maxBytes: number; timeoutMs: number }) {
     })
     .onParse({ as: 'global' }, async ({ request, set }) => {
       // Whatever is returned becomes the body; undefined would hand the request to Elysia's parsers.
-      if (request.body === null || request.headers.get('content-length') === '0') return null
+      if (request.body === null || request.headers.get('content-length') === '0' || isStreamed(request)) return null
       try {
         const contentType = request.headers.get('content-type')
         if (!isJsonMediaType(contentType)) throw notJson(contentType)

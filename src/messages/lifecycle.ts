@@ -14,6 +14,8 @@ export interface LifecycleDeps {
   directory: Directory
   delivery: Publisher
   maxMessageLength: number
+  /** Runs after a message is deleted (its attachments' bytes go when nothing else refers to them). */
+  deleted?: (messageId: number) => Promise<void>
 }
 
 /** Which conversation a lifecycle event is in, as its frames say it. */
@@ -71,7 +73,10 @@ export class MessageLifecycle {
     const at = Date.now()
     const frame = { type: 'message_deleted' as const, message_id: m.id, ...inConversation(m), deleted_at: isoTime(at) }
     const events = await this.deps.store.deleteMessage(m.id, at, this.eventsFor(m, frame))
-    if (events) this.deps.delivery.publishEvents(events)
+    if (events) {
+      this.deps.delivery.publishEvents(events)
+      await this.deps.deleted?.(m.id)
+    }
     return { ...m, body: '', deletedAt: at, mentionIds: null }
   }
 

@@ -38,9 +38,21 @@ export function messageRoutes(messaging: MessagingService, lifecycle: MessageLif
         response: {
           200: described(MessageView, 'The message stored before with this client_id: a retry, stored once'),
           201: described(MessageView, 'The stored message, delivered live to its recipients'),
-          400: errorResponse('Both or neither of recipient_id and group_id, or a message that shows nothing', ['invalid_request', 'give exactly one of recipient_id or group_id'], ['empty_message', 'message is empty or has only invisible characters']),
-          403: errorResponse('AUTH=jwt: sender_id is not the token\'s user; or the sender is not in the group', ['forbidden', 'sender_id is 2, but the token is for user 1'], notMember),
+          400: errorResponse(
+            'Both or neither of recipient_id and group_id, a message that shows nothing, or attachments that do not fit message_type',
+            ['invalid_request', 'give exactly one of recipient_id or group_id'],
+            ['empty_message', 'message is empty or has only invisible characters'],
+            ['attachments_required', 'a message of type image carries attachment_ids (upload with POST /attachments)'],
+            ['not_an_image', 'attachment q3Rz1mJ0TfWc5bK8xY2aLw is application/pdf: send it with message_type "file"'],
+          ),
+          403: errorResponse(
+            'AUTH=jwt: sender_id is not the token\'s user; the sender is not in the group; or an attachment is not an upload of the sender\'s',
+            ['forbidden', 'sender_id is 2, but the token is for user 1'],
+            notMember,
+            ['attachment_not_allowed', 'attachment q3Rz1mJ0TfWc5bK8xY2aLw does not exist or was not uploaded by user 2'],
+          ),
           404: errorResponse('No such sender, recipient or group', ['unknown_sender', 'user 99 does not exist'], ['unknown_recipient', 'user 99 does not exist'], ['unknown_group', 'group 42 does not exist']),
+          410: errorResponse('An attachment was never sent and is (about to be) swept: ATTACHMENT_UNSENT_TTL_SECONDS', ['attachment_expired', 'attachment q3Rz1mJ0TfWc5bK8xY2aLw was not sent within ATTACHMENT_UNSENT_TTL_SECONDS of its upload; upload it again']),
           413: errorResponse('The message is longer than MAX_MESSAGE_LENGTH characters (Unicode code points)', ['message_too_long', 'message is longer than 4000 characters (Unicode code points)']),
           503: errorResponse('Storage or Redis is unavailable: nothing was stored; retry with the same client_id', ['unavailable', 'the message could not be stored; retry with the same client_id']),
         },

@@ -1,5 +1,5 @@
-import type { ConversationSummary, EventDraft, InsertResult, NewMessage, Store, StoredMessage } from '../db/store'
-import { directConv, groupConv } from '../db/store'
+import type { Attachment, ConversationSummary, EventDraft, InsertResult, NewMessage, Store, StoredMessage } from '../db/store'
+import { ATTACHMENT_MESSAGE_TYPES, directConv, groupConv } from '../db/store'
 import { AppError, badRequest, forbidden, notFound } from '../http/errors'
 import type { Logger } from '../observability/logger'
 import { groupTarget, userTarget, type Origin, type Target } from '../protocol/topics'
@@ -20,6 +20,14 @@ export interface SendInput {
   client_id?: string
   reply_to_id?: number
   mention_ids?: number[]
+  /** Uploads (POST /attachments) the message carries; its type is then `image` or `file`. */
+  attachment_ids?: string[]
+}
+
+/** What checks the attachments of a send (src/attachments implements it). */
+export interface AttachmentResolver {
+  /** The sender's uploads with these ids, in order, for a message of `messageType`; or why they may not be sent. */
+  forSend(senderId: number, ids: string[], messageType: string): Promise<Attachment[] | AppError>
 }
 
 export interface SendOutcome {
@@ -55,6 +63,8 @@ export interface MessagingDeps {
   delivery: Publisher
   maxMessageLength: number
   logger: Logger
+  /** Without it, a message with attachment_ids is refused. */
+  attachments?: AttachmentResolver
 }
 
 /** Sending, reading and listing messages: the rules both REST and the WebSocket follow. */
@@ -83,9 +93,11 @@ export class MessagingService {
   /** Validates a send and builds the row to store, or says what is wrong. */
   prepare(senderId: number, input: SendInput, transport: Transport = 'websocket'): MaybeAsync<NewMessage | AppError> {
     const body = input.message
-    if (isBlank(body)) return badRequest('empty_message', 'message is empty or has only invisible characters')
+    // A caption is optional: the attachments are what a message with them shows.
+    if (isBlank(body) && !input.attachment_ids?.length) return badRequest('empty_message', 'message is empty or has only invisible characters')
     const tooLong = lengthExceeded(body, this.deps.maxMessageLength)
     if (tooLong) return new AppError(413, 'message_too_long', tooLong)
+    // A promise the callback returns is flattened by `after`'s then.
     return after(this.resolveRoute(senderId, input, transport), (route) => {
       if (route instanceof AppError) return route
       let mentionIds: string | null = null
@@ -111,9 +123,28 @@ export class MessagingService {
         replyToId: input.reply_to_id ?? null,
         mentionIds,
       }
-      // Only a reply reads its parent: the common send stays off the database until its commit.
-      return input.reply_to_id === undefined ? message : this.checkReply(message, input.reply_to_id)
+      // Only a reply or a message with attachments reads the database before its commit.
+      const carries = input.attachment_ids !== undefined || ATTACHMENT_MESSAGE_TYPES.has(message.messageType)
+      if (input.reply_to_id === undefined) return carries ? this.withAttachments(senderId, input, message) : message
+      return this.checkReply(message, input.reply_to_id).then((m) => (m instanceof AppError || !carries ? m : this.withAttachments(senderId, input, m)))
     })
+  }
+
+  /**
+   * A message of type `image` or `file`, or one with attachment_ids: the attachments must be the
+   * sender's uploads. Without a type of its own (`text`, the default), it takes `image` when every
+   * attachment is an image, else `file`.
+   */
+  private async withAttachments(senderId: number, input: SendInput, message: NewMessage): Promise<NewMessage | AppError> {
+    const ids = input.attachment_ids
+    if (!ids?.length) return badRequest('attachments_required', `a message of type ${message.messageType} carries attachment_ids (upload with POST /attachments)`)
+    if (!this.deps.attachments) return badRequest('attachments_unavailable', 'this server takes no attachments')
+    const typed = input.message_type !== undefined && input.message_type !== 'text'
+    const found = await this.deps.attachments.forSend(senderId, ids, typed ? message.messageType : 'file')
+    if (found instanceof AppError) return found
+    if (!typed) message.messageType = found.every((a) => a.contentType.startsWith('image/')) ? 'image' : 'file'
+    message.attachments = found
+    return message
   }
 
   /** A reply's parent must be a message of the same conversation, not deleted. */

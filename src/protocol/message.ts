@@ -1,5 +1,6 @@
 import { t, type Static } from 'elysia'
 import { Type } from '@sinclair/typebox'
+import { AttachmentId, AttachmentView } from './attachment'
 
 /**
  * Fields shared by a message sent over REST and over the WebSocket. Integers are TypeBox's strict
@@ -26,6 +27,12 @@ export const messageFields = {
   client_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Makes a retry idempotent: one (sender, client_id) is stored once' })),
   reply_to_id: t.Optional(Type.Integer({ minimum: 1, description: 'A message of the same conversation this one replies to' })),
   mention_ids: t.Optional(t.Array(Type.Integer({ minimum: 1 }), { maxItems: MAX_MENTIONS, description: `Members of the conversation mentioned (at most ${MAX_MENTIONS})` })),
+  attachment_ids: t.Optional(
+    t.Array(AttachmentId, {
+      maxItems: 10,
+      description: "The sender's own uploads (POST /attachments) to carry, at most 10; message_type is then 'image' (images only) or 'file', and `message` may be empty",
+    }),
+  ),
 }
 
 export const MessageStatus = t.Union([t.Literal('sent'), t.Literal('delivered'), t.Literal('read')])
@@ -69,5 +76,6 @@ export const MessageView = t.Object({
   mention_ids: t.Optional(t.Array(Type.Integer(), { description: 'Members mentioned' })),
   reactions: t.Optional(t.Array(ReactionSummary, { description: 'History: per emoji, in the order first used (absent when none)' })),
   read_by: t.Optional(t.Array(Type.Integer(), { description: "The viewer's own messages in groups of at most 100 members: who has read it, by user id" })),
+  attachments: t.Optional(t.Array(AttachmentView, { description: "Messages of type 'image' or 'file': the files they carry, in order" })),
 }, { examples: [exampleMessage] })
 export type MessageView = Static<typeof MessageView>

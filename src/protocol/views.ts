@@ -1,3 +1,4 @@
+import { attachmentView, type AttachmentRecord } from './attachment'
 import type { MessageView, ReactionSummary } from './message'
 
 /** A message as stored, as far as its wire views read it: the store's `StoredMessage` is one. */
@@ -17,6 +18,8 @@ export interface MessageRecord {
   /** A JSON array of user ids, or null. */
   mentionIds: string | null
   replyCount: number
+  /** The files it carries (message_type `image` or `file`), in order. */
+  attachments?: AttachmentRecord[]
 }
 
 let lastMs = NaN
@@ -79,6 +82,7 @@ export function toView(m: MessageRecord, status = m.status, readCount?: number):
       }
   if (readCount !== undefined) view.read_count = readCount
   if (hasLifecycle(m)) addLifecycle(view, m)
+  if (m.attachments) view.attachments = m.attachments.map(attachmentView)
   return view
 }
 
@@ -95,6 +99,7 @@ export function messageFrame(m: MessageRecord) {
     : { type: 'message' as const, seq: id, id, sender_id, recipient_id: m.recipientId!, message, message_type, status: 'delivered' as const, client_id, timestamp }
   // A reply, a mention; in a catch-up also an edit or a delete since: the message as it is now.
   if (hasLifecycle(m)) addLifecycle(frame, m)
+  if (m.attachments) frame.attachments = m.attachments.map(attachmentView)
   return frame
 }
 

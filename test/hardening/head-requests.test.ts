@@ -9,6 +9,7 @@ import { mintToken, SECRET } from './fixtures'
 let server: TestServer
 let carol: string // user 3, the wrong user for everything below
 let group2: number // alice and bob only
+let attachment: string // alice's upload, sent to bob only
 
 beforeAll(async () => {
   server = await startServer({ config: { auth: 'jwt', jwtSecret: SECRET, adminToken: ADMIN_TOKEN } })
@@ -26,6 +27,16 @@ beforeAll(async () => {
     body: JSON.stringify({ sender_id: 1, recipient_id: 2, message: 'for bob only' }),
   })
   expect(m.status).toBe(201)
+  const form = new FormData()
+  form.append('file', new Blob(['for bob only']), 'note.txt')
+  const up = await fetch(`${server.url}/attachments`, { method: 'POST', body: form, headers: { authorization: `Bearer ${alice}` } })
+  attachment = ((await up.json()) as { id: string }).id
+  const sent = await fetch(`${server.url}/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sender_id: 1, recipient_id: 2, message: '', attachment_ids: [attachment] }),
+  })
+  expect(sent.status).toBe(201)
 })
 afterAll(() => server?.[Symbol.asyncDispose]())
 
@@ -37,6 +48,9 @@ const asCarol: Record<string, { path: () => string; status: number }> = {
   '/messages/:id/replies': { path: () => '/messages/1/replies?user_id=1', status: 403 },
   '/messages/search': { path: () => '/messages/search?user_id=1&q=bob', status: 403 },
   '/groups/:id': { path: () => `/groups/${group2}`, status: 403 },
+  // Not hers to see: the same answer as an attachment that does not exist.
+  '/attachments/:id': { path: () => `/attachments/${attachment}`, status: 404 },
+  '/attachments/:id/thumbnail': { path: () => `/attachments/${attachment}/thumbnail`, status: 404 },
   '/ws/:user_id': { path: () => '/ws/1', status: 403 },
   '/users': { path: () => '/users', status: 200 },
   '/users/:id': { path: () => '/users/1', status: 200 },

@@ -41,7 +41,7 @@ describe('/docs/json', () => {
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).sort()
     expect(statuses('/users', 'post')).toEqual(['201', '400', '401', '408', '409', '413', '415', '422', '429'])
     expect(statuses('/users/{id}', 'get')).toEqual(['200', '401', '404', '422', '429'])
-    expect(statuses('/messages', 'post')).toEqual(['200', '201', '400', '401', '403', '404', '408', '413', '415', '422', '429', '503'])
+    expect(statuses('/messages', 'post')).toEqual(['200', '201', '400', '401', '403', '404', '408', '410', '413', '415', '422', '429', '503'])
     expect(statuses('/groups/{id}/members', 'post')).toEqual(['201', '400', '401', '403', '404', '408', '409', '413', '415', '422', '429'])
     expect(statuses('/health', 'get')).toEqual(['200'])
     expect(statuses('/ready', 'get')).toEqual(['200', '503'])
@@ -72,8 +72,12 @@ describe('/docs/json', () => {
   test('bodies are JSON only, and /health, /ready and /metrics have schemas', async () => {
     const { doc } = await documentOf()
     const withBodies = operations(doc).filter(({ op }) => op.requestBody)
-    expect(withBodies.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['patch /messages/{id}', 'post /groups', 'post /groups/{id}/members', 'post /messages', 'post /users'])
-    for (const { op } of withBodies) {
+    expect(withBodies.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['patch /messages/{id}', 'post /attachments', 'post /groups', 'post /groups/{id}/members', 'post /messages', 'post /users'])
+    // The one exception: an upload is multipart/form-data, its file in the field `file`.
+    const upload = withBodies.find(({ path }) => path === '/attachments')!.op
+    expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data'])
+    expect(upload.requestBody.content['multipart/form-data'].schema.required).toEqual(['file'])
+    for (const { op } of withBodies.filter(({ path }) => path !== '/attachments')) {
       expect(Object.keys(op.requestBody.content)).toEqual(['application/json'])
       expect(op.requestBody.content['application/json'].schema.type).toBe('object')
     }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { ConflictError, directConv, groupConv, type EventDraft, type NewMessage, type Store, type StoredMessage } from '../../src/db/store'
+import { ConflictError, directConv, groupConv, type Attachment, type EventDraft, type NewMessage, type Store, type StoredMessage } from '../../src/db/store'
 import { Backlog, type BacklogItem } from '../../src/realtime/backlog'
 import type { SearchRequest, SearchTerm } from '../../src/db/search'
 
@@ -519,6 +519,102 @@ export function storeContract(name: string, fixture: StoreFixture, skipReason?: 
     it('answers ping', async () => {
       await store.ping()
       expect(await store.lastSeq()).toBe(0)
+    })
+
+    // --- attachments ---
+    const attachment = (id: string, uploaderId: number, extra: Partial<Attachment> = {}): Attachment => ({
+      id,
+      uploaderId,
+      sha256: id.padEnd(64, '0').slice(0, 64),
+      contentType: 'image/png',
+      size: 100,
+      name: `${id}.png`,
+      width: 4,
+      height: 3,
+      thumbnail: true,
+      createdAt: Date.now(),
+      ...extra,
+    })
+
+    it('stores attachments, links them in the message commit, and every read of messages carries them in order', async () => {
+      const [a, b, c] = await threeUsers()
+      const group = await store.createGroup({ name: 'g', createdBy: a, memberIds: [a, b, c] })
+      const x = attachment('a1', a)
+      const y = attachment('a2', a, { contentType: 'application/pdf', width: null, height: null, thumbnail: false, name: 'y.pdf' })
+      await store.createAttachment(x)
+      await store.createAttachment(y)
+      expect((await store.getAttachments(['a2', 'a1', 'nope'])).sort((p, q) => p.id.localeCompare(q.id))).toEqual([x, y])
+      expect(await store.attachmentConversations('a1')).toEqual([])
+
+      const [plain, withFiles, inGroupMsg, resent] = await store.insertMessages([
+        direct(a, b, 'text'),
+        direct(a, b, '', { messageType: 'file', attachments: [y, x], clientId: 'f-1' }),
+        { ...inGroup(a, group.id, ''), messageType: 'image', attachments: [x] },
+        direct(a, b, '', { messageType: 'file', attachments: [y, x], clientId: 'f-1' }),
+      ])
+      expect(withFiles.message.attachments).toEqual([y, x])
+      expect(resent.duplicate).toBe(true)
+      expect(resent.message.attachments).toEqual([y, x])
+      expect(plain.message.attachments).toBeUndefined()
+      const history = await store.history(directConv(a, b), { limit: 10 })
+      expect(history.map((m) => m.attachments)).toEqual([undefined, [y, x]])
+      expect((await store.history(groupConv(group.id), { limit: 10 }))[0].attachments).toEqual([x])
+      expect((await store.getMessage(withFiles.message.id))!.attachments).toEqual([y, x])
+      // b's backlog: both direct messages, then the group's.
+      expect((await undelivered(store, b)).map((m) => m.attachments)).toEqual([undefined, [y, x], [x]])
+      expect((await since(store, c, [group.id], 0, 10)).map((m) => m.attachments)).toEqual([[x]])
+      const convs = await store.conversations(a)
+      expect(convs.find((s) => s.groupId === group.id)!.lastMessage!.attachments).toEqual([x])
+      expect(convs.find((s) => s.groupId === null)!.lastMessage!.attachments).toEqual([y, x])
+      expect((await store.attachmentConversations('a1')).sort()).toEqual([directConv(a, b), groupConv(group.id)].sort())
+      expect(await store.attachmentConversations('a2')).toEqual([directConv(a, b)])
+      expect(inGroupMsg.message.id).toBeGreaterThan(0)
+    })
+
+    it('counts uploaded bytes per user and sweeps only old unsent attachments, naming the bytes nothing else shares', async () => {
+      const [a, b] = await threeUsers()
+      const old = Date.now() - 10_000
+      const shared = 'f'.repeat(64)
+      await store.createAttachment(attachment('sent', a, { createdAt: old, size: 10 }))
+      await store.createAttachment(attachment('unsent-old', a, { createdAt: old, size: 20 }))
+      await store.createAttachment(attachment('unsent-new', a, { size: 30 }))
+      await store.createAttachment(attachment('dup-old', b, { createdAt: old, sha256: shared, size: 5 }))
+      await store.createAttachment(attachment('dup-new', b, { sha256: shared, size: 5 }))
+      expect(await store.uploadedBytes(a)).toBe(60)
+      expect(await store.uploadedBytes(b)).toBe(10)
+      expect(await store.uploadedBytes(999)).toBe(0)
+      const [sentMessage] = await store.getAttachments(['sent'])
+      await store.insertMessages([direct(a, b, '', { messageType: 'file', attachments: [sentMessage] })])
+
+      const { deleted, orphaned } = await store.sweepUnsentAttachments(Date.now() - 5000, 100)
+      expect(deleted).toBe(2)
+      // dup-old's bytes are dup-new's too: not orphaned.
+      expect(orphaned).toEqual([attachment('unsent-old', a).sha256])
+      expect((await store.getAttachments(['sent', 'unsent-old', 'unsent-new', 'dup-old', 'dup-new'])).map((x) => x.id).sort()).toEqual(['dup-new', 'sent', 'unsent-new'])
+      expect(await store.uploadedBytes(a)).toBe(40)
+      expect(await store.sweepUnsentAttachments(Date.now() - 5000, 100)).toEqual({ deleted: 0, orphaned: [] })
+    })
+
+    it('releases the attachments of deleted messages: links first, then what no message carries, naming bytes nothing shares', async () => {
+      const [a, b, c] = await threeUsers()
+      const shared = 'e'.repeat(64)
+      const x = attachment('x', a)
+      const y = attachment('y', a, { sha256: shared })
+      const z = attachment('z', b, { sha256: shared })
+      for (const att of [x, y, z]) await store.createAttachment(att)
+      const [m1, m2, m3] = await store.insertMessages([
+        direct(a, b, '', { messageType: 'image', attachments: [x, y] }),
+        direct(a, c, '', { messageType: 'image', attachments: [x] }),
+        direct(b, c, '', { messageType: 'image', attachments: [z] }),
+      ])
+      // x is still carried by m2; y goes, but its bytes are z's too.
+      expect(await store.releaseMessageAttachments([m1.message.id])).toEqual([])
+      expect((await store.getAttachments(['x', 'y', 'z'])).map((r) => r.id).sort()).toEqual(['x', 'z'])
+      expect(await store.attachmentConversations('x')).toEqual([directConv(a, c)])
+      expect((await store.getMessage(m1.message.id))!.attachments).toBeUndefined()
+      expect(await store.releaseMessageAttachments([m2.message.id, m3.message.id])).toEqual(expect.arrayContaining([x.sha256, shared]))
+      expect(await store.getAttachments(['x', 'y', 'z'])).toEqual([])
+      expect(await store.releaseMessageAttachments([m1.message.id, 999])).toEqual([])
     })
   })
 }

@@ -26,7 +26,7 @@ storeContract(
   'PostgreSQL',
   {
     async open() {
-      await (store as any).client`truncate messages, stream_events, group_members, groups, users restart identity cascade`
+      await (store as any).client`truncate messages, stream_events, group_members, groups, users, attachments, message_attachments restart identity cascade`
       await (store as any).client`update stream_state set pruned_seq = 0`
       return store!
     },
