@@ -1,49 +1,21 @@
 import { describe, expect, test } from 'bun:test'
 import { startCluster } from '../cluster/cluster-helpers'
-import { packr } from '../../src/protocol/msgpack'
 import { api, startServer } from '../helpers/server'
+import { prng, StreamDevice, type Frame } from '../helpers/stream-device'
 import { postgresUnavailable, REDIS_URL, redisUnavailable } from '../helpers/services'
 
-type Frame = Record<string, any>
 type Shown = { conv: string; sender: number; text: string; deleted: boolean; edited: boolean; replyTo: number | null; reactions: string[] }
 
 /**
  * What one device of a user shows, built only from the frames it receives: every message with its
  * text, whether it was edited or deleted, what it replies to, and its reactions (user:emoji).
- * A repeated seq is dropped, as clients do.
  */
-class Device {
-  resumeFrom = 0
-  ws: WebSocket | null = null
+class Device extends StreamDevice {
   readonly shown = new Map<number, Shown>()
-  private readonly seen = new Set<number>()
   /** Own messages sent and not yet confirmed: the sending connection gets `message_sent`, not the message. */
   private readonly sending: Shown[] = []
 
-  constructor(readonly userId: number, readonly format: 'json' | 'msgpack') {}
-
-  connect(wsUrl: string): Promise<void> {
-    const ws = new WebSocket(`${wsUrl}/ws/${this.userId}?since=${this.resumeFrom}&format=${this.format}`)
-    ws.binaryType = 'arraybuffer'
-    this.ws = ws
-    return new Promise((resolve, reject) => {
-      ws.onmessage = (e) => {
-        const f: Frame = typeof e.data === 'string' ? JSON.parse(e.data) : packr.unpack(new Uint8Array(e.data as ArrayBuffer))
-        this.take(f)
-        if (f.type === 'synced') resolve()
-      }
-      ws.onerror = () => (this.ws === ws ? reject(new Error('connect failed')) : resolve())
-      ws.onclose = () => resolve()
-    })
-  }
-
-  private take(f: Frame): void {
-    if (typeof f.seq === 'number') {
-      if (this.seen.has(f.seq)) return
-      this.seen.add(f.seq)
-      if (f.seq > this.resumeFrom) this.resumeFrom = f.seq
-    }
-    if ((f.type === 'synced' || f.type === 'backlog_page') && f.last_id > this.resumeFrom) this.resumeFrom = f.last_id
+  protected apply(f: Frame): void {
     const at = (id: number) => this.shown.get(id)
     switch (f.type) {
       case 'message_sent': {
@@ -73,31 +45,12 @@ class Device {
     }
   }
 
-  send(frame: Frame): void {
+  override send(frame: Frame): void {
     if (frame.type === 'message' && this.ws) {
       const conv = frame.group_id !== undefined ? `g${frame.group_id}` : `d${Math.min(this.userId, frame.recipient_id)}:${Math.max(this.userId, frame.recipient_id)}`
       this.sending.push({ sender: this.userId, conv, text: frame.message, deleted: false, edited: false, replyTo: frame.reply_to_id ?? null, reactions: [] })
     }
-    this.ws?.send(this.format === 'json' ? JSON.stringify(frame) : new Uint8Array(packr.pack(frame)))
-  }
-
-  close(): Promise<void> {
-    const ws = this.ws
-    this.ws = null
-    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve()
-    return new Promise((resolve) => {
-      ws.onclose = () => resolve()
-      ws.close()
-    })
-  }
-}
-
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    super.send(frame)
   }
 }
 

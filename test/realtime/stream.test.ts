@@ -1,61 +1,23 @@
 import { describe, expect, test } from 'bun:test'
-import { packr } from '../../src/protocol/msgpack'
 import { startCluster } from '../cluster/cluster-helpers'
 import { TcpProxy } from '../helpers/network-faults'
 import { api, eventually, startServer } from '../helpers/server'
 import { postgresUnavailable, REDIS_URL, redisUnavailable } from '../helpers/services'
+import { prng, StreamDevice, type Frame } from '../helpers/stream-device'
 import { TestClient } from '../helpers/ws-client'
 
-type Frame = Record<string, any>
 
 const skipReason = (await postgresUnavailable()) ?? (await redisUnavailable())
 const clusterTest = skipReason ? test.skip : test
 
-/**
- * One device of a user as a client of the stream keeps it: the resume point (the highest seq seen,
- * or synced/backlog_page last_id), what it was told about its own messages (status and readers),
- * and the messages it holds. It drops a repeated seq, as the client library does.
- */
-class Device {
-  resumeFrom = 0
-  ws: WebSocket | null = null
-  synced = false
+/** What a device shows of its user's own messages (status and readers), and the messages it holds. */
+class Device extends StreamDevice {
   readonly status = new Map<number, string>()
   readonly readers = new Map<number, Set<number>>()
   readonly messages = new Map<number, Frame>()
-  private readonly seen = new Set<number>()
   private rank: Record<string, number> = { sent: 0, delivered: 1, read: 2 }
 
-  constructor(readonly userId: number) {}
-
-  connect(wsUrl: string, opts: { since?: boolean; format?: 'json' | 'msgpack' } = {}): Promise<void> {
-    const query = new URLSearchParams()
-    if (opts.since !== false) query.set('since', String(this.resumeFrom))
-    if (opts.format === 'msgpack') query.set('format', 'msgpack')
-    const ws = new WebSocket(`${wsUrl}/ws/${this.userId}?${query}`)
-    ws.binaryType = 'arraybuffer'
-    this.ws = ws
-    this.synced = false
-    return new Promise((resolve, reject) => {
-      ws.onmessage = (e) => {
-        const f: Frame = typeof e.data === 'string' ? JSON.parse(e.data) : packr.unpack(new Uint8Array(e.data as ArrayBuffer))
-        this.take(f)
-        if (f.type === 'synced') resolve()
-      }
-      // Closed by the test before it opened: not a failure.
-      ws.onerror = () => (this.ws === ws ? reject(new Error('connect failed')) : resolve())
-      ws.onclose = () => resolve()
-    })
-  }
-
-  private take(f: Frame): void {
-    if (typeof f.seq === 'number') {
-      if (this.seen.has(f.seq)) return
-      this.seen.add(f.seq)
-      if (f.seq > this.resumeFrom) this.resumeFrom = f.seq
-    }
-    if ((f.type === 'synced' || f.type === 'backlog_page') && f.last_id > this.resumeFrom) this.resumeFrom = f.last_id
-    if (f.type === 'synced') this.synced = true
+  protected apply(f: Frame): void {
     if (f.type === 'message') this.messages.set(f.id, f)
     if (f.type === 'message_sent') this.raise(f.message_id, f.status)
     if (f.type === 'message' && f.sender_id === this.userId) this.raise(f.id, 'sent')
@@ -70,20 +32,6 @@ class Device {
   private raise(id: number, status: string): void {
     const now = this.status.get(id)
     if (now === undefined || this.rank[status] > this.rank[now]) this.status.set(id, status)
-  }
-
-  send(frame: Frame): void {
-    this.ws?.send(JSON.stringify(frame))
-  }
-
-  close(): Promise<void> {
-    const ws = this.ws
-    this.ws = null
-    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve()
-    return new Promise((resolve) => {
-      ws.onclose = () => resolve()
-      ws.close()
-    })
   }
 
   /** What the device shows of its user's own messages: a status and the readers of each. */
@@ -247,16 +195,6 @@ describe('resuming the stream', () => {
     current.close()
   })
 })
-
-/** A small deterministic PRNG (mulberry32): a failing run can be replayed with its seed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * Alice has two devices: one stays connected, the other drops and comes back at random points
