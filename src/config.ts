@@ -2,6 +2,8 @@ import { IDEMPOTENCY_DEFAULTS } from './db/idempotency-window'
 import { ERASE_WITHIN_MS } from './db/checkpointer'
 import { MIN_COMMIT_INTERVAL_MS } from './messages/writer'
 import type { LogLevel } from './observability/logger'
+import { isEventPattern } from './webhooks/events'
+import { isWebhookSecret } from './webhooks/signing'
 /** Configuration: read from the environment once, at start-up, and validated there. */
 export interface Config {
   port: number
@@ -109,6 +111,16 @@ export interface Config {
   tlsKeyFile: string | null
   /** Longest a graceful shutdown may take before the process exits anyway. */
   shutdownTimeoutMs: number
+  /** The webhook endpoint the environment configures (more through /admin/api/webhooks); null: none. */
+  webhookUrl: string | null
+  /** Its Standard Webhooks secret, `whsec_<base64 key>` (required with WEBHOOK_URL). */
+  webhookSecret: string | null
+  /** The event types it receives (`reaction.*` and `*` allowed); default all. */
+  webhookEvents: string[]
+  /** The first retry's delay, in ms; each next one doubles (with jitter). */
+  webhookRetryBaseMs: number
+  /** Lets webhook URLs resolve to loopback, link-local and private addresses (tests, a private network). */
+  webhookAllowPrivate: boolean
 }
 
 export class ConfigError extends Error {}
@@ -175,6 +187,11 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     tlsCertFile: null,
     tlsKeyFile: null,
     shutdownTimeoutMs: 10_000,
+    webhookUrl: null,
+    webhookSecret: null,
+    webhookEvents: ['*'],
+    webhookRetryBaseMs: 1000,
+    webhookAllowPrivate: false,
     ...overrides,
   }
 }
@@ -250,6 +267,19 @@ function checkAdminToken(config: Config): void {
   if (token === config.jwtSecret) throw new ConfigError('ADMIN_TOKEN must differ from JWT_SECRET')
 }
 
+/** WEBHOOK_*: an http(s) URL with a secret in the Standard Webhooks form, and event types that exist. */
+function checkWebhook(config: Config): void {
+  for (const e of config.webhookEvents)
+    if (!isEventPattern(e)) throw new ConfigError(`WEBHOOK_EVENTS: ${JSON.stringify(e)} is not an event type (message.created, reaction.*, *, ...; see README)`)
+  if (config.webhookUrl === null) {
+    if (config.webhookSecret !== null) throw new ConfigError('WEBHOOK_SECRET is set without WEBHOOK_URL')
+    return
+  }
+  if (!/^https?:\/\/[^/]/.test(config.webhookUrl) || !URL.canParse(config.webhookUrl)) throw new ConfigError(`WEBHOOK_URL=${JSON.stringify(config.webhookUrl)} is not an http(s) URL`)
+  if (config.webhookSecret === null) throw new ConfigError('WEBHOOK_URL needs WEBHOOK_SECRET (whsec_ and a base64 key of 24 to 64 bytes, e.g. `echo whsec_$(openssl rand -base64 32)`)')
+  if (!isWebhookSecret(config.webhookSecret)) throw new ConfigError('WEBHOOK_SECRET must be whsec_ followed by a base64 key of 24 to 64 bytes')
+}
+
 /** Reads and validates the environment; throws ConfigError with a message naming the bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const base = defaultConfig()
@@ -315,7 +345,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tlsCertFile: text(env, 'TLS_CERT_FILE'),
     tlsKeyFile: text(env, 'TLS_KEY_FILE'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', base.shutdownTimeoutMs, 100, 600_000),
+    webhookUrl: text(env, 'WEBHOOK_URL'),
+    webhookSecret: text(env, 'WEBHOOK_SECRET'),
+    webhookEvents: text(env, 'WEBHOOK_EVENTS')?.split(',').map((e) => e.trim()).filter(Boolean) ?? base.webhookEvents,
+    webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', base.webhookRetryBaseMs, 1, 3_600_000),
+    webhookAllowPrivate: onOff(env, 'WEBHOOK_ALLOW_PRIVATE', base.webhookAllowPrivate),
   }
+  checkWebhook(config)
   checkAuth(config)
   checkAdminToken(config)
   if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) throw new ConfigError('TLS needs both TLS_CERT_FILE and TLS_KEY_FILE')
