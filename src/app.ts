@@ -42,6 +42,7 @@ import { observability } from './observability/http'
 import { createLogger, type Logger } from './observability/logger'
 import { createMetrics } from './observability/metrics'
 import { CloseCode } from './protocol/close-codes'
+import { createWebhooks } from './webhooks'
 
 export interface AppDeps {
   store: Store
@@ -62,6 +63,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
   const connections = new LocalConnections()
   const metrics = createMetrics({ connections: () => connections.size })
   registerBrokerMetrics(metrics.registry, broker)
+  const webhooks = createWebhooks({ config, store, logger, registry: metrics.registry })
   let app: Elysia<any, any, any, any, any, any, any>
   // Cluster-wide in cluster mode (Redis), this instance's sockets otherwise.
   const presence = broker.createPresence(connections)
@@ -79,6 +81,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     (size, ms) => {
       metrics.batchSize.observe(size)
       metrics.commitSeconds.observe(ms / 1000)
+      webhooks.committed()
     },
     // Each socket's confirmations of one commit leave in one write.
     (run) => delivery.batched(run),
@@ -138,6 +141,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     logger,
     hooks: guard,
     catchUpPauseBytes: Math.floor(config.slowConsumerBytes / 4),
+    onPresence: webhooks.presence,
   })
   const admin = createAdmin({
     config,
@@ -280,6 +284,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       },
     )
     .use(pageRoutes({ logger }))
+    .use(webhooks.routes)
     .use(admin.routes)
 
   return {
@@ -293,6 +298,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     metrics,
     logger,
     presence,
+    webhooks,
     /** Loads the key material (throws when it is unusable) and starts receiving other instances' publications. */
     async start() {
       await verifier?.init()
@@ -307,6 +313,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       delivery.confirmations.start()
       retention.start()
       attachments.start()
+      await webhooks.start()
     },
     /**
      * Listens. Bun hands each pong's payload to the WebSocket handler; Elysia's own forwards the pong
@@ -322,6 +329,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       admin.service.stop()
       retention.stop()
       attachments.stop()
+      webhooks.stop()
       // Stop listening now; the promise would wait for the open sockets we are about to close.
       void app.server?.stop(false)
       // Store and acknowledge what is queued, then close; anything sent in between is stored by

@@ -2,6 +2,8 @@ import { IDEMPOTENCY_DEFAULTS } from './db/idempotency-window'
 import { ERASE_WITHIN_MS } from './db/checkpointer'
 import { MIN_COMMIT_INTERVAL_MS } from './messages/writer'
 import type { LogLevel } from './observability/logger'
+import { isEventPattern } from './webhooks/events'
+import { isWebhookSecret } from './webhooks/signing'
 /** Configuration: read from the environment once, at start-up, and validated there. */
 export interface Config {
   port: number
@@ -131,6 +133,16 @@ export interface Config {
   /** With rate limiting on: uploads per user. */
   uploadsPerSecond: number
   uploadsBurst: number
+  /** The webhook endpoint the environment configures (more through /admin/api/webhooks); null: none. */
+  webhookUrl: string | null
+  /** Its Standard Webhooks secret, `whsec_<base64 key>` (required with WEBHOOK_URL). */
+  webhookSecret: string | null
+  /** The event types it receives (`reaction.*` and `*` allowed); default all. */
+  webhookEvents: string[]
+  /** The first retry's delay, in ms; each next one doubles (with jitter). */
+  webhookRetryBaseMs: number
+  /** Lets webhook URLs resolve to loopback, link-local and private addresses (tests, a private network). */
+  webhookAllowPrivate: boolean
 }
 
 /** What ATTACHMENT_TYPES allows by default: common images, PDF, text, zip, office documents, audio and video. */
@@ -233,6 +245,11 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     attachmentQuotaBytes: 1024 * 1024 * 1024,
     uploadsPerSecond: 0.2,
     uploadsBurst: 10,
+    webhookUrl: null,
+    webhookSecret: null,
+    webhookEvents: ['*'],
+    webhookRetryBaseMs: 1000,
+    webhookAllowPrivate: false,
     ...overrides,
   }
 }
@@ -306,6 +323,19 @@ function checkAdminToken(config: Config): void {
     throw new ConfigError('ADMIN_TOKEN must be at least 16 visible ASCII characters without spaces (e.g. `openssl rand -base64 32`)')
   // One leaked secret must not give both: forged user tokens and the admin API.
   if (token === config.jwtSecret) throw new ConfigError('ADMIN_TOKEN must differ from JWT_SECRET')
+}
+
+/** WEBHOOK_*: an http(s) URL with a secret in the Standard Webhooks form, and event types that exist. */
+function checkWebhook(config: Config): void {
+  for (const e of config.webhookEvents)
+    if (!isEventPattern(e)) throw new ConfigError(`WEBHOOK_EVENTS: ${JSON.stringify(e)} is not an event type (message.created, reaction.*, *, ...; see README)`)
+  if (config.webhookUrl === null) {
+    if (config.webhookSecret !== null) throw new ConfigError('WEBHOOK_SECRET is set without WEBHOOK_URL')
+    return
+  }
+  if (!/^https?:\/\/[^/]/.test(config.webhookUrl) || !URL.canParse(config.webhookUrl)) throw new ConfigError(`WEBHOOK_URL=${JSON.stringify(config.webhookUrl)} is not an http(s) URL`)
+  if (config.webhookSecret === null) throw new ConfigError('WEBHOOK_URL needs WEBHOOK_SECRET (whsec_ and a base64 key of 24 to 64 bytes, e.g. `echo whsec_$(openssl rand -base64 32)`)')
+  if (!isWebhookSecret(config.webhookSecret)) throw new ConfigError('WEBHOOK_SECRET must be whsec_ followed by a base64 key of 24 to 64 bytes')
 }
 
 /** Reads and validates the environment; throws ConfigError with a message naming the bad variable. */
@@ -384,7 +414,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     attachmentQuotaBytes: integer(env, 'ATTACHMENT_QUOTA_BYTES', base.attachmentQuotaBytes, 1024, Number.MAX_SAFE_INTEGER),
     uploadsPerSecond: rate(env, 'RATE_UPLOADS_PER_SECOND', base.uploadsPerSecond),
     uploadsBurst: integer(env, 'RATE_UPLOADS_BURST', base.uploadsBurst, 1, 1_000_000),
+    webhookUrl: text(env, 'WEBHOOK_URL'),
+    webhookSecret: text(env, 'WEBHOOK_SECRET'),
+    webhookEvents: text(env, 'WEBHOOK_EVENTS')?.split(',').map((e) => e.trim()).filter(Boolean) ?? base.webhookEvents,
+    webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', base.webhookRetryBaseMs, 1, 3_600_000),
+    webhookAllowPrivate: onOff(env, 'WEBHOOK_ALLOW_PRIVATE', base.webhookAllowPrivate),
   }
+  checkWebhook(config)
   checkAuth(config)
   checkAdminToken(config)
   if (config.attachmentsUrl !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(config.attachmentsUrl) && !/^s3:\/\/[^/]+/i.test(config.attachmentsUrl))

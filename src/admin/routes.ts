@@ -22,7 +22,8 @@ const PAGE_FILES = {
   '/admin/admin.css': ['admin.css', 'text/css; charset=utf-8'],
 } as const
 
-const refusals = {
+/** What every /admin/api route answers when the caller is not let in. */
+export const adminRefusals = {
   401: errorResponse('ADMIN_TOKEN is set and the request does not carry it', ['missing_admin_token', 'send Authorization: Bearer <ADMIN_TOKEN>'], ['invalid_admin_token', 'that is not the admin token']),
   403: errorResponse(
     'No ADMIN_TOKEN under AUTH=none, and the caller is not on this machine',
@@ -50,31 +51,31 @@ export function adminRoutes(deps: { service: AdminService; access: AdminAccess }
 
   return app
     .get('/admin/api/overview', () => service.overview(), {
-      response: { 200: described(Overview, 'The instance that answered: all of the below in one body'), ...refusals },
+      response: { 200: described(Overview, 'The instance that answered: all of the below in one body'), ...adminRefusals },
       detail: api('Everything the admin page shows', 'Connections, traffic, the slowest consumers and rate-limited users of the instance that answers, in one call.'),
     })
     .get('/admin/api/connections', ({ query }) => service.connections(query.limit), {
       query: LimitQuery,
-      response: { 200: described(Connections, 'Connections by format and user, and every instance of the cluster'), ...refusals },
+      response: { 200: described(Connections, 'Connections by format and user, and every instance of the cluster'), ...adminRefusals },
       detail: api('Live connections', 'Totals by format, the users with the most connections on this instance, and every instance of the cluster.'),
     })
     .get('/admin/api/traffic', () => service.traffic(), {
-      response: { 200: described(Traffic, 'Rates and latency histograms'), ...refusals },
+      response: { 200: described(Traffic, 'Rates and latency histograms'), ...adminRefusals },
       detail: api('Messages a second, delivery latency and commit time', 'Rates over the last seconds; histograms over the last minute, from the metrics the server keeps.'),
     })
     .get('/admin/api/slow-consumers', ({ query }) => service.slowConsumers(query.limit), {
       query: LimitQuery,
-      response: { 200: described(SlowConsumers, 'Sockets with bytes queued, most first'), ...refusals },
+      response: { 200: described(SlowConsumers, 'Sockets with bytes queued, most first'), ...adminRefusals },
       detail: api('The slowest consumers', 'Sockets with the most bytes queued because the client does not read them.'),
     })
     .get('/admin/api/rate-limited', ({ query }) => service.rateLimited(query.limit), {
       query: LimitQuery,
-      response: { 200: described(RateLimited, 'Users refused by a rate limit lately, most first'), ...refusals },
+      response: { 200: described(RateLimited, 'Users refused by a rate limit lately, most first'), ...adminRefusals },
       detail: api('Users a rate limit refused lately', 'Refusals per user and per limit, most first; a user quiet for the window is forgotten.'),
     })
     .post('/admin/api/users/:id/disconnect', ({ params }) => service.disconnect(params.id), {
       params: UserParams,
-      response: { 200: described(Disconnected, 'The connections closed here, and whether the other instances were told'), ...refusals },
+      response: { 200: described(Disconnected, 'The connections closed here, and whether the other instances were told'), ...adminRefusals },
       detail: api(
         "Disconnect a user's devices",
         'Closes every connection of the user with close code 4003 ("disconnected by an administrator"), on every instance in cluster mode. Clients may reconnect: to keep a user out, revoke their tokens.',

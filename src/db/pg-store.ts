@@ -6,6 +6,7 @@ import { migrate } from 'drizzle-orm/bun-sql/migrator'
 import * as schema from './pg-schema'
 import { attachments, groupMembers, groups, mentions, messageAttachments, messages, reactions, streamEvents, streamState, users } from './pg-schema'
 import { tsquery, type SearchRequest } from './search'
+import { PgWebhookStorage } from '../webhooks/pg-storage'
 import {
   ConflictError,
   containsPattern,
@@ -86,10 +87,14 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 /** The PostgreSQL implementation of Store; the pool reconnects by itself after an outage. */
 export class PgStore implements Store {
+  readonly webhooks: PgWebhookStorage
+
   constructor(
     private readonly db: Db,
     private readonly client: SQL,
-  ) {}
+  ) {
+    this.webhooks = new PgWebhookStorage(client)
+  }
 
   async createUser(input: { username: string; displayName?: string | null }): Promise<User> {
     // A conflicting insert takes its id from the identity sequence before the conflict is found,
@@ -236,7 +241,11 @@ export class PgStore implements Store {
       counted as (
         update messages set reply_count = messages.reply_count + replies.n
         from (select reply_to_id, count(*)::int as n from inserted where reply_to_id is not null group by reply_to_id) as replies
-        where messages.id = replies.reply_to_id)
+        where messages.id = replies.reply_to_id)${
+      // The webhook outbox, in the same statement: only while some endpoint wants message.created.
+      this.webhooks.wants('message.created')
+        ? sql`, outboxed as (insert into webhook_outbox (seq, type, conv, created_at) select id, 'message.created', conv, ${Date.now()} from inserted)`
+        : sql``}
       select id, sender_id, client_id from inserted`)) as unknown as { id: string | number; sender_id: number; client_id: string | null }[]
     const results: InsertResult[] = new Array(batch.length)
     const seen = new Set<string>()
@@ -374,10 +383,17 @@ export class PgStore implements Store {
         // Taken only when there is something to append: a repeated receipt changes nothing and waits for no one.
         if (!locked) await tx.execute(sql`select pg_advisory_xact_lock(${STREAM_LOCK})`)
         locked = true
+        const frame = JSON.stringify(e.frame)
+        const outboxed = this.webhooks.entryOf(e)
+        // The webhook outbox row, when some endpoint wants this event, in the same statement.
         const [row] = (await tx.execute(sql`
-          insert into stream_events (seq, user_id, group_id, frame, created_at, text_of)
-          values (nextval('messages_id_seq'), ${e.userId}, ${e.groupId}, ${JSON.stringify(e.frame)}, ${now}, ${e.textOf ?? null})
-          returning seq`)) as unknown as { seq: string | number }[]
+          with event as (insert into stream_events (seq, user_id, group_id, frame, created_at, text_of)
+            values (nextval('messages_id_seq'), ${e.userId}, ${e.groupId}, ${frame}, ${now}, ${e.textOf ?? null})
+            returning seq)${
+            outboxed
+              ? sql`, outboxed as (insert into webhook_outbox (seq, type, conv, frame, created_at) select seq, ${outboxed.type}, ${outboxed.conv}, ${frame}, ${now} from event)`
+              : sql``}
+          select seq from event`)) as unknown as { seq: string | number }[]
         appended.push({ seq: Number(row.seq), userId: e.userId, groupId: e.groupId, frame: e.frame })
       })
     })

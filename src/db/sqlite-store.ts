@@ -9,6 +9,7 @@ import { startCheckpointer, type Checkpointer } from './checkpointer'
 import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
 import { fts5Match, type SearchRequest } from './search'
+import { SqliteWebhookStorage } from '../webhooks/sqlite-storage'
 import * as schema from './schema'
 import { attachments, groupMembers, groups, mentions, messageAttachments, messages, reactions, streamEvents, streamState, userConversations, users } from './schema'
 import {
@@ -156,6 +157,7 @@ export class SqliteStore implements Store {
    * only writer of the file (see lockDatabase), so it is kept here rather than asked of SQLite.
    */
   private seq: number
+  readonly webhooks: SqliteWebhookStorage
 
   constructor(
     private readonly db: Db,
@@ -233,6 +235,7 @@ export class SqliteStore implements Store {
       this.prunedUpTo(),
     )
     this.loadRecentKeys()
+    this.webhooks = new SqliteWebhookStorage(client)
   }
 
   /** Rebuilds the idempotency window from the newest messages (a backwards walk of the rowid). */
@@ -383,6 +386,8 @@ export class SqliteStore implements Store {
         }
         // The batch's rows are all the ids from its first to its last: one writer, one transaction.
         if (lastId) this.client.query(INDEX_BODIES).run(firstId, lastId)
+        // The webhook outbox, in the same commit: one statement a batch, none when nobody subscribes.
+        this.webhooks.messagesStored(firstId, lastId, Date.now())
         this.index.storedBatch()
       })()
     } catch (error) {
@@ -485,7 +490,9 @@ export class SqliteStore implements Store {
       this.client.transaction(() => {
         write((e) => {
           const seq = ++this.seq
-          this.insertEvent.run(seq, e.userId, e.groupId, JSON.stringify(e.frame), now, e.textOf ?? null)
+          const frame = JSON.stringify(e.frame)
+          this.insertEvent.run(seq, e.userId, e.groupId, frame, now, e.textOf ?? null)
+          this.webhooks.eventAppended(e, seq, frame, now)
           appended.push({ seq, userId: e.userId, groupId: e.groupId, frame: e.frame })
         })
       })()

@@ -1,4 +1,5 @@
 /** The storage contract. SQLite implements it today; PostgreSQL can implement the same one. */
+import type { WebhookStorage } from '../webhooks/storage'
 import type { SearchRequest } from './search'
 
 export type MessageStatus = 'sent' | 'delivered' | 'read'
@@ -193,6 +194,8 @@ export function* slices<T>(items: readonly T[], size = ROWS_PER_STATEMENT): Gene
 }
 
 export interface Store {
+  /** The webhook tables; insertMessages and the event appends write its outbox in their own transactions. */
+  readonly webhooks: WebhookStorage
   createUser(input: { username: string; displayName?: string | null }): Promise<User>
   getUser(id: number): Promise<User | undefined>
   /** Users with an id above `after`, ascending; with `query`, only those whose username or display name contains it, ignoring case. */

@@ -30,6 +30,8 @@ export interface GatewayDeps {
   hooks?: GatewayHooks
   /** Catch-up waits for Bun to send what is queued beyond this, so a long backlog never looks like a slow consumer. */
   catchUpPauseBytes?: number
+  /** A user's first connection here opened, or their last one closed (webhooks hear of it). */
+  onPresence?: (userId: number, online: boolean, timestamp: string) => void
 }
 
 const now = () => new Date().toISOString()
@@ -89,7 +91,11 @@ export function createGateway(deps: GatewayDeps) {
       groups: [...ws.data.groups],
       max_message_length: deps.maxMessageLength,
     })
-    if (first) delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: true, timestamp: now() })
+    if (first) {
+      const timestamp = now()
+      delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: true, timestamp })
+      deps.onPresence?.(userId, true, timestamp)
+    }
     catchUp(ws).catch((error) => {
       logger.error({ err: error, user: userId }, 'catch-up failed')
       if (ws.readyState === 1) ws.close(CloseCode.internalError, 'catch-up failed')
@@ -105,7 +111,9 @@ export function createGateway(deps: GatewayDeps) {
     // What the device did not confirm stays `sent`: it is sent again on the user's next connection.
     delivery.confirmations.closed(ws)
     if (!connections.remove(ws)) return
-    delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp: now() })
+    const timestamp = now()
+    delivery.publish([presenceTarget], { type: 'presence', user_id: userId, online: false, timestamp })
+    deps.onPresence?.(userId, false, timestamp)
   }
 
   /**

@@ -74,6 +74,7 @@ const asCarol: Record<string, { path: () => string; status: number }> = {
   '/admin/api/traffic': { path: () => '/admin/api/traffic', status: 401 },
   '/admin/api/slow-consumers': { path: () => '/admin/api/slow-consumers', status: 401 },
   '/admin/api/rate-limited': { path: () => '/admin/api/rate-limited', status: 401 },
+  '/admin/api/webhooks': { path: () => '/admin/api/webhooks', status: 401 },
 }
 
 const getRoutes = () => (server.switchboard.app.routes as { method: string; path: string }[]).filter((r) => r.method === 'GET').map((r) => r.path)

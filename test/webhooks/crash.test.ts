@@ -1,0 +1,65 @@
+import { expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateWebhookSecret } from '../../src/webhooks/signing'
+import { startReceiver, until } from './receiver'
+
+const ROOT = join(import.meta.dir, '..', '..')
+
+/** `bun src/index.ts` on a free port with a file database; resolves once it listens. */
+async function spawnServer(env: Record<string, string>) {
+  const child = Bun.spawn(['bun', 'src/index.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  const reader = child.stdout.getReader()
+  let out = ''
+  const end = Date.now() + 15_000
+  while (!/listening on (http:\/\/\S+?) /.test(out)) {
+    if (Date.now() > end) throw new Error(`server did not start: ${out}`)
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`server exited: ${out}${await new Response(child.stderr).text()}`)
+    out += new TextDecoder().decode(value)
+  }
+  reader.releaseLock()
+  return { child, url: out.match(/listening on (http:\/\/\S+?) /)![1] }
+}
+
+test('kill -9 right after the commit: the restarted server still delivers the event', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-webhook-crash-'))
+  const secret = generateWebhookSecret()
+  using receiver = startReceiver(secret)
+  // The receiver is down at first: nothing can be delivered before the kill.
+  receiver.stop()
+  const env = {
+    DATABASE_URL: join(dir, 'crash.db'),
+    AUTH: 'none',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SEED_DEMO: '1',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT: 'off',
+    WEBHOOK_URL: receiver.url,
+    WEBHOOK_SECRET: secret,
+    WEBHOOK_RETRY_BASE_MS: '20',
+    WEBHOOK_ALLOW_PRIVATE: '1',
+  }
+  try {
+    const first = await spawnServer(env)
+    const response = await fetch(`${first.url}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sender_id: 1, recipient_id: 2, message: 'survive me' }) })
+    const sent = (await response.json()) as { id: number }
+    expect(response.status).toBe(201)
+    first.child.kill(9)
+    await first.child.exited
+    // A receiver is up now (on a new port, which the restarted server is given), then the server restarts.
+    using again = startReceiver(secret)
+    const second = await spawnServer({ ...env, WEBHOOK_URL: again.url })
+    try {
+      await until(() => again.received.some((r) => r.body.type === 'message.created' && r.body.data.id === sent.id), 10_000, 'the event after the restart')
+      expect(again.badSignatures).toEqual([])
+    } finally {
+      second.child.kill(9)
+      await second.child.exited
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}, 40_000)
