@@ -19,6 +19,7 @@ import { messageRoutes } from './messages/routes'
 import { MessageSearch } from './messages/search'
 import { searchRoutes } from './messages/search-routes'
 import { pageRoutes } from './page/routes'
+import { createPush } from './push'
 import { MessageLifecycle } from './messages/lifecycle'
 import { MessagingService } from './messages/service'
 import { MessageWriter } from './messages/writer'
@@ -79,7 +80,8 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     config.commitIntervalMs,
     logger,
   )
-  const messaging = new MessagingService({ store, directory, writer, delivery, maxMessageLength: config.maxMessageLength, logger })
+  const push = createPush({ config, store, logger, userExists: (id) => directory.userExists(id), membersOf: (id) => directory.membersOf(id) })
+  const messaging = new MessagingService({ store, directory, writer, delivery, maxMessageLength: config.maxMessageLength, logger, onCommitted: push.committed })
   const lifecycle = new MessageLifecycle({ store, directory, delivery, maxMessageLength: config.maxMessageLength })
   const verifier = config.auth === 'jwt' ? (deps.verifier ?? createJwtVerifier(config)) : null
   const policy = accessPolicy({ config, verifier, store, directory })
@@ -219,6 +221,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     .use(groupRoutes({ store, directory, onMembership, limits: createGroupLimits({ config, store }), actorOf: (request) => policy.principalOf(request)?.userId }))
     .use(messageRoutes(messaging, lifecycle))
     .use(searchRoutes(new MessageSearch({ store, directory })))
+    .use(push.routes)
     .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
       response: t.Object(
         { online_users: t.Array(Type.Integer()) },
@@ -263,6 +266,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     metrics,
     logger,
     presence,
+    push: push.notifier,
     /** Loads the key material (throws when it is unusable) and starts receiving other instances' publications. */
     async start() {
       await verifier?.init()
@@ -276,6 +280,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       admin.service.start()
       delivery.confirmations.start()
       retention.start()
+      push.notifier?.start()
     },
     /**
      * Listens. Bun hands each pong's payload to the WebSocket handler; Elysia's own forwards the pong
@@ -290,6 +295,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       guard.stop()
       admin.service.stop()
       retention.stop()
+      await push.notifier?.stop()
       // Stop listening now; the promise would wait for the open sockets we are about to close.
       void app.server?.stop(false)
       // Store and acknowledge what is queued, then close; anything sent in between is stored by

@@ -1,4 +1,5 @@
 /** The storage contract. SQLite implements it today; PostgreSQL can implement the same one. */
+import type { PushStore } from '../push/store'
 import type { SearchRequest } from './search'
 
 export type MessageStatus = 'sent' | 'delivered' | 'read'
@@ -242,6 +243,8 @@ export interface Store {
    * groups they are a member of now, kept in step with every insert, body update and delete.
    */
   searchMessages(request: SearchRequest): Promise<StoredMessage[]>
+  /** Web Push's subscriptions and retries, in the same database (src/push/store.ts). */
+  readonly push: PushStore
 }
 
 /** The conversation key of a direct message between two users, the same both ways. */
