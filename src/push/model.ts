@@ -23,7 +23,7 @@ export const PushSubscriptionBody = t.Object(
 )
 export type PushSubscriptionBody = typeof PushSubscriptionBody.static
 
-export const UnsubscribeBody = t.Object({ endpoint: t.String({ minLength: 8, maxLength: 2048 }) })
+export const UnsubscribeBody = t.Object({ endpoint: t.String({ minLength: 8, maxLength: 2048 }) }, { examples: [{ endpoint: 'https://fcm.googleapis.com/fcm/send/dVmF…' }] })
 
 export const PushActorQuery = t.Object({ user_id: t.Optional(urlInteger({ minimum: 1, description: "The subscribing user (AUTH=none); under AUTH=jwt the token's" })) })
 
@@ -32,4 +32,4 @@ export const VapidPublicKey = t.Object(
   { examples: [{ public_key: 'BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U' }] },
 )
 
-export const SubscriptionSaved = t.Object({ endpoint: t.String(), user_id: t.Integer() })
+export const SubscriptionSaved = t.Object({ endpoint: t.String(), user_id: t.Integer() }, { examples: [{ endpoint: 'https://fcm.googleapis.com/fcm/send/dVmF…', user_id: 2 }] })

@@ -72,7 +72,7 @@ describe('/docs/json', () => {
   test('bodies are JSON only, and /health, /ready and /metrics have schemas', async () => {
     const { doc } = await documentOf()
     const withBodies = operations(doc).filter(({ op }) => op.requestBody)
-    expect(withBodies.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['patch /messages/{id}', 'post /groups', 'post /groups/{id}/members', 'post /messages', 'post /users'])
+    expect(withBodies.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['delete /push/subscriptions', 'patch /messages/{id}', 'post /groups', 'post /groups/{id}/members', 'post /messages', 'post /push/subscriptions', 'post /users'])
     for (const { op } of withBodies) {
       expect(Object.keys(op.requestBody.content)).toEqual(['application/json'])
       expect(op.requestBody.content['application/json'].schema.type).toBe('object')
