@@ -56,7 +56,7 @@ export function startPushService(): TestPushService {
 }
 
 const b64 = (bytes: ArrayBuffer | Uint8Array) => Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('base64url')
-const concat = (...parts: Uint8Array[]) => {
+const concat = (...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let at = 0
   for (const p of parts) {
@@ -65,7 +65,7 @@ const concat = (...parts: Uint8Array[]) => {
   }
   return out
 }
-const utf8 = (s: string) => new TextEncoder().encode(s)
+const utf8 = (s: string) => new Uint8Array(new TextEncoder().encode(s))
 
 /** A browser's subscription: what pushManager.subscribe makes (a P-256 key pair and a 16-byte auth secret). */
 export async function browserSubscription(endpoint: string) {
@@ -83,7 +83,7 @@ export async function browserSubscription(endpoint: string) {
       const ciphertext = body.slice(21 + idlen)
       const senderKey = await crypto.subtle.importKey('raw', senderPublic, { name: 'ECDH', namedCurve: 'P-256' }, false, [])
       const ecdh = new Uint8Array(await crypto.subtle.deriveBits({ name: 'ECDH', public: senderKey }, keys.privateKey, 256))
-      const hkdf = async (salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, bytes: number) =>
+      const hkdf = async (salt: Uint8Array<ArrayBuffer>, ikm: Uint8Array<ArrayBuffer>, info: Uint8Array<ArrayBuffer>, bytes: number) =>
         new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info }, await crypto.subtle.importKey('raw', ikm, 'HKDF', false, ['deriveBits']), bytes * 8))
       // RFC 8291 §3.4: IKM from the ECDH secret and the auth secret, then RFC 8188 §2.2/2.3.
       const ikm = await hkdf(auth, ecdh, concat(utf8('WebPush: info\0'), publicKey, senderPublic), 32)
