@@ -5,6 +5,7 @@ import { MessagesView, type AttachmentLoader, type MessageActions, type ShownMes
 import { Names } from './names'
 import { HttpError, rest, useToken, type Conversations } from './rest'
 import { SearchBox } from './search'
+import { enableNotifications, pushSupported } from './notify'
 import { forgetSession, loadSession, saveSession } from './session'
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
@@ -13,6 +14,7 @@ const el = {
   userId: $<HTMLInputElement>('user-id'),
   format: $<HTMLSelectElement>('format'),
   token: $<HTMLInputElement>('token'),
+  notify: $<HTMLButtonElement>('notify'),
   meName: $<HTMLSpanElement>('me-name'),
   connect: $<HTMLButtonElement>('connect'),
   forget: $<HTMLButtonElement>('forget'),
@@ -149,6 +151,16 @@ el.format.addEventListener('change', () => {
   connect(userId, el.format.value as Format)
 })
 
+// Permission is asked on a click, as browsers require; the button says how it went.
+el.notify.addEventListener('click', () => {
+  if (me === null) return
+  el.notify.disabled = true
+  enableNotifications(me)
+    .then(() => (el.notify.textContent = 'Notifications on'))
+    .catch((error) => notify(`Notifications: ${error instanceof Error ? error.message : String(error)}`))
+    .finally(() => (el.notify.disabled = false))
+})
+
 el.forget.addEventListener('click', () => {
   forgetSession()
   if (client) disconnect()
@@ -210,6 +222,7 @@ function connect(userId: number, format: Format): void {
   })
   c.on('synced', () => refreshConversations())
   el.connect.textContent = 'Disconnect'
+  el.notify.hidden = !pushSupported()
   el.userId.disabled = true
   el.token.disabled = true
   document.body.classList.add('connected')
@@ -225,6 +238,7 @@ function disconnect(): void {
   client?.close()
   client = null
   el.connect.textContent = 'Connect'
+  el.notify.hidden = true
   el.userId.disabled = false
   el.token.disabled = false
   el.send.disabled = true

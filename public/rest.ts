@@ -31,12 +31,12 @@ export function useToken(token: string | undefined): void {
   bearer = token || undefined
 }
 
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (bearer) headers.authorization = `Bearer ${bearer}`
   if (body !== undefined) headers['content-type'] = 'application/json'
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const answer = await res.json().catch(() => null)
+  const answer = res.status === 204 ? null : await res.json().catch(() => null)
   if (!res.ok) throw new HttpError(res.status, answer?.error?.code ?? 'http_error', answer?.error?.message ?? `HTTP ${res.status}`)
   return answer as T
 }
@@ -50,6 +50,9 @@ export const rest = {
     if (after !== undefined) query.set('after', String(after))
     return request<Users>('GET', `/users?${query}`)
   },
+  vapidPublicKey: () => request<{ public_key: string }>('GET', '/push/vapid-public-key'),
+  /** Stores the browser's PushSubscription (its toJSON) for the user. */
+  subscribePush: (userId: number, subscription: PushSubscriptionJSON) => request<{ endpoint: string }>('POST', `/push/subscriptions?user_id=${userId}`, subscription),
   group: (id: number) => request<Group>('GET', `/groups/${id}`),
   createGroup: (body: Static<typeof CreateGroupBody>) => request<Group>('POST', '/groups', body),
   conversations: (userId: number) => request<Conversations>('GET', `/messages/conversations/${userId}`),

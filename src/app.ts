@@ -23,6 +23,7 @@ import { messageRoutes } from './messages/routes'
 import { MessageSearch } from './messages/search'
 import { searchRoutes } from './messages/search-routes'
 import { pageRoutes } from './page/routes'
+import { createPush } from './push'
 import { MessageLifecycle } from './messages/lifecycle'
 import { MessagingService } from './messages/service'
 import { MessageWriter } from './messages/writer'
@@ -88,6 +89,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     config.commitIntervalMs,
     logger,
   )
+  const push = createPush({ config, store, logger, userExists: (id) => directory.userExists(id), membersOf: (id) => directory.membersOf(id) })
   const attachments = new AttachmentService({
     store,
     directory,
@@ -102,7 +104,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       stallMs: config.bodyTimeoutMs,
     },
   })
-  const messaging = new MessagingService({ store, directory, writer, delivery, maxMessageLength: config.maxMessageLength, logger, attachments })
+  const messaging = new MessagingService({ store, directory, writer, delivery, maxMessageLength: config.maxMessageLength, logger, attachments, onCommitted: push.committed })
 
   const lifecycle = new MessageLifecycle({
     store,
@@ -252,6 +254,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     .use(messageRoutes(messaging, lifecycle))
     .use(searchRoutes(new MessageSearch({ store, directory })))
     .use(attachmentRoutes(attachments))
+    .use(push.routes)
     .get('/ws/online-users', async () => ({ online_users: await presence.onlineUserIds() }), {
       response: t.Object(
         { online_users: t.Array(Type.Integer()) },
@@ -299,6 +302,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     logger,
     presence,
     webhooks,
+    push: push.notifier,
     /** Loads the key material (throws when it is unusable) and starts receiving other instances' publications. */
     async start() {
       await verifier?.init()
@@ -314,6 +318,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       retention.start()
       attachments.start()
       await webhooks.start()
+      push.notifier?.start()
     },
     /**
      * Listens. Bun hands each pong's payload to the WebSocket handler; Elysia's own forwards the pong
@@ -330,6 +335,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
       retention.stop()
       attachments.stop()
       webhooks.stop()
+      await push.notifier?.stop()
       // Stop listening now; the promise would wait for the open sockets we are about to close.
       void app.server?.stop(false)
       // Store and acknowledge what is queued, then close; anything sent in between is stored by

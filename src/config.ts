@@ -143,6 +143,22 @@ export interface Config {
   webhookRetryBaseMs: number
   /** Lets webhook URLs resolve to loopback, link-local and private addresses (tests, a private network). */
   webhookAllowPrivate: boolean
+  // --- Web Push (src/push; off unless both VAPID keys are set) ---
+  /** VAPID key pair, URL-safe base64 (`npm run vapid`): the public key 65 bytes, the private 32. */
+  vapidPublicKey: string | null
+  vapidPrivateKey: string | null
+  /** Who the push services contact about this sender: a mailto: or https: URL. */
+  vapidSubject: string
+  /** A message no device of its recipient confirmed within this long is pushed. */
+  pushGraceMs: number
+  /** Whether a push carries the message's first characters; off, only who wrote where. */
+  pushPreview: boolean
+  /** How long a push service keeps a push for an offline device, in seconds. */
+  pushTtlSeconds: number
+  /** The first delay before a failed push is tried again; it doubles each attempt. */
+  pushRetryBaseMs: number
+  /** Accepts http:// push endpoints (a local test push service); never in production. */
+  pushAllowHttp: boolean
 }
 
 /** What ATTACHMENT_TYPES allows by default: common images, PDF, text, zip, office documents, audio and video. */
@@ -250,6 +266,14 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     webhookEvents: ['*'],
     webhookRetryBaseMs: 1000,
     webhookAllowPrivate: false,
+    vapidPublicKey: null,
+    vapidPrivateKey: null,
+    vapidSubject: 'mailto:admin@localhost',
+    pushGraceMs: 3000,
+    pushPreview: true,
+    pushTtlSeconds: 24 * 3600,
+    pushRetryBaseMs: 1000,
+    pushAllowHttp: false,
     ...overrides,
   }
 }
@@ -338,6 +362,18 @@ function checkWebhook(config: Config): void {
   if (!isWebhookSecret(config.webhookSecret)) throw new ConfigError('WEBHOOK_SECRET must be whsec_ followed by a base64 key of 24 to 64 bytes')
 }
 
+/** The VAPID keys: both or neither, each the length P-256 gives it, and a subject push services accept. */
+function checkVapid(config: Config): void {
+  const { vapidPublicKey: pub, vapidPrivateKey: priv } = config
+  if (pub === null && priv === null) return
+  if (pub === null || priv === null) throw new ConfigError('Web Push needs both VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY (`npm run vapid` prints a pair)')
+  const bytes = (key: string) => (/^[A-Za-z0-9_-]+$/.test(key) ? Buffer.from(key, 'base64url').length : -1)
+  if (bytes(pub) !== 65) throw new ConfigError('VAPID_PUBLIC_KEY must be URL-safe base64 (no "=") of a 65-byte P-256 public key (`npm run vapid`)')
+  if (bytes(priv) !== 32) throw new ConfigError('VAPID_PRIVATE_KEY must be URL-safe base64 (no "=") of a 32-byte P-256 private key (`npm run vapid`)')
+  if (!/^(mailto:[^\s@]+@[^\s@]+|https:\/\/[^\s/]+.*)$/.test(config.vapidSubject))
+    throw new ConfigError(`VAPID_SUBJECT=${JSON.stringify(config.vapidSubject)} must be a mailto: or https: URL`)
+}
+
 /** Reads and validates the environment; throws ConfigError with a message naming the bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const base = defaultConfig()
@@ -419,9 +455,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookEvents: text(env, 'WEBHOOK_EVENTS')?.split(',').map((e) => e.trim()).filter(Boolean) ?? base.webhookEvents,
     webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', base.webhookRetryBaseMs, 1, 3_600_000),
     webhookAllowPrivate: onOff(env, 'WEBHOOK_ALLOW_PRIVATE', base.webhookAllowPrivate),
+    vapidPublicKey: text(env, 'VAPID_PUBLIC_KEY'),
+    vapidPrivateKey: text(env, 'VAPID_PRIVATE_KEY'),
+    vapidSubject: text(env, 'VAPID_SUBJECT') ?? base.vapidSubject,
+    pushGraceMs: integer(env, 'PUSH_GRACE_MS', base.pushGraceMs, 0, 600_000),
+    pushPreview: onOff(env, 'PUSH_PREVIEW', base.pushPreview),
+    pushTtlSeconds: integer(env, 'PUSH_TTL_SECONDS', base.pushTtlSeconds, 0, 28 * 24 * 3600),
+    pushRetryBaseMs: integer(env, 'PUSH_RETRY_BASE_MS', base.pushRetryBaseMs, 1, 3_600_000),
+    pushAllowHttp: onOff(env, 'PUSH_ALLOW_HTTP', base.pushAllowHttp),
   }
   checkWebhook(config)
   checkAuth(config)
+  checkVapid(config)
   checkAdminToken(config)
   if (config.attachmentsUrl !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(config.attachmentsUrl) && !/^s3:\/\/[^/]+/i.test(config.attachmentsUrl))
     throw new ConfigError(`ATTACHMENTS_URL=${JSON.stringify(config.attachmentsUrl)}: give a folder path or s3://bucket`)

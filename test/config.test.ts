@@ -44,6 +44,18 @@ test('ADMIN_TOKEN: unset by default; at least 16 visible characters; never the s
   expect(() => loadConfig({ JWT_SECRET: secret, ADMIN_TOKEN: secret })).toThrow('ADMIN_TOKEN must differ from JWT_SECRET')
 })
 
+test('VAPID keys: both or neither, each of its P-256 length, with a mailto: or https: subject', () => {
+  const pub = Buffer.alloc(65, 4).toString('base64url')
+  const priv = Buffer.alloc(32, 1).toString('base64url')
+  expect(loadConfig({ AUTH: 'none' }).vapidPublicKey).toBeNull()
+  expect(loadConfig({ AUTH: 'none', VAPID_PUBLIC_KEY: pub, VAPID_PRIVATE_KEY: priv })).toMatchObject({ vapidPublicKey: pub, vapidPrivateKey: priv, pushGraceMs: 3000, pushPreview: true })
+  expect(() => loadConfig({ AUTH: 'none', VAPID_PUBLIC_KEY: pub })).toThrow('both VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY')
+  expect(() => loadConfig({ AUTH: 'none', VAPID_PUBLIC_KEY: priv, VAPID_PRIVATE_KEY: priv })).toThrow('VAPID_PUBLIC_KEY must be')
+  expect(() => loadConfig({ AUTH: 'none', VAPID_PUBLIC_KEY: pub, VAPID_PRIVATE_KEY: pub })).toThrow('VAPID_PRIVATE_KEY must be')
+  expect(() => loadConfig({ AUTH: 'none', VAPID_PUBLIC_KEY: pub, VAPID_PRIVATE_KEY: priv, VAPID_SUBJECT: 'ops@example.com' })).toThrow('VAPID_SUBJECT')
+  expect(loadConfig({ AUTH: 'none', PUSH_PREVIEW: '0', PUSH_GRACE_MS: '50' })).toMatchObject({ pushPreview: false, pushGraceMs: 50 })
+})
+
 test('a bad value stops `bun src/index.ts` with a clear message and exit code 2', () => {
   const result = Bun.spawnSync([process.execPath, 'src/index.ts'], { env: { ...process.env, PORT: 'eighty' }, stderr: 'pipe' })
   expect(result.exitCode).toBe(2)

@@ -14,10 +14,10 @@ export function ruleMethod(method: string): string {
   return method === 'HEAD' ? 'GET' : method
 }
 
-/** Routes anyone may call: liveness, readiness, metrics, the test page and the API docs. */
+/** Routes anyone may call: liveness, readiness, metrics, the test page (and its service worker) and the API docs. */
 export function isPublicRoute(method: string, route: string): boolean {
   if (ruleMethod(method) !== 'GET') return false
-  return route === '/health' || route === '/ready' || route === '/metrics' || route === '/' || route.startsWith('/public/') || route === '/docs' || route.startsWith('/docs/')
+  return route === '/health' || route === '/ready' || route === '/metrics' || route === '/' || route === '/sw.js' || route.startsWith('/public/') || route === '/docs' || route.startsWith('/docs/')
 }
 
 /**
@@ -96,6 +96,10 @@ export const restRules: Record<string, Rule> = {
     if (!body?.member_ids?.includes(principal.userId))
       throw forbidden('not_a_member', `a group you create must include you (user ${principal.userId}) in member_ids`)
   },
+  // The VAPID public key is for any signed-in page; a subscription is the token's subject's.
+  'GET /push/vapid-public-key': () => {},
+  'POST /push/subscriptions': actAsToken,
+  'DELETE /push/subscriptions': actAsToken,
   'GET /groups/:id': ({ principal, params }, deps) => requireMember(params.id, principal, deps),
   'POST /groups/:id/members': ({ principal, params }, deps) => requireMember(params.id, principal, deps),
   // A member may leave; only the group's creator removes someone else.

@@ -3,6 +3,7 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzl
 import { SQL } from 'bun'
 import { drizzle, type BunSQLDatabase } from 'drizzle-orm/bun-sql'
 import { migrate } from 'drizzle-orm/bun-sql/migrator'
+import { PgPushStore } from '../push/pg-store'
 import * as schema from './pg-schema'
 import { attachments, groupMembers, groups, mentions, messageAttachments, messages, reactions, streamEvents, streamState, users } from './pg-schema'
 import { tsquery, type SearchRequest } from './search'
@@ -88,12 +89,14 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 /** The PostgreSQL implementation of Store; the pool reconnects by itself after an outage. */
 export class PgStore implements Store {
   readonly webhooks: PgWebhookStorage
+  readonly push: PgPushStore
 
   constructor(
     private readonly db: Db,
     private readonly client: SQL,
   ) {
     this.webhooks = new PgWebhookStorage(client)
+    this.push = new PgPushStore(db)
   }
 
   async createUser(input: { username: string; displayName?: string | null }): Promise<User> {

@@ -5,6 +5,7 @@ import { and, asc, desc, eq, getTableColumns, getTableName, gt, inArray, lt, lte
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { fallbackLogger, type Logger } from '../observability/logger'
+import { SqlitePushStore } from '../push/sqlite-store'
 import { startCheckpointer, type Checkpointer } from './checkpointer'
 import { ConversationIndex, countAbove, INDEX_EVERY_ROWS } from './conversation-index'
 import { IDEMPOTENCY_DEFAULTS, IdempotencyWindow } from './idempotency-window'
@@ -158,6 +159,7 @@ export class SqliteStore implements Store {
    */
   private seq: number
   readonly webhooks: SqliteWebhookStorage
+  readonly push: SqlitePushStore
 
   constructor(
     private readonly db: Db,
@@ -168,6 +170,7 @@ export class SqliteStore implements Store {
     /** Held until close (see lockDatabase); null for :memory:. */
     private readonly lock: Database | null = null,
   ) {
+    this.push = new SqlitePushStore(db)
     // The one statement on the hot path, prepared once on bun:sqlite itself rather than through
     // Drizzle, whose prepared insert cost more CPU per row (docs/BENCHMARKS.md, first pass). The
     // column names still come from the Drizzle schema.

@@ -1,5 +1,6 @@
 /** The storage contract. SQLite implements it today; PostgreSQL can implement the same one. */
 import type { WebhookStorage } from '../webhooks/storage'
+import type { PushStore } from '../push/store'
 import type { SearchRequest } from './search'
 
 export type MessageStatus = 'sent' | 'delivered' | 'read'
@@ -295,6 +296,8 @@ export interface Store {
    * returns the sha256 of those whose bytes no other attachment shares (the caller deletes them).
    */
   releaseMessageAttachments(messageIds: number[]): Promise<string[]>
+  /** Web Push's subscriptions and retries, in the same database (src/push/store.ts). */
+  readonly push: PushStore
 }
 
 /** The conversation key of a direct message between two users, the same both ways. */

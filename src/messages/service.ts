@@ -65,6 +65,8 @@ export interface MessagingDeps {
   logger: Logger
   /** Without it, a message with attachment_ids is refused. */
   attachments?: AttachmentResolver
+  /** Told of each message once committed (not of a resend): Web Push's grace check; null when push is off. */
+  onCommitted?: ((message: StoredMessage) => void) | null
 }
 
 /** Sending, reading and listing messages: the rules both REST and the WebSocket follow. */
@@ -163,7 +165,10 @@ export class MessagingService {
     this.deps.writer.submit(message, (error, result?: InsertResult) => {
       if (error) return done(error)
       const { message: stored, duplicate } = result!
-      if (!duplicate) this.deliverMessage(stored, origin)
+      if (!duplicate) {
+        this.deliverMessage(stored, origin)
+        this.deps.onCommitted?.(stored)
+      }
       done(null, { message: stored, duplicate })
     })
   }

@@ -6,6 +6,7 @@ const ROOT = join(import.meta.dir, '..', '..')
 const ENTRIES = {
   'app.js': join(ROOT, 'public', 'app.ts'),
   'client.js': join(ROOT, 'src', 'client', 'index.ts'),
+  'sw.js': join(ROOT, 'public', 'sw.ts'),
 } as const
 
 export type AssetName = keyof typeof ENTRIES

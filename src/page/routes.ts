@@ -45,6 +45,8 @@ export function pageRoutes(deps: { logger: Logger }) {
     .get('/', () => Bun.file(join(PUBLIC_DIR, 'index.html')), { detail: { hide: true } })
     .get('/public/app.js', ({ status }) => serveAsset('app.js', status), { detail: { hide: true } })
     .get('/public/client.js', ({ status }) => serveAsset('client.js', status), { detail: { hide: true } })
+    // At the root: a service worker controls only the paths under its own (the page is `/`).
+    .get('/sw.js', ({ status }) => serveAsset('sw.js', status), { detail: { hide: true } })
     .get('/public/*', async ({ params, status }) => {
       const file = await resolvePublicFile(PUBLIC_DIR, params['*'])
       return file ? Bun.file(file) : status(404, errorBody('not_found', 'no such file'))

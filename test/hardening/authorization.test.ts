@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => server?.[Symbol.asyncDispose]())
 
 test('every route but the public ones needs a token', async () => {
-  const publicRoutes = ['/health', '/ready', '/metrics', '/', '/docs', '/docs/json', '/docs/scalar.js', '/public/*', '/public/app.js', '/public/client.js']
+  const publicRoutes = ['/health', '/ready', '/metrics', '/', '/docs', '/docs/json', '/docs/scalar.js', '/public/*', '/public/app.js', '/public/client.js', '/sw.js']
   // /admin takes no user token at all: see the test below and test/admin/.
   const routes = server.switchboard.app.routes.filter((r: any) => !publicRoutes.includes(r.path) && r.method !== 'WS' && !isAdminRoute(r.path))
   expect(routes.length).toBeGreaterThanOrEqual(10)

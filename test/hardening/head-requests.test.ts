@@ -62,6 +62,9 @@ const asCarol: Record<string, { path: () => string; status: number }> = {
   '/public/*': { path: () => '/public/style.css', status: 200 },
   '/public/app.js': { path: () => '/public/app.js', status: 200 },
   '/public/client.js': { path: () => '/public/client.js', status: 200 },
+  '/sw.js': { path: () => '/sw.js', status: 200 },
+  // Push is off on this server (no VAPID keys).
+  '/push/vapid-public-key': { path: () => '/push/vapid-public-key', status: 503 },
   '/docs': { path: () => '/docs', status: 200 },
   '/docs/scalar.js': { path: () => '/docs/scalar.js', status: 200 },
   '/docs/json': { path: () => '/docs/json', status: 200 },

@@ -72,7 +72,7 @@ describe('/docs/json', () => {
   test('bodies are JSON only, and /health, /ready and /metrics have schemas', async () => {
     const { doc } = await documentOf()
     const withBodies = operations(doc).filter(({ op }) => op.requestBody)
-    expect(withBodies.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['patch /messages/{id}', 'post /admin/api/webhooks', 'post /attachments', 'post /groups', 'post /groups/{id}/members', 'post /messages', 'post /users'])
+    expect(withBodies.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(['delete /push/subscriptions', 'patch /messages/{id}', 'post /admin/api/webhooks', 'post /attachments', 'post /groups', 'post /groups/{id}/members', 'post /messages', 'post /push/subscriptions', 'post /users'])
     // The one exception: an upload is multipart/form-data, its file in the field `file`.
     const upload = withBodies.find(({ path }) => path === '/attachments')!.op
     expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data'])
