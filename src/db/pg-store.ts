@@ -510,6 +510,9 @@ export class PgStore implements Store {
       await tx.delete(reactions).where(eq(reactions.messageId, id))
       // The edits carried the text too: it goes from them as well.
       await tx.execute(sql`update stream_events set frame = jsonb_set(frame::jsonb, '{message}', '""')::text where text_of = ${id}`)
+      // And from what still waits to leave: webhook edits not yet delivered, pushes not yet retried.
+      await tx.execute(sql`update webhook_outbox set frame = jsonb_set(frame::jsonb, '{message}', '""')::text where type = 'message.edited' and seq in (select seq from stream_events where text_of = ${id})`)
+      await tx.execute(sql`delete from push_retries where (payload::jsonb ->> 'message_id')::bigint = ${id}`)
       for (const e of events) await append(e)
     })
     return changed ? appended : null

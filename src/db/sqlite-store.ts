@@ -647,6 +647,11 @@ export class SqliteStore implements Store {
         .set({ frame: sql`json_set(${streamEvents.frame}, '$.message', '')` })
         .where(eq(streamEvents.textOf, id))
         .run()
+      // And from what still waits to leave: webhook edits not yet delivered, pushes not yet retried.
+      this.client
+        .query(`update webhook_outbox set frame = json_set(frame, '$.message', '') where type = 'message.edited' and seq in (select seq from stream_events where text_of = ?)`)
+        .run(id)
+      this.client.query(`delete from push_retries where json_extract(payload, '$.message_id') = ?`).run(id)
       for (const e of events) append(e)
     })
     if (changed) this.checkpointer?.erased()

@@ -54,6 +54,20 @@ describe('webhooks', () => {
     expect(receiver.badSignatures).toEqual([])
   })
 
+  test('deleting a message erases its text from edits still waiting in the outbox', async () => {
+    const secret = generateWebhookSecret()
+    // Down for now: what is sent waits in the outbox.
+    using receiver = startReceiver(secret, () => 503)
+    const server = await serverWith(receiver.url, secret, { webhookEvents: ['message.edited'], webhookRetryBaseMs: 60_000 })
+    const sent = await send(server, 'first draft')
+    const secretWords = `tellnoone${crypto.randomUUID().replaceAll('-', '')}`
+    await fetch(`${server.url}/messages/${sent.id}?user_id=1`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: secretWords }) })
+    const outbox = () => (server.store as any).client.query('select frame from webhook_outbox').all().map((r: { frame: string | null }) => r.frame ?? '')
+    expect(outbox().some((f: string) => f.includes(secretWords))).toBe(true)
+    await fetch(`${server.url}/messages/${sent.id}?user_id=1`, { method: 'DELETE' })
+    expect(outbox().some((f: string) => f.includes(secretWords))).toBe(false)
+  })
+
   test('a 4xx other than 408/429 is not retried: the delivery is dead-lettered with its failure', async () => {
     const secret = generateWebhookSecret()
     using receiver = startReceiver(secret, () => 410)
