@@ -1,5 +1,8 @@
 /** The webhook event types, how a stream event maps to one, and what a receiver is sent. */
-import { directConv, groupConv, type EventDraft } from '../db/store'
+import { directConv, groupConv } from '../protocol/conversations'
+
+/** A stream event as the store appends it (the store's `EventDraft` is one). */
+type EventDraft = { userId: number | null; groupId: number | null; frame: { type: string } & Record<string, unknown> }
 
 export const WEBHOOK_EVENT_TYPES = [
   'message.created',
