@@ -40,6 +40,8 @@ describe.skipIf(!hasChromium)('Web Push on the page', () => {
       const stored = await server.store.push.subscriptionsOf([2])
       expect(stored.map((s) => [s.endpoint, s.p256dh, s.auth])).toEqual([[fake.endpoint, fake.keys.p256dh, fake.keys.auth]])
 
+      // The worker must be active before it is sent a push (on a loaded machine it may still be installing).
+      await page.evaluate(async () => void (await navigator.serviceWorker.ready))
       const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'))
       expect(new URL(worker.url()).pathname).toBe('/sw.js')
       const shown = await worker.evaluate(async (payload) => {
@@ -50,7 +52,7 @@ describe.skipIf(!hasChromium)('Web Push on the page', () => {
         } catch {
           // waitUntil refuses a script-made event; the handler has called showNotification by then.
         }
-        for (let i = 0; i < 50; i++) {
+        for (let i = 0; i < 100; i++) {
           const list = await sw.registration.getNotifications()
           if (list.length) return list.map((n) => ({ title: n.title, body: n.body, tag: n.tag }))
           await new Promise((r) => setTimeout(r, 100))
