@@ -89,7 +89,7 @@ export function createApp({ store, broker, config, ...deps }: AppDeps) {
     config.commitIntervalMs,
     logger,
   )
-  const push = createPush({ config, store, logger, userExists: (id) => directory.userExists(id), membersOf: (id) => directory.membersOf(id) })
+  const push = createPush({ config, store, logger, registry: metrics.registry, userExists: (id) => directory.userExists(id), membersOf: (id) => directory.membersOf(id) })
   const attachments = new AttachmentService({
     store,
     directory,

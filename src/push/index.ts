@@ -1,6 +1,8 @@
 import type { Config } from '../config'
 import type { Store, StoredMessage } from '../db/store'
 import type { Logger } from '../observability/logger'
+import type { Registry } from 'prom-client'
+import { registerPushMetrics } from './metrics'
 import { PushNotifier } from './notifier'
 import { pushRoutes } from './routes'
 import { webPushSender, type PushSend } from './sender'
@@ -13,6 +15,8 @@ export interface PushDeps {
   membersOf(groupId: number): Set<number> | undefined | Promise<Set<number> | undefined>
   /** Replaces web-push's sender (tests). */
   send?: PushSend
+  /** The app's metrics registry. */
+  registry?: Registry
 }
 
 /**
@@ -22,7 +26,9 @@ export interface PushDeps {
 export function createPush(deps: PushDeps) {
   const { config } = deps
   const enabled = config.vapidPublicKey !== null && config.vapidPrivateKey !== null
-  const notifier = enabled
+  let notifier: PushNotifier | null = null
+  const metrics = enabled && deps.registry ? registerPushMetrics(deps.registry, () => notifier?.waiting ?? 0) : null
+  notifier = enabled
     ? new PushNotifier({
         store: deps.store,
         membersOf: deps.membersOf,
@@ -32,6 +38,7 @@ export function createPush(deps: PushDeps) {
         preview: config.pushPreview,
         ttlSeconds: config.pushTtlSeconds,
         retryBaseMs: config.pushRetryBaseMs,
+        onAttempt: metrics?.attempt,
       })
     : null
   return {

@@ -1,6 +1,7 @@
 import type { Store, StoredMessage } from '../db/store'
 import type { Logger } from '../observability/logger'
 import { buildPayload, mentions, topicOf, urgencyOf, type Pending } from './payload'
+import type { PushOutcome } from './metrics'
 import { outcomeOf, type PushOptions, type PushSend } from './sender'
 import { markKey, type PushRetry, type PushSubscriptionRow } from './store'
 
@@ -14,6 +15,8 @@ export interface NotifierDeps {
   preview: boolean
   ttlSeconds: number
   retryBaseMs: number
+  /** Counts each attempt's outcome (metrics). */
+  onAttempt?: (outcome: PushOutcome) => void
 }
 
 /** Messages waiting for their grace check, at most: past it the oldest is checked at once. */
@@ -46,6 +49,11 @@ export class PushNotifier {
   private readonly names = new Map<string, string>()
 
   constructor(private readonly deps: NotifierDeps) {}
+
+  /** Messages waiting for their grace check. */
+  get waiting(): number {
+    return this.pending.length
+  }
 
   /** A message was committed (not a resend): it is checked once its grace time is over. */
   committed(message: StoredMessage): void {
@@ -165,6 +173,7 @@ export class PushNotifier {
       this.deps.logger.warn({ err: error, subscription: sub.id }, 'push: the push service could not be reached')
       outcome = 'retry'
     }
+    this.deps.onAttempt?.(outcome)
     if (outcome === 'gone') {
       await this.deps.store.push.deleteSubscriptionById(sub.id)
       this.deps.logger.info({ subscription: sub.id, user: sub.userId }, 'push: the subscription is gone; removed')

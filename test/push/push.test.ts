@@ -122,6 +122,7 @@ describe('Web Push', () => {
     await pushService.next()
     await Bun.sleep(100)
     expect(await server.store.push.subscriptionsOf([2])).toEqual([])
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toContain('switchboard_push_attempts_total{outcome="gone"} 1')
   })
 
   test('a 500 is retried from a durable retry row until the push service takes it', async () => {
@@ -141,6 +142,11 @@ describe('Web Push', () => {
     await Bun.sleep(100)
     expect(await server.store.push.claimRetries(Date.now() + 10_000_000, 10, 0)).toEqual([])
     expect((await server.store.push.subscriptionsOf([2])).length).toBe(1)
+    // The metrics count the attempts by outcome.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    expect(metrics).toContain('switchboard_push_attempts_total{outcome="retry"} 2')
+    expect(metrics).toContain('switchboard_push_attempts_total{outcome="sent"} 1')
+    expect(metrics).toMatch(/switchboard_push_grace_checks_waiting \d+/)
   })
 })
 
