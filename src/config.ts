@@ -141,6 +141,8 @@ export interface Config {
   webhookEvents: string[]
   /** The first retry's delay, in ms; each next one doubles (with jitter). */
   webhookRetryBaseMs: number
+  /** How long one delivery attempt may take (connect, send, answer headers), in ms. */
+  webhookTimeoutMs: number
   /** Lets webhook URLs resolve to loopback, link-local and private addresses (tests, a private network). */
   webhookAllowPrivate: boolean
   // --- Web Push (src/push; off unless both VAPID keys are set) ---
@@ -265,6 +267,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     webhookSecret: null,
     webhookEvents: ['*'],
     webhookRetryBaseMs: 1000,
+    webhookTimeoutMs: 5000,
     webhookAllowPrivate: false,
     vapidPublicKey: null,
     vapidPrivateKey: null,
@@ -454,6 +457,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhookSecret: text(env, 'WEBHOOK_SECRET'),
     webhookEvents: text(env, 'WEBHOOK_EVENTS')?.split(',').map((e) => e.trim()).filter(Boolean) ?? base.webhookEvents,
     webhookRetryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', base.webhookRetryBaseMs, 1, 3_600_000),
+    webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', base.webhookTimeoutMs, 1, 60_000),
     webhookAllowPrivate: onOff(env, 'WEBHOOK_ALLOW_PRIVATE', base.webhookAllowPrivate),
     vapidPublicKey: text(env, 'VAPID_PUBLIC_KEY'),
     vapidPrivateKey: text(env, 'VAPID_PRIVATE_KEY'),

@@ -87,9 +87,9 @@ test('stopping the server stores what was queued and closes sockets with 1001', 
 test('WEBHOOK_*: off by default; a URL needs a whsec_ secret; event types and the retry base are checked', () => {
   const secret = 'whsec_' + Buffer.alloc(32, 7).toString('base64')
   const base = loadConfig({ AUTH: 'none' })
-  expect(base).toMatchObject({ webhookUrl: null, webhookSecret: null, webhookEvents: ['*'], webhookRetryBaseMs: 1000, webhookAllowPrivate: false })
-  const set = loadConfig({ AUTH: 'none', WEBHOOK_URL: 'https://hooks.example.com/x', WEBHOOK_SECRET: secret, WEBHOOK_EVENTS: 'message.created, reaction.*', WEBHOOK_RETRY_BASE_MS: '5', WEBHOOK_ALLOW_PRIVATE: '1' })
-  expect(set).toMatchObject({ webhookUrl: 'https://hooks.example.com/x', webhookSecret: secret, webhookEvents: ['message.created', 'reaction.*'], webhookRetryBaseMs: 5, webhookAllowPrivate: true })
+  expect(base).toMatchObject({ webhookUrl: null, webhookSecret: null, webhookEvents: ['*'], webhookRetryBaseMs: 1000, webhookTimeoutMs: 5000, webhookAllowPrivate: false })
+  const set = loadConfig({ AUTH: 'none', WEBHOOK_URL: 'https://hooks.example.com/x', WEBHOOK_SECRET: secret, WEBHOOK_EVENTS: 'message.created, reaction.*', WEBHOOK_RETRY_BASE_MS: '5', WEBHOOK_TIMEOUT_MS: '250', WEBHOOK_ALLOW_PRIVATE: '1' })
+  expect(set).toMatchObject({ webhookUrl: 'https://hooks.example.com/x', webhookSecret: secret, webhookEvents: ['message.created', 'reaction.*'], webhookRetryBaseMs: 5, webhookTimeoutMs: 250, webhookAllowPrivate: true })
   expect(() => loadConfig({ AUTH: 'none', WEBHOOK_URL: 'https://hooks.example.com/x' })).toThrow('WEBHOOK_SECRET')
   expect(() => loadConfig({ AUTH: 'none', WEBHOOK_URL: 'https://hooks.example.com/x', WEBHOOK_SECRET: 'not-a-secret' })).toThrow('whsec_')
   expect(() => loadConfig({ AUTH: 'none', WEBHOOK_URL: 'https://hooks.example.com/x', WEBHOOK_SECRET: 'whsec_c2hvcnQ=' })).toThrow('24 to 64 bytes')

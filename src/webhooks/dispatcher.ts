@@ -7,8 +7,6 @@ import { subscribes, typesCovered, webhookBody } from './events'
 import { signatureHeaders } from './signing'
 import type { ClaimedDelivery, WebhookEndpoint, WebhookStorage } from './storage'
 
-/** How long one attempt may take (connect, send, answer headers). */
-export const ATTEMPT_TIMEOUT_MS = 5000
 /** A claim not settled within this is claimed again (its instance died): at-least-once. */
 const LEASE_MS = 30_000
 /** Retries go on for at least this long after the event, then the delivery is dead-lettered. */
@@ -25,6 +23,8 @@ export interface DispatcherDeps {
   store: Store
   logger: Logger
   retryBaseMs: number
+  /** How long one attempt may take (connect, send, answer headers); WEBHOOK_TIMEOUT_MS, default 5000. */
+  attemptTimeoutMs: number
   allowPrivate: boolean
   /** How often the outbox is looked at when nothing wakes the dispatcher. */
   pollMs: number
@@ -147,7 +147,7 @@ export class WebhookDispatcher {
 
   /** One signed POST; its outcome recorded. */
   private async attempt(endpoint: WebhookEndpoint, d: ClaimedDelivery): Promise<void> {
-    const { logger, retryBaseMs, allowPrivate } = this.deps
+    const { logger, retryBaseMs, attemptTimeoutMs, allowPrivate } = this.deps
     const body = await this.bodyOf(d)
     let status: number | null = null
     let error: string | null = null
@@ -158,13 +158,13 @@ export class WebhookDispatcher {
       const id = d.seq !== null ? `msg_${endpoint.id}_${d.seq}` : `msg_${endpoint.id}_o${d.outboxId}`
       const headers = { 'content-type': 'application/json', 'user-agent': 'switchboard-webhooks', ...signatureHeaders(endpoint.secret, id, Math.floor(Date.now() / 1000), body) }
       try {
-        const response = await fetch(endpoint.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) })
+        const response = await fetch(endpoint.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(attemptTimeoutMs) })
         status = response.status
         // The body is not read: nothing in it is used, and a large one costs nothing.
         await response.body?.cancel().catch(() => undefined)
         if (status < 200 || status >= 300) error = `HTTP ${status}`
       } catch (e) {
-        error = (e as Error).name === 'TimeoutError' ? `timed out after ${ATTEMPT_TIMEOUT_MS} ms` : `request failed: ${(e as Error).message}`
+        error = (e as Error).name === 'TimeoutError' ? `timed out after ${attemptTimeoutMs} ms` : `request failed: ${(e as Error).message}`
       }
     }
     if (error === null) {

@@ -18,6 +18,7 @@ export function createWebhooks(deps: { config: Config; store: Store; logger: Log
     store,
     logger,
     retryBaseMs: config.webhookRetryBaseMs,
+    attemptTimeoutMs: config.webhookTimeoutMs,
     allowPrivate: config.webhookAllowPrivate,
     pollMs: Math.min(Math.max(config.webhookRetryBaseMs, 50), 1000),
     onDelivered: metrics.delivered,

@@ -5,17 +5,20 @@ export interface Received {
   body: { type: string; timestamp: string; data: Record<string, any> }
 }
 
+/** A status, or a whole response (a redirect with its Location); a promise that never settles: no answer. */
+export type Answer = number | Response | Promise<number | Response>
+
 /**
- * A webhook receiver on port 0 that verifies every signature with the `standardwebhooks` package
- * (an implementation independent of ours); `answer` decides the status of each request.
+ * A webhook receiver on port 0 (or `port`) that verifies every signature with the `standardwebhooks`
+ * package (an implementation independent of ours); `answer` decides the response to each request.
  */
-export function startReceiver(secret: string, answer: (attempt: number, id: string) => number = () => 204) {
+export function startReceiver(secret: string, answer: (attempt: number, id: string) => Answer = () => 204, port = 0) {
   const verifier = new Webhook(secret)
   const received: Received[] = []
   const attempts: string[] = []
   const badSignatures: string[] = []
   const server = Bun.serve({
-    port: 0,
+    port,
     hostname: '127.0.0.1',
     async fetch(request) {
       const text = await request.text()
@@ -28,9 +31,10 @@ export function startReceiver(secret: string, answer: (attempt: number, id: stri
         return new Response('bad signature', { status: 400 })
       }
       attempts.push(id)
-      const status = answer(attempts.length, id)
-      if (status >= 200 && status < 300) received.push({ id, body: JSON.parse(text) })
-      return new Response(null, { status })
+      const answered = await answer(attempts.length, id)
+      const response = typeof answered === 'number' ? new Response(null, { status: answered }) : answered
+      if (response.status >= 200 && response.status < 300) received.push({ id, body: JSON.parse(text) })
+      return response
     },
   })
   return {
