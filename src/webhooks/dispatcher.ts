@@ -64,6 +64,7 @@ export class WebhookDispatcher {
 
   /** Reads the endpoints (and so what the store enqueues), then starts the loop. */
   async start(): Promise<void> {
+    await this.storage.releaseOwnLeases(Date.now())
     await this.refreshEndpoints()
     this.stopped = false
     this.schedule(0)

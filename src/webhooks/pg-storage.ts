@@ -132,6 +132,10 @@ export class PgWebhookStorage implements WebhookStorage {
     })
   }
 
+  async releaseOwnLeases(_now: number): Promise<void> {
+    // A lease may be a live instance's: it is left to run out (LEASE_MS in the dispatcher).
+  }
+
   async release(d: ClaimedDelivery, at: number): Promise<void> {
     await this.client`update webhook_deliveries set next_at = ${at} where endpoint_id = ${d.endpointId} and outbox_id = ${d.outboxId}`
   }

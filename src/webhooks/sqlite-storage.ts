@@ -131,6 +131,12 @@ export class SqliteWebhookStorage implements WebhookStorage {
     this.client.query('update webhook_deliveries set next_at = ? where endpoint_id = ? and outbox_id = ?').run(at, d.endpointId, d.outboxId)
   }
 
+  async releaseOwnLeases(now: number): Promise<void> {
+    // The only process on the file: any lease is one this process held when it died, and is given
+    // back. Every pending delivery goes again now (its backoff starts over).
+    this.client.query(`update webhook_deliveries set next_at = ? where state = 'pending' and next_at > ?`).run(now, now)
+  }
+
   async backlog(now: number): Promise<EndpointBacklog[]> {
     return this.client
       .query<EndpointBacklog, [number]>(

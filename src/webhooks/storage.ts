@@ -68,6 +68,12 @@ export interface WebhookStorage {
   failed(d: ClaimedDelivery, error: string, nextAt: number | null, pausedUntil: (failures: number) => number): Promise<void>
   /** Gives a claim back unattempted (the circuit is half-open: one probe at a time). */
   release(d: ClaimedDelivery, at: number): Promise<void>
+  /**
+   * At start: gives back the claims a process that died held. SQLite has one process, so every
+   * lease is one of its own and is released at once; PostgreSQL's instances cannot tell theirs from
+   * a live neighbour's, and wait for the lease to end.
+   */
+  releaseOwnLeases(now: number): Promise<void>
   backlog(now: number): Promise<EndpointBacklog[]>
   /** Deletes outbox rows every endpoint is done with. */
   prune(): Promise<number>

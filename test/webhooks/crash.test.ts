@@ -63,3 +63,48 @@ test('kill -9 right after the commit: the restarted server still delivers the ev
     rmSync(dir, { recursive: true, force: true })
   }
 }, 40_000)
+
+test('kill -9 in the middle of an attempt: the restarted server sends it again at once, not after the lease', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-webhook-crash-'))
+  const secret = generateWebhookSecret()
+  // This receiver takes the request and never answers: the attempt is in flight, its delivery leased.
+  let reached!: () => void
+  const inFlight = new Promise<void>((resolve) => (reached = resolve))
+  using hanging = startReceiver(secret, () => {
+    reached()
+    return new Promise<never>(() => {})
+  })
+  const env = {
+    DATABASE_URL: join(dir, 'crash.db'),
+    AUTH: 'none',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SEED_DEMO: '1',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT: 'off',
+    WEBHOOK_URL: hanging.url,
+    WEBHOOK_SECRET: secret,
+    WEBHOOK_RETRY_BASE_MS: '20',
+    WEBHOOK_ALLOW_PRIVATE: '1',
+  }
+  try {
+    const first = await spawnServer(env)
+    const response = await fetch(`${first.url}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sender_id: 1, recipient_id: 2, message: 'mid-attempt' }) })
+    const sent = (await response.json()) as { id: number }
+    await inFlight
+    first.child.kill(9)
+    await first.child.exited
+    using again = startReceiver(secret)
+    const second = await spawnServer({ ...env, WEBHOOK_URL: again.url })
+    try {
+      // Well before the dispatcher's lease (30 s) would have run out.
+      await until(() => again.received.some((r) => r.body.type === 'message.created' && r.body.data.id === sent.id), 5_000, 'the event after the restart')
+      expect(again.badSignatures).toEqual([])
+    } finally {
+      second.child.kill(9)
+      await second.child.exited
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}, 40_000)
