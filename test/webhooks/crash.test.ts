@@ -23,13 +23,9 @@ async function spawnServer(env: Record<string, string>) {
   return { child, url: out.match(/listening on (http:\/\/\S+?) /)![1] }
 }
 
-test('kill -9 right after the commit: the restarted server still delivers the event', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-webhook-crash-'))
-  const secret = generateWebhookSecret()
-  using receiver = startReceiver(secret)
-  // The receiver is down at first: nothing can be delivered before the kill.
-  receiver.stop()
-  const env = {
+/** The environment of a crashing server: a file database, and its webhook at `url`. */
+function serverEnv(dir: string, url: string, secret: string): Record<string, string> {
+  return {
     DATABASE_URL: join(dir, 'crash.db'),
     AUTH: 'none',
     PORT: '0',
@@ -37,11 +33,34 @@ test('kill -9 right after the commit: the restarted server still delivers the ev
     SEED_DEMO: '1',
     LOG_LEVEL: 'silent',
     RATE_LIMIT: 'off',
-    WEBHOOK_URL: receiver.url,
+    WEBHOOK_URL: url,
     WEBHOOK_SECRET: secret,
     WEBHOOK_RETRY_BASE_MS: '20',
     WEBHOOK_ALLOW_PRIVATE: '1',
   }
+}
+
+/** Restarts the server on the same database with a healthy receiver; resolves once message `id`'s event arrived there, signed. */
+async function restartAndReceive(env: Record<string, string>, secret: string, id: number, withinMs: number): Promise<void> {
+  // A receiver on a new port, which the restarted server is given.
+  using again = startReceiver(secret)
+  const second = await spawnServer({ ...env, WEBHOOK_URL: again.url })
+  try {
+    await until(() => again.received.some((r) => r.body.type === 'message.created' && r.body.data.id === id), withinMs, 'the event after the restart')
+    expect(again.badSignatures).toEqual([])
+  } finally {
+    second.child.kill(9)
+    await second.child.exited
+  }
+}
+
+test('kill -9 right after the commit: the restarted server still delivers the event', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-webhook-crash-'))
+  const secret = generateWebhookSecret()
+  using receiver = startReceiver(secret)
+  // The receiver is down at first: nothing can be delivered before the kill.
+  receiver.stop()
+  const env = serverEnv(dir, receiver.url, secret)
   try {
     const first = await spawnServer(env)
     const response = await fetch(`${first.url}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sender_id: 1, recipient_id: 2, message: 'survive me' }) })
@@ -49,16 +68,7 @@ test('kill -9 right after the commit: the restarted server still delivers the ev
     expect(response.status).toBe(201)
     first.child.kill(9)
     await first.child.exited
-    // A receiver is up now (on a new port, which the restarted server is given), then the server restarts.
-    using again = startReceiver(secret)
-    const second = await spawnServer({ ...env, WEBHOOK_URL: again.url })
-    try {
-      await until(() => again.received.some((r) => r.body.type === 'message.created' && r.body.data.id === sent.id), 10_000, 'the event after the restart')
-      expect(again.badSignatures).toEqual([])
-    } finally {
-      second.child.kill(9)
-      await second.child.exited
-    }
+    await restartAndReceive(env, secret, sent.id, 10_000)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -74,19 +84,7 @@ test('kill -9 in the middle of an attempt: the restarted server sends it again a
     reached()
     return new Promise<never>(() => {})
   })
-  const env = {
-    DATABASE_URL: join(dir, 'crash.db'),
-    AUTH: 'none',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SEED_DEMO: '1',
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT: 'off',
-    WEBHOOK_URL: hanging.url,
-    WEBHOOK_SECRET: secret,
-    WEBHOOK_RETRY_BASE_MS: '20',
-    WEBHOOK_ALLOW_PRIVATE: '1',
-  }
+  const env = serverEnv(dir, hanging.url, secret)
   try {
     const first = await spawnServer(env)
     const response = await fetch(`${first.url}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sender_id: 1, recipient_id: 2, message: 'mid-attempt' }) })
@@ -94,16 +92,8 @@ test('kill -9 in the middle of an attempt: the restarted server sends it again a
     await inFlight
     first.child.kill(9)
     await first.child.exited
-    using again = startReceiver(secret)
-    const second = await spawnServer({ ...env, WEBHOOK_URL: again.url })
-    try {
-      // Well before the dispatcher's lease (30 s) would have run out.
-      await until(() => again.received.some((r) => r.body.type === 'message.created' && r.body.data.id === sent.id), 5_000, 'the event after the restart')
-      expect(again.badSignatures).toEqual([])
-    } finally {
-      second.child.kill(9)
-      await second.child.exited
-    }
+    // Well before the dispatcher's lease (30 s) would have run out.
+    await restartAndReceive(env, secret, sent.id, 5_000)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
