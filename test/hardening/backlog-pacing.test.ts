@@ -5,6 +5,7 @@ import { expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { directConv, type NewMessage } from '../../src/db/store'
 import { openSqliteStore } from '../../src/db/sqlite-store'
+import { eventually } from '../helpers/server'
 import { TestClient } from '../helpers/ws-client'
 import { spawnServer, tempDir } from './fixtures'
 
@@ -59,6 +60,12 @@ test('a user with thousands of conversations catches up without holding the serv
       // A stall, not a speed: a catch-up that held the event loop per round held it for seconds.
       expect(slowest).toBeLessThan(1000)
       expect(pages.length).toBeGreaterThan(0)
+      // Delivered once the device confirms what it was sent (its socket answers the next ping):
+      // the last reply, from the last user, is the last to be confirmed.
+      await eventually(async () => {
+        const page = (await (await fetch(`${server.url}/messages?user_id=1&other_user_id=${CONVERSATIONS + 1}&limit=1`)).json()) as { messages: { status: string }[] }
+        expect(page.messages.at(-1)?.status).toBe('delivered')
+      }, 10_000)
       client.close()
     }
     // The backlog without `since` was delivered: a new connection finds nothing waiting.
