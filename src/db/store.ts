@@ -2,6 +2,7 @@
 import type { WebhookStorage } from '../webhooks/storage'
 import type { PushStore } from '../push/store'
 import type { SearchRequest } from './search'
+import type { MessageRecord } from '../protocol/views'
 
 export type MessageStatus = 'sent' | 'delivered' | 'read'
 
@@ -20,28 +21,14 @@ export interface Group {
   memberIds: number[]
 }
 
-export interface StoredMessage {
-  id: number
+/**
+ * A message as stored: the fields its wire views read (the protocol's `MessageRecord`: text,
+ * status, lifecycle, attachments), and its conversation key and read time.
+ */
+export interface StoredMessage extends MessageRecord {
   conv: string
-  senderId: number
-  recipientId: number | null
-  groupId: number | null
-  body: string
-  messageType: string
-  clientId: string | null
   status: MessageStatus
-  createdAt: number
   readAt: number | null
-  /** When it was last edited; null if never. */
-  editedAt: number | null
-  /** When it was deleted (its text is gone: `body` is empty); null if it was not. */
-  deletedAt: number | null
-  /** The message of the same conversation it replies to. */
-  replyToId: number | null
-  /** The members it mentions, as a JSON array of user ids; null when none. */
-  mentionIds: string | null
-  /** How many replies it has. */
-  replyCount: number
   /** The files the message carries (message_type `image` or `file`), in the order they were sent. */
   attachments?: Attachment[]
 }

@@ -12,11 +12,15 @@ export interface MessageRecord {
   clientId: string | null
   status: MessageView['status']
   createdAt: number
+  /** When it was last edited; null if never. */
   editedAt: number | null
+  /** When it was deleted (its text is gone: `body` is empty); null if it was not. */
   deletedAt: number | null
+  /** The message of the same conversation it replies to. */
   replyToId: number | null
-  /** A JSON array of user ids, or null. */
+  /** The members it mentions, as a JSON array of user ids; null when none. */
   mentionIds: string | null
+  /** How many replies it has. */
   replyCount: number
   /** The files it carries (message_type `image` or `file`), in order. */
   attachments?: AttachmentRecord[]
